@@ -1,0 +1,226 @@
+"""The `jardam` command: a thin click layer over the library.
+
+Each command reads the settings, opens what it needs, calls one library
+function and turns user errors into `click.ClickException`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .config import ConfigError, Settings
+from .engine import Engine, Reply
+from .faq import FAQ, FAQError, LANGS, load_faq
+from .i18n import Catalogs
+from .store import Store, StoreError
+
+LANG_CHOICE = click.Choice(list(LANGS))
+
+
+def settings_or_fail() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def load_faq_or_fail(settings: Settings) -> FAQ:
+    try:
+        return load_faq(settings.faq_dir, settings.seeds_dir, shown_root=Path.cwd())
+    except FAQError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        raise click.ClickException(f"the FAQ has {len(exc.problems)} problem(s); fix them and run `jardam faq check`") from exc
+
+
+def build_engine(settings: Settings) -> Engine:
+    return Engine(load_faq_or_fail(settings), Catalogs(settings.locales_dir), default_lang=settings.default_lang)
+
+
+def open_store(settings: Settings) -> Store:
+    try:
+        return Store(settings.db_path)
+    except StoreError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(invoke_without_command=True)
+@click.version_option(package_name="jardam")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Jardam: answers Kyrgyz migrant workers' questions from a checked FAQ.
+
+    With no command: the Telegram bot when TELEGRAM_BOT_TOKEN is set, the
+    terminal chat otherwise.
+
+    \b
+    Examples:
+      jardam                 # bot or chat, whichever is configured
+      jardam chat            # try it in the terminal
+      jardam ask "patent kerekpi"
+      jardam faq check
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = settings_or_fail()
+    if settings.token:
+        ctx.invoke(run)
+    else:
+        ctx.invoke(chat)
+
+
+@cli.command()
+@click.option("--lang", type=LANG_CHOICE, help="Your language when a message does not show it.")
+def chat(lang: str | None) -> None:
+    """Chat with the engine in the terminal.
+
+    Unanswered questions are recorded in the database (JARDAM_DB) for the
+    team, as the bot does.  Type a number to pick an offered choice, /lang
+    ky|ru|en to switch language, and /quit (or Ctrl-D) to leave.
+
+    \b
+    Example:
+      jardam chat --lang ky
+    """
+    from .chat import run_chat
+
+    settings = settings_or_fail()
+    engine = build_engine(settings)
+    store = open_store(settings)
+    try:
+        run_chat(engine, store, user_lang=lang or settings.default_lang)
+    finally:
+        store.close()
+
+
+def _print_reply(reply: Reply, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(reply.as_json(), ensure_ascii=False))
+    else:
+        click.echo(reply.text)
+
+
+@cli.command()
+@click.option("--lang", type=LANG_CHOICE, help="The user's chosen language, used when the text does not show one.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per answer.")
+@click.argument("text", nargs=-1, required=True)
+def ask(lang: str | None, as_json: bool, text: tuple[str, ...]) -> None:
+    """Answer one message; with TEXT "-", answer each line of standard input.
+
+    JSON objects carry outcome (answer, clarify, handoff), id, lang,
+    confidence (0-100), text (what the user would be shown) and choices.
+
+    \b
+    Examples:
+      jardam ask "kak proverit zapret na vezd"
+      jardam ask --json --lang ky "Amina?"
+      printf 'patent kerekpi\\nAmina?\\n' | jardam ask --json -
+    """
+    settings = settings_or_fail()
+    engine = build_engine(settings)
+    if text == ("-",):
+        for line in sys.stdin:
+            line = line.rstrip("\n")
+            if line.strip():
+                _print_reply(engine.reply(line, lang), as_json)
+        return
+    _print_reply(engine.reply(" ".join(text), lang), as_json)
+
+
+@cli.group()
+def faq() -> None:
+    """Check and inspect the FAQ files."""
+
+
+@faq.command("check")
+@click.option("--dir", "faq_dir", type=click.Path(path_type=Path, file_okay=False), help="FAQ directory (default: faq/).")
+def faq_check(faq_dir: Path | None) -> None:
+    """Validate every FAQ file; print problems as file:line: reason.
+
+    Exits with status 1 if there is any problem.
+
+    \b
+    Example:
+      jardam faq check
+    """
+    settings = settings_or_fail()
+    try:
+        loaded = load_faq(faq_dir or settings.faq_dir, settings.seeds_dir, shown_root=Path.cwd())
+    except FAQError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem))
+        click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
+        sys.exit(1)
+    for warning in loaded.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    phrasings = sum(len(q) for e in loaded.entries.values() for q in e.questions.values())
+    click.echo(f"OK: {len(loaded.entries)} entries in {len(loaded.topics)} topics, {phrasings} phrasings, languages {', '.join(LANGS)}.")
+
+
+@cli.command("eval")
+@click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("--tune", is_flag=True, help="Search the tuning on the dev split and print it (does not change the code).")
+def eval_cmd(file: Path | None, as_json: bool, tune: bool) -> None:
+    """Measure the engine on a labelled question set, beside a naive baseline.
+
+    FILE defaults to tests/eval/questions.yaml.  Figures are printed for the
+    dev split (used for tuning), the holdout split (never tuned on) and both.
+
+    \b
+    Examples:
+      jardam eval
+      jardam eval --tune
+    """
+    from dataclasses import asdict
+
+    from .evaluation import format_report, load_items, run_report, split_items, tune_engine
+    from .matcher import Matcher
+
+    settings = settings_or_fail()
+    engine = build_engine(settings)
+    path = file or settings.faq_dir.parent / "tests" / "eval" / "questions.yaml"
+    try:
+        items = load_items(path)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    if tune:
+        dev = split_items(items)["dev"]
+        best = tune_engine(dev, engine.faq, lambda t: Matcher(engine.faq, t).match, engine.tuning)
+        click.echo(json.dumps(asdict(best), indent=2))
+        return
+    report = run_report(items, engine)
+    if as_json:
+        out = {
+            who: {split: {lang: t.summary() for lang, t in per.items()} for split, per in data.items()}
+            for who, data in (("engine", report.engine), ("baseline", report.baseline))
+        }
+        click.echo(json.dumps(out, ensure_ascii=False))
+    else:
+        click.echo(format_report(report))
+
+
+@cli.command()
+def run() -> None:
+    """Run the Telegram bot (needs TELEGRAM_BOT_TOKEN).
+
+    \b
+    Example:
+      TELEGRAM_BOT_TOKEN=123:abc OPERATOR_CHAT_ID=-100123 jardam run
+    """
+    settings = settings_or_fail()
+    if not settings.token:
+        raise click.ClickException("TELEGRAM_BOT_TOKEN is not set. To try Jardam without Telegram, run: jardam chat")
+    from .telegram_app import run_bot
+
+    engine = build_engine(settings)
+    store = open_store(settings)
+    run_bot(settings, engine, store)
+
+
+def main() -> None:
+    cli()

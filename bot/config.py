@@ -1,0 +1,96 @@
+"""Configuration, read from the environment in one place.
+
+Secrets (the bot token, the webhook secret) come only from the environment
+and are kept out of `repr`, so a logged or printed `Settings` cannot leak
+them.  `.env.example` lists every variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _first_dir(*candidates: Path) -> Path:
+    for path in candidates:
+        if path.is_dir():
+            return path
+    return candidates[0]
+
+
+def default_faq_dir() -> Path:
+    return _first_dir(PACKAGE_ROOT / "faq", Path.cwd() / "faq")
+
+
+def default_locales_dir() -> Path:
+    return _first_dir(PACKAGE_ROOT / "locales", Path.cwd() / "locales")
+
+
+def default_seeds_dir() -> Path | None:
+    """The source documents beside the checkout (../shared/seeds), if present."""
+    for path in (PACKAGE_ROOT.parent / "shared" / "seeds", Path.cwd().parent / "shared" / "seeds"):
+        if path.is_dir():
+            return path
+    return None
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; the message says which."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: str | None = field(default=None, repr=False)
+    api_url: str | None = None
+    operator_chat_id: int | None = None
+    db_path: Path = Path("data/jardam.db")
+    faq_dir: Path = field(default_factory=default_faq_dir)
+    locales_dir: Path = field(default_factory=default_locales_dir)
+    seeds_dir: Path | None = field(default_factory=default_seeds_dir)
+    default_lang: str = "ru"
+    webhook_url: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+    webhook_secret: str | None = field(default=None, repr=False)
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        def get_int(name: str) -> int | None:
+            value = get(name)
+            if value is None:
+                return None
+            try:
+                return int(value)
+            except ValueError:
+                raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+
+        seeds = get("JARDAM_SEEDS_DIR")
+        api_url = get("TELEGRAM_API_URL")
+        if api_url and api_url.endswith("/"):
+            raise ConfigError("TELEGRAM_API_URL must end in /bot with no trailing slash, e.g. http://127.0.0.1:8081/bot")
+        return cls(
+            token=get("TELEGRAM_BOT_TOKEN"),
+            api_url=api_url,
+            operator_chat_id=get_int("OPERATOR_CHAT_ID"),
+            db_path=Path(get("JARDAM_DB") or "data/jardam.db"),
+            faq_dir=Path(get("JARDAM_FAQ_DIR") or default_faq_dir()),
+            locales_dir=Path(get("JARDAM_LOCALES_DIR") or default_locales_dir()),
+            seeds_dir=Path(seeds) if seeds else default_seeds_dir(),
+            default_lang=get("JARDAM_DEFAULT_LANG") or "ru",
+            webhook_url=get("WEBHOOK_URL"),
+            webhook_listen=get("WEBHOOK_LISTEN") or "0.0.0.0",
+            webhook_port=get_int("WEBHOOK_PORT") or 8443,
+            webhook_secret=get("WEBHOOK_SECRET"),
+            log_level=(get("JARDAM_LOG_LEVEL") or "INFO").upper(),
+        )

@@ -1,0 +1,179 @@
+"""The dialogue engine: normalise → detect language → match → reply.
+
+It knows nothing of Telegram or terminals.  The bot, `jardam chat` and
+`jardam ask` all call `Engine.reply` and show `Reply.text` as it is, so what
+the evaluation measures is exactly what users get.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from babel.dates import format_date
+
+from .faq import FAQ, LANGS, Entry
+from .i18n import Catalogs, babel_locale
+from .langdetect import LanguageDetector
+from .matcher import Candidate, Matcher
+from .normalize import fold
+from .tuning import DEFAULT, Tuning
+
+Outcome = Literal["answer", "clarify", "handoff"]
+# Only the start of a very long message is matched: questions are short, and
+# a pasted page must not cost a second of CPU.
+MAX_MATCH_CHARS = 600
+MAX_CHOICES = 3
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What to show the user, and why."""
+
+    outcome: Outcome
+    lang: str
+    confidence: int
+    text: str
+    entry_id: str | None = None
+    choices: tuple[Choice, ...] = ()
+    related: tuple[Choice, ...] = ()
+    candidates: tuple[Candidate, ...] = field(default=(), repr=False)
+
+    def as_json(self) -> dict[str, Any]:
+        """The `jardam ask --json` contract."""
+        return {
+            "outcome": self.outcome,
+            "id": self.entry_id,
+            "lang": self.lang,
+            "confidence": self.confidence,
+            "text": self.text,
+            "choices": [{"id": c.id, "title": c.title} for c in self.choices],
+            "related": [{"id": c.id, "title": c.title} for c in self.related],
+            "candidates": [{"id": c.entry_id, "score": c.score} for c in self.candidates],
+        }
+
+
+def decide(candidates: list[Candidate], tuning: Tuning) -> tuple[Outcome, list[Candidate]]:
+    """Answer, clarify or hand off, from scored candidates (best first).
+
+    Returned candidates are the entry to answer, or the choices to offer.
+    """
+    if not candidates or candidates[0].score < tuning.clarify_at:
+        return "handoff", []
+    best = candidates[0]
+    runner_up = candidates[1].score if len(candidates) > 1 else 0.0
+    if best.score >= tuning.answer_at and best.score - runner_up >= tuning.answer_margin:
+        return "answer", [best]
+    close = [c for c in candidates if c.score >= max(tuning.clarify_at, best.score - tuning.clarify_window)]
+    return "clarify", close[:MAX_CHOICES]
+
+
+class Engine:
+    """Answers messages from one loaded FAQ; build once at start-up."""
+
+    def __init__(
+        self,
+        faq: FAQ,
+        catalogs: Catalogs,
+        *,
+        tuning: Tuning = DEFAULT,
+        default_lang: str = "ru",
+    ):
+        self.faq = faq
+        self.catalogs = catalogs
+        self.tuning = tuning
+        self.default_lang = default_lang if default_lang in LANGS else "ru"
+        self.matcher = Matcher(faq, tuning)
+        samples: dict[str, list[str]] = {lang: [] for lang in LANGS}
+        for entry in faq.entries.values():
+            for lang in LANGS:
+                samples[lang].extend(entry.questions.get(lang, ()))
+                samples[lang].append(entry.answer.get(lang, ""))
+        self.detector = LanguageDetector(samples)
+
+    # --- language -----------------------------------------------------------
+
+    def reply_language(self, text: str, user_lang: str | None = None) -> str:
+        """The message's own language; else the user's choice; else the default."""
+        detected = self.detector.detect(text[:MAX_MATCH_CHARS])
+        if detected:
+            return detected
+        if user_lang in LANGS:
+            return user_lang  # type: ignore[return-value]
+        return self.default_lang
+
+    def _(self, lang: str, message: str) -> str:
+        return self.catalogs.gettext(lang, message)
+
+    # --- replies ------------------------------------------------------------
+
+    def reply(self, text: str, user_lang: str | None = None) -> Reply:
+        """The engine's whole answer to one message."""
+        lang = self.reply_language(text, user_lang)
+        if not any(ch.isalpha() for ch in fold(text[:MAX_MATCH_CHARS])):
+            return Reply("clarify", lang, 0, self._(lang, "Please write your question in words, for example: “Do I need a patent?”"))
+        candidates = self.matcher.match(text[:MAX_MATCH_CHARS], limit=5)
+        outcome, chosen = decide(candidates, self.tuning)
+        confidence = int(round(candidates[0].score)) if candidates else 0
+        if outcome == "answer":
+            return self.entry_reply(chosen[0].entry_id, lang, confidence=confidence, candidates=candidates)
+        if outcome == "clarify":
+            choices = tuple(self.choice(c.entry_id, lang) for c in chosen)
+            lines = [self._(lang, "I am not sure which of these you mean:")]
+            lines += [f"{i}. {c.title}" for i, c in enumerate(choices, 1)]
+            lines.append(self._(lang, "Choose one, or ask in other words."))
+            return Reply("clarify", lang, confidence, "\n".join(lines), choices=choices, candidates=tuple(candidates))
+        text_out = self._(
+            lang,
+            "I have no checked answer to this question, and I do not guess on legal matters. "
+            "I have passed your question to a person, who will answer here.",
+        )
+        return Reply("handoff", lang, confidence, text_out, candidates=tuple(candidates))
+
+    def choice(self, entry_id: str, lang: str) -> Choice:
+        entry = self.faq.entries[entry_id]
+        return Choice(entry.id, entry.title.get(lang) or entry.title["en"])
+
+    def entry_reply(
+        self,
+        entry_id: str,
+        lang: str,
+        *,
+        confidence: int = 100,
+        candidates: list[Candidate] | tuple[Candidate, ...] = (),
+    ) -> Reply:
+        """The answer of one entry (also for a chosen button or a deep link)."""
+        entry = self.faq.entries[entry_id]
+        related = tuple(self.choice(r, lang) for r in entry.related if r in self.faq.entries)
+        return Reply(
+            "answer",
+            lang,
+            confidence,
+            self.render_answer(entry, lang),
+            entry_id=entry.id,
+            related=related,
+            candidates=tuple(candidates),
+        )
+
+    def render_answer(self, entry: Entry, lang: str) -> str:
+        """Answer text with its sources and the date it was last checked."""
+        labels = [self._source_label(key, lang) for key in entry.sources]
+        checked = format_date(entry.reviewed, format="long", locale=babel_locale(lang))
+        footer = self._(lang, "Sources: {sources}. Checked: {date}.").format(
+            sources="; ".join(labels), date=checked
+        )
+        return f"{entry.answer[lang]}\n\n📚 {footer}"
+
+    def _source_label(self, key: str, lang: str) -> str:
+        source = self.faq.sources.get(key)
+        if source is None:
+            return key
+        label: Mapping[str, str] = source.label
+        return label.get(lang) or label.get("en") or key

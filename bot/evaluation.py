@@ -1,0 +1,253 @@
+"""Measuring the engine on a labelled question set, against a naive baseline.
+
+The set (`tests/eval/questions.yaml`) is split into `dev`, used to choose the
+thresholds in `tuning.py` (`tune`), and `holdout`, never used for choosing
+anything and reported separately, so the figures say how the engine does on
+questions it was not tuned to.
+
+The baseline is what one gets without this project's normalisation and
+scoring: rapidfuzz `WRatio` between the raw message and the raw phrasings,
+with its thresholds chosen on the same dev split by the same procedure.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from .engine import Engine, decide
+from .faq import FAQ, LANGS, iter_phrasings
+from .matcher import Candidate
+from .tuning import Tuning
+
+Scorer = Callable[[str], list[Candidate]]
+
+
+@dataclass(frozen=True)
+class EvalItem:
+    q: str
+    lang: str
+    expect: frozenset[str]  # empty: out of scope
+    split: str
+
+    @property
+    def in_scope(self) -> bool:
+        return bool(self.expect)
+
+
+def load_items(path: Path) -> list[EvalItem]:
+    """Read the labelled set; raise ValueError naming the bad item."""
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, list):
+        raise ValueError(f"{path}: expected a list of questions")
+    items = []
+    for i, raw in enumerate(data, 1):
+        if not isinstance(raw, dict) or not isinstance(raw.get("q"), str):
+            raise ValueError(f"{path}: item {i} needs a text 'q'")
+        expect = raw.get("expect")
+        ids = frozenset([expect] if isinstance(expect, str) else (expect or []))
+        lang = raw.get("lang")
+        if lang not in LANGS:
+            raise ValueError(f"{path}: item {i} has language {lang!r}")
+        items.append(EvalItem(raw["q"], lang, ids, str(raw.get("split", "dev"))))
+    return items
+
+
+@dataclass
+class Tally:
+    in_scope: int = 0
+    correct: int = 0
+    wrong: int = 0
+    clarified: int = 0
+    clarified_with_right: int = 0
+    handed_off: int = 0
+    out_scope: int = 0
+    oos_handed_off: int = 0
+    oos_clarified: int = 0
+    oos_answered: int = 0
+    lang_right: int = 0
+    total: int = 0
+    wrong_examples: list[str] = field(default_factory=list)
+
+    def pct(self, n: int, d: int) -> float:
+        return round(100.0 * n / d, 1) if d else 0.0
+
+    def summary(self) -> dict[str, float | int]:
+        return {
+            "questions": self.total,
+            "in_scope": self.in_scope,
+            "correct_pct": self.pct(self.correct, self.in_scope),
+            "wrong_pct": self.pct(self.wrong, self.in_scope),
+            "clarified_pct": self.pct(self.clarified, self.in_scope),
+            "handed_off_pct": self.pct(self.handed_off, self.in_scope),
+            "out_of_scope": self.out_scope,
+            "oos_handed_off_pct": self.pct(self.oos_handed_off, self.out_scope),
+            "oos_refused_pct": self.pct(self.oos_handed_off + self.oos_clarified, self.out_scope),
+            "oos_answered_pct": self.pct(self.oos_answered, self.out_scope),
+            "lang_right_pct": self.pct(self.lang_right, self.total),
+        }
+
+
+def judge(items: Sequence[EvalItem], outcomes: Sequence[tuple[str, list[Candidate], str | None]]) -> dict[str, Tally]:
+    """Tallies per language and overall ('all') for decided outcomes."""
+    tallies = {key: Tally() for key in (*LANGS, "all")}
+    for item, (outcome, chosen, lang) in zip(items, outcomes, strict=True):
+        for key in (item.lang, "all"):
+            t = tallies[key]
+            t.total += 1
+            t.lang_right += int(lang == item.lang) if lang is not None else 0
+            ids = [c.entry_id for c in chosen]
+            if item.in_scope:
+                t.in_scope += 1
+                if outcome == "answer" and ids[0] in item.expect:
+                    t.correct += 1
+                elif outcome == "answer":
+                    t.wrong += 1
+                    if key == "all":
+                        t.wrong_examples.append(f"{item.q!r}: {ids[0]} (expected {'/'.join(sorted(item.expect))})")
+                elif outcome == "clarify":
+                    t.clarified += 1
+                    t.clarified_with_right += int(bool(item.expect & set(ids)))
+                else:
+                    t.handed_off += 1
+            else:
+                t.out_scope += 1
+                if outcome == "answer":
+                    t.oos_answered += 1
+                    if key == "all":
+                        t.wrong_examples.append(f"{item.q!r}: {ids[0]} (out of scope)")
+                elif outcome == "clarify":
+                    t.oos_clarified += 1
+                else:
+                    t.oos_handed_off += 1
+    return tallies
+
+
+def evaluate(
+    items: Sequence[EvalItem],
+    scorer: Scorer,
+    tuning: Tuning,
+    detect: Callable[[str], str] | None = None,
+) -> dict[str, Tally]:
+    outcomes = []
+    for item in items:
+        outcome, chosen = decide(scorer(item.q), tuning)
+        outcomes.append((outcome, chosen, detect(item.q) if detect else None))
+    return judge(items, outcomes)
+
+
+def objective(t: Tally) -> float:
+    """What tuning maximises: right answers, with wrong ones costing dearly.
+
+    A wrong answer on law can cost a worker their entry to Russia, so it
+    weighs five times a missed answer (which only costs a clarification or a
+    hand-off to a person).
+    """
+    return t.pct(t.correct, t.in_scope) - 5 * t.pct(t.wrong, t.in_scope) - 5 * t.pct(t.oos_answered, t.out_scope)
+
+
+def tune_thresholds(items: Sequence[EvalItem], scorer: Scorer, base: Tuning) -> tuple[Tuning, float]:
+    """Grid-search the outcome thresholds for one scorer on `items`."""
+    scored = [scorer(item.q) for item in items]
+    best: tuple[float, Tuning] | None = None
+    answer_grid = [x / 2 for x in range(80, 196, 3)]  # 40 … 97.5
+    for answer_at, margin in itertools.product(answer_grid, (0, 2, 4, 6, 8, 10, 14)):
+        for clarify_at in [answer_at - d for d in (0, 5, 10, 15, 20, 25, 30)]:
+            tuning = replace(base, answer_at=answer_at, answer_margin=margin, clarify_at=clarify_at)
+            outcomes = [(*decide(c, tuning), None) for c in scored]
+            t = judge(items, outcomes)["all"]
+            key = objective(t) + 0.01 * t.pct(t.oos_handed_off, t.out_scope)
+            if best is None or key > best[0]:
+                best = (key, tuning)
+    assert best is not None
+    return best[1], best[0]
+
+
+def tune_engine(items: Sequence[EvalItem], faq: FAQ, make_scorer: Callable[[Tuning], Scorer], base: Tuning) -> Tuning:
+    """Grid-search the matcher's weights, then the thresholds, on `items`."""
+    best: tuple[float, Tuning] | None = None
+    for share, unknown in itertools.product((0.4, 0.5, 0.6, 0.7, 0.8), (0.4, 0.6, 0.8, 1.0, 1.3)):
+        candidate = replace(base, coverage_share=share, unknown_word_weight=unknown)
+        tuned, score = tune_thresholds(items, make_scorer(candidate), candidate)
+        if best is None or score > best[0]:
+            best = (score, tuned)
+    assert best is not None
+    return best[1]
+
+
+class Baseline:
+    """rapidfuzz WRatio over raw phrasings: what the project must beat."""
+
+    def __init__(self, faq: FAQ):
+        self.phrasings: list[str] = []
+        self.entry_of: list[str] = []
+        for entry, _lang, q in iter_phrasings(faq):
+            self.phrasings.append(q)
+            self.entry_of.append(entry.id)
+
+    def __call__(self, text: str) -> list[Candidate]:
+        best: dict[str, float] = {}
+        for _choice, score, idx in process.extract(text, self.phrasings, scorer=fuzz.WRatio, processor=None, limit=40):
+            entry_id = self.entry_of[idx]
+            best[entry_id] = max(best.get(entry_id, 0.0), score)
+        ranked = sorted(best.items(), key=lambda kv: kv[1], reverse=True)[:5]
+        return [Candidate(e, round(s, 1), 0.0, round(s, 1)) for e, s in ranked]
+
+
+@dataclass(frozen=True)
+class Report:
+    engine: dict[str, dict[str, Tally]]  # split -> lang -> tally
+    baseline: dict[str, dict[str, Tally]]
+    baseline_tuning: Tuning
+
+
+def split_items(items: Iterable[EvalItem]) -> dict[str, list[EvalItem]]:
+    items = list(items)
+    return {
+        "dev": [i for i in items if i.split == "dev"],
+        "holdout": [i for i in items if i.split != "dev"],
+        "all": items,
+    }
+
+
+def run_report(items: Sequence[EvalItem], engine: Engine) -> Report:
+    """Engine with its shipped tuning; baseline with thresholds tuned on dev."""
+    parts = split_items(items)
+    baseline = Baseline(engine.faq)
+    baseline_tuning, _ = tune_thresholds(parts["dev"], baseline, engine.tuning)
+
+    def detect(q: str) -> str:
+        return engine.reply_language(q, None)
+
+    ours = {name: evaluate(part, engine.matcher.match, engine.tuning, detect) for name, part in parts.items()}
+    theirs = {name: evaluate(part, baseline, baseline_tuning) for name, part in parts.items()}
+    return Report(ours, theirs, baseline_tuning)
+
+
+def format_report(report: Report) -> str:
+    lines = []
+    header = f"{'split':8} {'lang':4} {'n':>4} | {'correct':>7} {'wrong':>6} {'clarif':>6} {'handoff':>7} | {'oos n':>5} {'oos→ho':>6} {'oos→cl':>6} {'oos→ans':>7} | {'lang ok':>7}"
+    for title, data in (("Jardam engine", report.engine), ("Baseline: rapidfuzz WRatio on raw text", report.baseline)):
+        lines.append(title)
+        lines.append(header)
+        for split, per_lang in data.items():
+            for lang, t in per_lang.items():
+                s = t.summary()
+                lang_ok = f"{s['lang_right_pct']:6.1f}%" if data is report.engine else "      -"
+                lines.append(
+                    f"{split:8} {lang:4} {t.total:4} | {s['correct_pct']:6.1f}% {s['wrong_pct']:5.1f}% {s['clarified_pct']:5.1f}% {s['handed_off_pct']:6.1f}% |"
+                    f" {t.out_scope:5} {s['oos_handed_off_pct']:5.1f}% {s['oos_handed_off_pct'] and s['oos_refused_pct'] - s['oos_handed_off_pct'] or 0.0:5.1f}% {s['oos_answered_pct']:6.1f}% | {lang_ok}"
+                )
+        lines.append("")
+    lines.append("correct/wrong/clarif/handoff: shares of in-scope questions; oos→ho/cl/ans: out-of-scope questions handed off, clarified, answered.")
+    wrong = report.engine["all"]["all"].wrong_examples
+    if wrong:
+        lines.append("")
+        lines.append(f"Engine's wrong answers ({len(wrong)}):")
+        lines.extend(f"  {w}" for w in wrong)
+    return "\n".join(lines)

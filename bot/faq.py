@@ -1,0 +1,445 @@
+"""Loading and validating the FAQ (`faq/*.yaml`).
+
+FAQ editors are consular or NGO staff editing YAML in git.  When they break
+something they need the file, the line and the reason, all problems at once,
+and a running bot must keep its last good FAQ.  So loading never stops at
+the first problem: it collects `Problem`s and raises `FAQError` with all of
+them, and only a FAQ without problems is ever returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .normalize import skeleton
+
+LANGS: tuple[str, ...] = ("ky", "ru", "en")
+MIN_QUESTIONS = 5
+MAX_ANSWER_CHARS = 1200
+MAX_TITLE_CHARS = 60
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SEED_RE = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
+SOURCES_FILE = "_sources.yaml"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the FAQ, where an editor can find it."""
+
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+class FAQError(Exception):
+    """The FAQ cannot be used; `problems` lists every reason."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    kind: str
+    label: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Entry:
+    id: str
+    topic: str
+    title: Mapping[str, str]
+    questions: Mapping[str, tuple[str, ...]]
+    answer: Mapping[str, str]
+    sources: tuple[str, ...]
+    reviewed: dt.date
+    related: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    file: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    title: Mapping[str, str]
+    entry_ids: tuple[str, ...]
+    file: str
+
+
+@dataclass(frozen=True)
+class FAQ:
+    """A validated FAQ: every entry has all languages and resolvable links."""
+
+    topics: tuple[Topic, ...]
+    entries: Mapping[str, Entry]
+    sources: Mapping[str, Source]
+    loaded_from: str = ""
+    warnings: tuple[str, ...] = field(default=())
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self.entries.get(entry_id)
+
+    def topic(self, topic_id: str) -> Topic | None:
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+
+# --- YAML with line numbers -------------------------------------------------
+
+
+class _LineDict(dict[Any, Any]):
+    """A mapping that remembers the line of itself and of each key."""
+
+    line: int
+    key_lines: dict[Any, int]
+
+
+class _LineList(list[Any]):
+    line: int
+    item_lines: list[int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that records 1-based line numbers and rejects duplicate keys."""
+
+    duplicate_keys: list[tuple[int, str]]
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> Any:  # type: ignore[override]
+        mapping = _LineDict()
+        mapping.line = node.start_mark.line + 1
+        mapping.key_lines = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            if key in mapping:
+                self.duplicate_keys.append((key_node.start_mark.line + 1, str(key)))
+            mapping[key] = self.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
+            mapping.key_lines[key] = key_node.start_mark.line + 1
+        return mapping
+
+    def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> Any:  # type: ignore[override]
+        seq = _LineList(self.construct_object(child, deep=True) for child in node.value)  # type: ignore[no-untyped-call]
+        seq.line = node.start_mark.line + 1
+        seq.item_lines = [child.start_mark.line + 1 for child in node.value]
+        return seq
+
+
+_LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_mapping)
+_LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_sequence)
+
+
+def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.append(Problem(shown, 1, f"cannot read file: {exc}"))
+        return None
+    loader = _LineLoader(text)
+    loader.duplicate_keys = []
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        reason = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        problems.append(Problem(shown, line, f"YAML syntax error: {reason}"))
+        return None
+    except yaml.YAMLError as exc:
+        problems.append(Problem(shown, 1, f"YAML error: {exc}"))
+        return None
+    finally:
+        loader.dispose()
+    for line, key in loader.duplicate_keys:
+        problems.append(Problem(shown, line, f"duplicate key {key!r}"))
+    return data
+
+
+def _line_of(obj: Any, key: Any = None, default: int = 1) -> int:
+    if isinstance(obj, _LineDict):
+        if key is not None and key in obj.key_lines:
+            return obj.key_lines[key]
+        return obj.line
+    if isinstance(obj, _LineList):
+        return obj.line
+    return default
+
+
+# --- validation --------------------------------------------------------------
+
+
+class _Checker:
+    """Collects problems for one FAQ directory."""
+
+    def __init__(self, faq_dir: Path, seeds_dir: Path | None, shown_root: Path | None):
+        self.faq_dir = faq_dir
+        self.seeds_dir = seeds_dir
+        self.shown_root = shown_root
+        self.problems: list[Problem] = []
+        self.warnings: list[str] = []
+        # (entry id, language, index) -> line, so duplicates point at the phrasing
+        self.question_lines: dict[tuple[str, str, int], int] = {}
+
+    def shown(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.shown_root)) if self.shown_root else str(path)
+        except ValueError:
+            return str(path)
+
+    def add(self, file: str, line: int, reason: str) -> None:
+        self.problems.append(Problem(file, line, reason))
+
+    def per_language_text(self, file: str, parent: Any, key: str, limit: int | None) -> dict[str, str]:
+        value = parent.get(key) if isinstance(parent, dict) else None
+        line = _line_of(parent, key)
+        if not isinstance(value, dict):
+            self.add(file, line, f"'{key}' must map each language (ky, ru, en) to text")
+            return {}
+        out: dict[str, str] = {}
+        for lang in LANGS:
+            text = value.get(lang)
+            lang_line = _line_of(value, lang, line)
+            if text is None:
+                self.add(file, line, f"'{key}' has no '{lang}' text")
+            elif not isinstance(text, str) or not text.strip():
+                self.add(file, lang_line, f"'{key}.{lang}' must be non-empty text")
+            elif limit is not None and len(text.strip()) > limit:
+                self.add(file, lang_line, f"'{key}.{lang}' is {len(text.strip())} characters; the limit is {limit}")
+            else:
+                out[lang] = text.strip()
+        for extra in value:
+            if extra not in LANGS:
+                self.add(file, _line_of(value, extra, line), f"'{key}' has unknown language {extra!r} (use ky, ru, en)")
+        return out
+
+    def load_sources(self) -> dict[str, Source]:
+        path = self.faq_dir / SOURCES_FILE
+        file = self.shown(path)
+        if not path.exists():
+            self.add(file, 1, "the sources registry is missing")
+            return {}
+        data = _read_yaml(path, file, self.problems)
+        if data is None:
+            return {}
+        raw = data.get("sources") if isinstance(data, dict) else None
+        if not isinstance(raw, dict):
+            self.add(file, _line_of(data), "expected a mapping 'sources:' of source keys")
+            return {}
+        sources: dict[str, Source] = {}
+        for key, spec in raw.items():
+            line = _line_of(raw, key)
+            if not isinstance(spec, dict):
+                self.add(file, line, f"source {key!r} must be a mapping with 'kind' and 'label'")
+                continue
+            kind = spec.get("kind")
+            if kind not in {"seed", "law", "press", "official"}:
+                self.add(file, line, f"source {key!r}: 'kind' must be seed, law, press or official")
+            label = self.per_language_text(file, spec, "label", 200)
+            if kind == "seed":
+                if not SEED_RE.match(str(key)):
+                    self.add(file, line, f"seed source {key!r} must be a file name like 000_0123456789abcdef.txt")
+                elif self.seeds_dir is not None and not (self.seeds_dir / str(key)).is_file():
+                    self.add(file, line, f"seed file {key!r} does not exist in {self.seeds_dir}")
+            sources[str(key)] = Source(str(key), str(kind), label)
+        return sources
+
+    def load_topic_file(self, path: Path, sources: Mapping[str, Source]) -> tuple[Topic | None, list[Entry]]:
+        file = self.shown(path)
+        data = _read_yaml(path, file, self.problems)
+        if data is None:
+            return None, []
+        if not isinstance(data, dict):
+            self.add(file, _line_of(data), "a topic file must be a mapping with 'topic' and 'entries'")
+            return None, []
+        topic_raw = data.get("topic")
+        topic_id = ""
+        topic_title: dict[str, str] = {}
+        if not isinstance(topic_raw, dict):
+            self.add(file, _line_of(data, "topic"), "missing 'topic:' with 'id' and 'title'")
+        else:
+            topic_id = str(topic_raw.get("id") or "")
+            if not ID_RE.match(topic_id):
+                self.add(file, _line_of(topic_raw, "id"), f"topic id {topic_id!r} must be a slug (a-z, 0-9, dashes)")
+            topic_title = self.per_language_text(file, topic_raw, "title", MAX_TITLE_CHARS)
+        entries_raw = data.get("entries")
+        if not isinstance(entries_raw, list) or not entries_raw:
+            self.add(file, _line_of(data, "entries"), "'entries:' must be a non-empty list")
+            return None, []
+        entries = [e for e in (self.entry(file, raw, topic_id, sources) for raw in entries_raw) if e]
+        topic = Topic(topic_id, topic_title, tuple(e.id for e in entries), file)
+        return topic, entries
+
+    def entry(self, file: str, raw: Any, topic_id: str, sources: Mapping[str, Source]) -> Entry | None:
+        if not isinstance(raw, dict):
+            self.add(file, _line_of(raw), "each entry must be a mapping")
+            return None
+        line = _line_of(raw)
+        known = {"id", "topic", "title", "questions", "answer", "sources", "reviewed", "related", "keywords"}
+        for key in raw:
+            if key not in known:
+                self.add(file, _line_of(raw, key), f"unknown field {key!r}")
+        entry_id = raw.get("id")
+        if not isinstance(entry_id, str) or not ID_RE.match(entry_id):
+            self.add(file, _line_of(raw, "id", line), f"entry id {entry_id!r} must be a slug (a-z, 0-9, dashes)")
+            entry_id = f"<entry at line {line}>"
+        where = f"entry {entry_id}"
+        topic = raw.get("topic")
+        if topic != topic_id:
+            self.add(file, _line_of(raw, "topic", line), f"{where}: topic {topic!r} differs from the file's topic {topic_id!r}")
+        title = self.per_language_text(file, raw, "title", MAX_TITLE_CHARS)
+        answer = self.per_language_text(file, raw, "answer", MAX_ANSWER_CHARS)
+        questions = self.questions(file, raw, where)
+        src = raw.get("sources")
+        if not isinstance(src, list) or not src:
+            self.add(file, _line_of(raw, "sources", line), f"{where}: 'sources' must list at least one source")
+            src = []
+        for i, key in enumerate(src):
+            if str(key) not in sources:
+                item_line = src.item_lines[i] if isinstance(src, _LineList) else _line_of(raw, "sources", line)
+                self.add(file, item_line, f"{where}: unknown source {key!r} (add it to {SOURCES_FILE})")
+        reviewed = raw.get("reviewed")
+        if not isinstance(reviewed, dt.date) or isinstance(reviewed, dt.datetime):
+            self.add(file, _line_of(raw, "reviewed", line), f"{where}: 'reviewed' must be a date like 2026-11-23")
+            reviewed = dt.date.min
+        related = raw.get("related") or []
+        keywords = raw.get("keywords") or []
+        if isinstance(keywords, list):
+            # Numbers ("2021", "456") are fine as keywords; YAML reads them as ints.
+            keywords = [str(k) if isinstance(k, int | float) and not isinstance(k, bool) else k for k in keywords]
+        for name, value in (("related", related), ("keywords", keywords)):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                self.add(file, _line_of(raw, name, line), f"{where}: '{name}' must be a list of strings")
+        if not isinstance(related, list):
+            related = []
+        if not isinstance(keywords, list):
+            keywords = []
+        return Entry(
+            id=entry_id,
+            topic=str(topic),
+            title=title,
+            questions=questions,
+            answer=answer,
+            sources=tuple(str(s) for s in src),
+            reviewed=reviewed,
+            related=tuple(str(r) for r in related),
+            keywords=tuple(str(k) for k in keywords),
+            file=file,
+            line=line,
+        )
+
+    def questions(self, file: str, raw: dict[str, Any], where: str) -> dict[str, tuple[str, ...]]:
+        value = raw.get("questions")
+        line = _line_of(raw, "questions")
+        if not isinstance(value, dict):
+            self.add(file, line, f"{where}: 'questions' must map each language (ky, ru, en) to a list")
+            return {}
+        out: dict[str, tuple[str, ...]] = {}
+        for lang in LANGS:
+            items = value.get(lang)
+            lang_line = _line_of(value, lang, line)
+            if not isinstance(items, list):
+                self.add(file, lang_line if lang in value else line, f"{where}: no '{lang}' questions")
+                continue
+            if isinstance(items, _LineList):
+                for i, item_line in enumerate(items.item_lines):
+                    self.question_lines[(str(raw.get("id")), lang, i)] = item_line
+            texts = [q.strip() for q in items if isinstance(q, str) and q.strip()]
+            if len(texts) != len(items):
+                self.add(file, lang_line, f"{where}: every '{lang}' question must be non-empty text")
+            if len(texts) < MIN_QUESTIONS:
+                self.add(file, lang_line, f"{where}: {len(texts)} '{lang}' questions; at least {MIN_QUESTIONS} are needed")
+            out[lang] = tuple(texts)
+        return out
+
+    def cross_checks(self, entries: list[Entry]) -> None:
+        raw_lines = self.question_lines
+        seen: dict[str, Entry] = {}
+        for e in entries:
+            if e.id in seen:
+                first = seen[e.id]
+                self.add(e.file, e.line, f"duplicate entry id {e.id!r} (first at {first.file}:{first.line})")
+            else:
+                seen[e.id] = e
+        for e in entries:
+            for rel in e.related:
+                if rel not in seen:
+                    self.add(e.file, e.line, f"entry {e.id}: related id {rel!r} does not exist")
+                elif rel == e.id:
+                    self.add(e.file, e.line, f"entry {e.id}: an entry cannot be related to itself")
+        claimed: dict[str, tuple[Entry, str]] = {}
+        for e in entries:
+            for lang, qs in e.questions.items():
+                for i, q in enumerate(qs):
+                    key = skeleton(q)
+                    if not key:
+                        self.add(e.file, raw_lines.get((e.id, lang, i), e.line), f"entry {e.id}: question {q!r} has no letters")
+                        continue
+                    other = claimed.get(key)
+                    if other and other[0].id != e.id:
+                        self.add(
+                            e.file,
+                            raw_lines.get((e.id, lang, i), e.line),
+                            f"entry {e.id}: question {q!r} is also claimed by entry {other[0].id} ({other[1]!r})",
+                        )
+                    claimed.setdefault(key, (e, q))
+
+
+def topic_files(faq_dir: Path) -> list[Path]:
+    """The topic files of a FAQ directory, in a stable order."""
+    return sorted(p for p in faq_dir.glob("*.yaml") if not p.name.startswith("_"))
+
+
+def load_faq(faq_dir: Path, seeds_dir: Path | None = None, *, shown_root: Path | None = None) -> FAQ:
+    """Load and validate every file; raise `FAQError` listing all problems.
+
+    `seeds_dir` is where seed sources must exist; None skips that check (the
+    source documents live beside the repository, not inside a deployment).
+    """
+    faq_dir = Path(faq_dir)
+    checker = _Checker(faq_dir, seeds_dir, shown_root)
+    if not faq_dir.is_dir():
+        raise FAQError([Problem(str(faq_dir), 1, "FAQ directory does not exist")])
+    sources = checker.load_sources()
+    files = topic_files(faq_dir)
+    if not files:
+        checker.add(checker.shown(faq_dir), 1, "no topic files (*.yaml) found")
+    topics: list[Topic] = []
+    entries: list[Entry] = []
+    for path in files:
+        topic, file_entries = checker.load_topic_file(path, sources)
+        if topic:
+            other = next((t for t in topics if t.id == topic.id), None)
+            if other:
+                checker.add(topic.file, 1, f"topic id {topic.id!r} is also used by {other.file}")
+            topics.append(topic)
+        entries.extend(file_entries)
+    checker.cross_checks(entries)
+    if seeds_dir is None:
+        checker.warnings.append("source documents not found: seed file names were not checked")
+    if checker.problems:
+        raise FAQError(checker.problems)
+    return FAQ(
+        topics=tuple(topics),
+        entries={e.id: e for e in entries},
+        sources=sources,
+        loaded_from=str(faq_dir),
+        warnings=tuple(checker.warnings),
+    )
+
+
+def iter_phrasings(faq: FAQ) -> Iterable[tuple[Entry, str, str]]:
+    """Every (entry, language, phrasing) the matcher indexes."""
+    for entry in faq.entries.values():
+        for lang in LANGS:
+            for q in entry.questions.get(lang, ()):
+                yield entry, lang, q

@@ -1,0 +1,87 @@
+"""Inline buttons and their callback data.
+
+Callback data is short text with a one-letter kind and arguments, parsed
+strictly: anything the bot did not issue (forged, stale after an FAQ
+change, or from an old version) parses to None and gets "this button has
+expired" rather than an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from .engine import Choice
+from .faq import FAQ, LANGS
+
+LANGUAGE_NAMES = {"ky": "Кыргызча", "ru": "Русский", "en": "English"}
+
+
+@dataclass(frozen=True)
+class Callback:
+    kind: str  # lang, topics, topic, entry, feedback, human
+    arg: str = ""
+    extra: str = ""
+
+
+def parse_callback(data: str | None, faq: FAQ) -> Callback | None:
+    """The button's meaning, or None when the bot did not issue it."""
+    if not data or len(data) > 64:
+        return None
+    kind, _, rest = data.partition(":")
+    if kind == "l" and rest in LANGS:
+        return Callback("lang", rest)
+    if kind == "T" and rest == "":
+        return Callback("topics")
+    if kind == "t" and faq.topic(rest) is not None:
+        return Callback("topic", rest)
+    if kind == "e" and rest in faq.entries:
+        return Callback("entry", rest)
+    if kind == "f":
+        entry_id, _, vote = rest.rpartition(":")
+        if entry_id in faq.entries and vote in {"up", "down"}:
+            return Callback("feedback", entry_id, vote)
+    if kind == "h" and rest == "":
+        return Callback("human")
+    return None
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(LANGUAGE_NAMES[lang], callback_data=f"l:{lang}") for lang in LANGS]])
+
+
+def topics_keyboard(faq: FAQ, lang: str) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(t.title.get(lang, t.id), callback_data=f"t:{t.id}")] for t in faq.topics]
+    return InlineKeyboardMarkup(rows)
+
+
+def topic_entries_keyboard(faq: FAQ, topic_id: str, lang: str, back_label: str) -> InlineKeyboardMarkup:
+    topic = faq.topic(topic_id)
+    ids = topic.entry_ids if topic else ()
+    rows = [[InlineKeyboardButton(faq.entries[i].title.get(lang, i), callback_data=f"e:{i}")] for i in ids]
+    rows.append([InlineKeyboardButton(back_label, callback_data="T:")])
+    return InlineKeyboardMarkup(rows)
+
+
+def choices_keyboard(choices: Sequence[Choice], extra: Sequence[InlineKeyboardButton] = ()) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton(c.title, callback_data=f"e:{c.id}")] for c in choices]
+    if extra:
+        rows.append(list(extra))
+    return InlineKeyboardMarkup(rows)
+
+
+def answer_keyboard(entry_id: str, related: Sequence[Choice]) -> InlineKeyboardMarkup:
+    rows = [[InlineKeyboardButton("→ " + c.title, callback_data=f"e:{c.id}")] for c in related]
+    rows.append(
+        [
+            InlineKeyboardButton("👍", callback_data=f"f:{entry_id}:up"),
+            InlineKeyboardButton("👎", callback_data=f"f:{entry_id}:down"),
+        ]
+    )
+    return InlineKeyboardMarkup(rows)
+
+
+def single_button(label: str, data: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data)]])

@@ -1,0 +1,142 @@
+"""Finding the FAQ entries closest to a message, with a 0–100 score.
+
+Two signals, both on skeletons (see `normalize`):
+
+* coverage — how much of the message's *informative* wording an entry's
+  vocabulary (all its phrasings in all languages, title, keywords) accounts
+  for.  Words are weighted by rarity across entries, typos and suffixes
+  ("патентти", "zapreta") count through rapidfuzz word similarity and shared
+  prefixes, and words the FAQ never uses ("flight", "money") weigh heavily
+  against every entry: this is what makes out-of-scope questions fall to a
+  hand-off instead of matching on "Russia" or "documents".
+* phrasing — rapidfuzz similarity of the whole message to the entry's
+  closest phrasing, which rewards word order and rejects bags of keywords.
+
+The index is built once per FAQ; `match` does no I/O and allocates little.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
+
+from .faq import FAQ, LANGS
+from .normalize import skeleton, tokens
+from .tuning import DEFAULT, Tuning
+
+# Greetings and politeness that say nothing about the question.
+_FILLER_TEXT = (
+    "салам саламатсызбы ассалому алейкум брат байке эже рахмат жардам бериниз суроо "
+    "здравствуйте привет добрый день вечер утро пожалуйста помогите подскажите скажите "
+    "спасибо брат братан сестра вопрос срочно "
+    "hello hi hey please help thanks thank you brother sister question urgent "
+    "salam brat pomogite pojaluista pls plz"
+)
+FILLER_WORDS = frozenset(tokens(_FILLER_TEXT))
+PREFIX_LEN = 5
+PREFIX_SIMILARITY = 0.85
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An entry and how well it fits the message (0–100)."""
+
+    entry_id: str
+    score: float
+    coverage: float
+    phrasing: float
+
+
+class Matcher:
+    """Scores FAQ entries against messages; build once, query often."""
+
+    def __init__(self, faq: FAQ, tuning: Tuning = DEFAULT):
+        self.tuning = tuning
+        self.entry_ids: list[str] = list(faq.entries)
+        self.phrasings: list[list[str]] = []
+        postings: dict[str, set[int]] = defaultdict(set)
+        for idx, entry in enumerate(faq.entries.values()):
+            texts = [q for lang in LANGS for q in entry.questions.get(lang, ())]
+            texts += [entry.title[lang] for lang in LANGS if lang in entry.title]
+            keys = sorted({s for s in (skeleton(t) for t in texts) if s})
+            self.phrasings.append(keys)
+            for word in {w for k in keys for w in k.split()} | set(tokens(" ".join(entry.keywords))):
+                postings[word].add(idx)
+        n = max(len(self.entry_ids), 1)
+        self.postings: dict[str, tuple[int, ...]] = {w: tuple(sorted(p)) for w, p in postings.items()}
+        self.idf: dict[str, float] = {w: math.log(1 + n / len(p)) for w, p in self.postings.items()}
+        self.max_idf = math.log(1 + n)
+        self.vocab: list[str] = sorted(self.postings)
+        self.by_prefix: dict[str, list[str]] = defaultdict(list)
+        for w in self.vocab:
+            if len(w) >= PREFIX_LEN:
+                self.by_prefix[w[:PREFIX_LEN]].append(w)
+        # Per-index cache of word expansions: users repeat the same words.
+        self._expand = lru_cache(maxsize=16384)(self._expand_uncached)
+
+    def _expand_uncached(self, word: str) -> tuple[tuple[str, float], ...]:
+        """FAQ words that `word` may stand for, with a 0–1 similarity."""
+        found: dict[str, float] = {}
+        if word in self.postings:
+            found[word] = 1.0
+        if len(word) >= 4:
+            cutoff = self.tuning.word_cutoff
+            for other, ratio, _ in process.extract(
+                word, self.vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=8
+            ):
+                sim = 0.5 + 0.5 * (ratio - cutoff) / (100 - cutoff)
+                found[other] = max(found.get(other, 0.0), sim)
+        if len(word) >= PREFIX_LEN:
+            for other in self.by_prefix.get(word[:PREFIX_LEN], ()):
+                found[other] = max(found.get(other, 0.0), PREFIX_SIMILARITY)
+        return tuple(found.items())
+
+    def _word_weight(self, word: str, expansions: Sequence[tuple[str, float]]) -> float:
+        if word in FILLER_WORDS:
+            return 0.1
+        if not expansions:
+            if len(word) <= 2 or word.isdigit():
+                return 0.2
+            return self.tuning.unknown_word_weight * self.max_idf
+        best_word = max(expansions, key=lambda e: e[1])[0]
+        return self.idf[best_word]
+
+    def match(self, text: str, limit: int = 5) -> list[Candidate]:
+        """The best entries for `text`, best first; empty when nothing is close."""
+        query = skeleton(text)
+        words = list(dict.fromkeys(query.split()))
+        if not words:
+            return []
+        total_weight = 0.0
+        covered: dict[int, float] = defaultdict(float)
+        for word in words:
+            expansions = self._expand(word)
+            weight = self._word_weight(word, expansions)
+            total_weight += weight
+            best_per_entry: dict[int, float] = {}
+            for other, sim in expansions:
+                for idx in self.postings[other]:
+                    if sim > best_per_entry.get(idx, 0.0):
+                        best_per_entry[idx] = sim
+            for idx, sim in best_per_entry.items():
+                covered[idx] += weight * sim
+        if not covered or total_weight <= 0:
+            return []
+        shortlist = sorted(covered.items(), key=lambda kv: kv[1], reverse=True)[: max(limit, 8)]
+        share = self.tuning.coverage_share
+        out = []
+        for idx, cov_weight in shortlist:
+            coverage = 100.0 * cov_weight / total_weight
+            best = process.extractOne(query, self.phrasings[idx], scorer=fuzz.token_set_ratio)
+            phrasing = best[1] if best else 0.0
+            ratio = process.extractOne(query, self.phrasings[idx], scorer=fuzz.ratio)
+            phrasing = (phrasing + (ratio[1] if ratio else 0.0)) / 2
+            score = share * coverage + (1 - share) * phrasing
+            out.append(Candidate(self.entry_ids[idx], round(score, 1), round(coverage, 1), round(phrasing, 1)))
+        out.sort(key=lambda c: c.score, reverse=True)
+        return out[:limit]

@@ -1,0 +1,363 @@
+"""The embedded store: one SQLite file, through sqlite-utils.
+
+Everything a user or an operator must not lose is written here *before* the
+bot replies or sends: handed-off questions, the operator relay, and an
+outbox of messages still to deliver.  A crash or a failing Bot API then
+costs a retry, never a question.
+
+Schema changes are registered migration steps (`MIGRATIONS`), applied in
+order once and recorded in `_migrations`, never ad-hoc ALTERs.
+
+Personal data: users' chat ids and chosen language (to reply in it), the
+text of questions handed to people (masked by the caller where needed), and
+per-message outcomes without text (for statistics).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+
+class StoreError(RuntimeError):
+    """The database file cannot be used; the message names it and why."""
+
+
+def utcnow() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    db["users"].create(
+        {"chat_id": int, "lang": str, "blocked": int, "created_at": str, "updated_at": str},
+        pk="chat_id",
+        defaults={"blocked": 0},
+    )
+    db["events"].create(
+        {
+            "id": int,
+            "ts": str,
+            "chat_id": int,
+            "lang": str,
+            "outcome": str,
+            "entry_id": str,
+            "confidence": int,
+            "via": str,
+        },
+        pk="id",
+    )
+    db["events"].create_index(["ts"])
+    db["questions"].create(
+        {
+            "id": int,
+            "ts": str,
+            "chat_id": int,
+            "user_message_id": int,
+            "lang": str,
+            "text": str,
+            "candidates": str,
+            "reason": str,
+            "status": str,
+            "answer": str,
+            "answered_at": str,
+            "closed_at": str,
+        },
+        pk="id",
+        defaults={"status": "open"},
+    )
+    db["questions"].create_index(["status", "ts"])
+    db["questions"].create_index(["chat_id", "status"])
+    db["outbox"].create(
+        {
+            "id": int,
+            "created_at": str,
+            "kind": str,
+            "chat_id": int,
+            "payload": str,
+            "question_id": int,
+            "status": str,
+            "attempts": int,
+            "not_before": float,
+            "sent_message_id": int,
+            "last_error": str,
+        },
+        pk="id",
+        defaults={"status": "pending", "attempts": 0, "not_before": 0.0},
+    )
+    db["outbox"].create_index(["status", "id"])
+    db["relay"].create(
+        {"operator_chat_id": int, "operator_message_id": int, "question_id": int, "created_at": str},
+        pk=("operator_chat_id", "operator_message_id"),
+    )
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("001_initial", _m001_initial),
+]
+
+
+@dataclass(frozen=True)
+class Question:
+    id: int
+    ts: str
+    chat_id: int
+    lang: str
+    text: str
+    candidates: list[dict[str, Any]]
+    reason: str
+    status: str
+    user_message_id: int | None = None
+    answer: str | None = None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Question:
+        return cls(
+            id=row["id"],
+            ts=row["ts"],
+            chat_id=row["chat_id"],
+            lang=row["lang"],
+            text=row["text"] or "",
+            candidates=json.loads(row["candidates"] or "[]"),
+            reason=row["reason"] or "",
+            status=row["status"],
+            user_message_id=row.get("user_message_id"),
+            answer=row.get("answer"),
+        )
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    kind: str
+    chat_id: int
+    payload: dict[str, Any]
+    question_id: int | None
+    attempts: int
+
+
+class Store:
+    """All reads and writes of the bot's data; one per process."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), timeout=5.0, isolation_level=None, check_same_thread=False)
+            self.db = sqlite_utils.Database(conn)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self._check_integrity()
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot use the database {self.path}: {exc}") from exc
+        except OSError as exc:
+            raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
+
+    def _check_integrity(self) -> None:
+        row = self.db.execute("PRAGMA quick_check").fetchone()
+        if row is None or row[0] != "ok":
+            raise StoreError(f"the database {self.path} is damaged ({row[0] if row else 'no answer'}); restore it from a backup")
+
+    def _migrate(self) -> None:
+        if "_migrations" not in self.db.table_names():
+            self.db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
+        done = {r["name"] for r in self.db["_migrations"].rows}
+        for name, step in MIGRATIONS:
+            if name in done:
+                continue
+            with self.transaction():
+                step(self.db)
+                self.db["_migrations"].insert({"name": name, "applied_at": utcnow()})
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One atomic write; the connection is in autocommit mode otherwise."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    # --- users ------------------------------------------------------------
+
+    def user_lang(self, chat_id: int) -> str | None:
+        row = self.db.execute("SELECT lang FROM users WHERE chat_id = ?", [chat_id]).fetchone()
+        return row[0] if row else None
+
+    def set_user_lang(self, chat_id: int, lang: str) -> None:
+        now = utcnow()
+        self.db.execute(
+            "INSERT INTO users (chat_id, lang, blocked, created_at, updated_at) VALUES (?, ?, 0, ?, ?) "
+            "ON CONFLICT(chat_id) DO UPDATE SET lang = excluded.lang, updated_at = excluded.updated_at",
+            [chat_id, lang, now, now],
+        )
+
+    def mark_blocked(self, chat_id: int) -> None:
+        now = utcnow()
+        self.db.execute(
+            "INSERT INTO users (chat_id, lang, blocked, created_at, updated_at) VALUES (?, NULL, 1, ?, ?) "
+            "ON CONFLICT(chat_id) DO UPDATE SET blocked = 1, updated_at = excluded.updated_at",
+            [chat_id, now, now],
+        )
+
+    def is_blocked(self, chat_id: int) -> bool:
+        row = self.db.execute("SELECT blocked FROM users WHERE chat_id = ?", [chat_id]).fetchone()
+        return bool(row and row[0])
+
+    # --- events (statistics, no text) -------------------------------------
+
+    def log_event(self, chat_id: int, lang: str, outcome: str, entry_id: str | None, confidence: int, via: str) -> None:
+        self.db["events"].insert(
+            {
+                "ts": utcnow(),
+                "chat_id": chat_id,
+                "lang": lang,
+                "outcome": outcome,
+                "entry_id": entry_id,
+                "confidence": confidence,
+                "via": via,
+            }
+        )
+
+    # --- questions handed to people --------------------------------------
+
+    def add_question(
+        self,
+        *,
+        chat_id: int,
+        lang: str,
+        text: str,
+        candidates: list[dict[str, Any]],
+        reason: str,
+        user_message_id: int | None = None,
+        operator_post: dict[str, Any] | None = None,
+        operator_chat_id: int | None = None,
+    ) -> Question:
+        """Record a question (and, atomically, its post to the operators)."""
+        with self.transaction():
+            table = self.db["questions"]
+            table.insert(
+                {
+                    "ts": utcnow(),
+                    "chat_id": chat_id,
+                    "user_message_id": user_message_id,
+                    "lang": lang,
+                    "text": text,
+                    "candidates": json.dumps(candidates, ensure_ascii=False),
+                    "reason": reason,
+                    "status": "open",
+                }
+            )
+            qid = table.last_pk
+            if operator_post is not None and operator_chat_id is not None:
+                self._enqueue("operator_post", operator_chat_id, operator_post, qid)
+        return self.question(int(qid))  # type: ignore[arg-type]
+
+    def question(self, qid: int) -> Question:
+        return Question.from_row(self.db["questions"].get(qid))
+
+    def find_question(self, qid: int) -> Question | None:
+        try:
+            return self.question(qid)
+        except sqlite_utils.db.NotFoundError:
+            return None
+
+    def open_questions(self) -> list[Question]:
+        rows = self.db.query("SELECT * FROM questions WHERE status = 'open' ORDER BY ts, id")
+        return [Question.from_row(r) for r in rows]
+
+    def latest_open_question(self, chat_id: int) -> Question | None:
+        rows = list(
+            self.db.query(
+                "SELECT * FROM questions WHERE chat_id = ? AND status IN ('open', 'answered') ORDER BY id DESC LIMIT 1",
+                [chat_id],
+            )
+        )
+        return Question.from_row(rows[0]) if rows else None
+
+    def set_question_status(self, qid: int, status: str, *, answer: str | None = None) -> None:
+        now = utcnow()
+        updates: dict[str, Any] = {"status": status}
+        if status == "answered":
+            updates["answered_at"] = now
+            if answer is not None:
+                updates["answer"] = answer
+        if status == "closed":
+            updates["closed_at"] = now
+        self.db["questions"].update(qid, updates)
+
+    # --- relay: operator posts ↔ questions ---------------------------------
+
+    def link_operator_message(self, operator_chat_id: int, message_id: int, qid: int) -> None:
+        self.db["relay"].insert(
+            {"operator_chat_id": operator_chat_id, "operator_message_id": message_id, "question_id": qid, "created_at": utcnow()},
+            replace=True,
+        )
+
+    def question_for_operator_message(self, operator_chat_id: int, message_id: int) -> Question | None:
+        row = self.db.execute(
+            "SELECT question_id FROM relay WHERE operator_chat_id = ? AND operator_message_id = ?",
+            [operator_chat_id, message_id],
+        ).fetchone()
+        return self.find_question(row[0]) if row else None
+
+    # --- outbox: reliable delivery ---------------------------------------
+
+    def _enqueue(self, kind: str, chat_id: int, payload: dict[str, Any], qid: int | None) -> int:
+        table = self.db["outbox"]
+        table.insert(
+            {
+                "created_at": utcnow(),
+                "kind": kind,
+                "chat_id": chat_id,
+                "payload": json.dumps(payload, ensure_ascii=False),
+                "question_id": qid,
+                "status": "pending",
+                "attempts": 0,
+                "not_before": 0.0,
+            }
+        )
+        return int(table.last_pk)  # type: ignore[arg-type]
+
+    def enqueue(self, kind: str, chat_id: int, payload: dict[str, Any], qid: int | None = None) -> int:
+        with self.transaction():
+            return self._enqueue(kind, chat_id, payload, qid)
+
+    def due_outbox(self, now: float, limit: int = 50) -> list[OutboxItem]:
+        rows = self.db.query(
+            "SELECT * FROM outbox WHERE status = 'pending' AND not_before <= ? ORDER BY id LIMIT ?", [now, limit]
+        )
+        return [
+            OutboxItem(r["id"], r["kind"], r["chat_id"], json.loads(r["payload"]), r["question_id"], r["attempts"])
+            for r in rows
+        ]
+
+    def outbox_sent(self, item_id: int, message_id: int | None) -> None:
+        self.db["outbox"].update(item_id, {"status": "sent", "sent_message_id": message_id})
+
+    def outbox_retry(self, item_id: int, not_before: float, error: str) -> None:
+        self.db.execute(
+            "UPDATE outbox SET attempts = attempts + 1, not_before = ?, last_error = ? WHERE id = ?",
+            [not_before, error[:500], item_id],
+        )
+
+    def outbox_drop(self, item_id: int, error: str) -> None:
+        self.db["outbox"].update(item_id, {"status": "dropped", "last_error": error[:500]})
+
+    def pending_count(self) -> int:
+        return int(self.db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0])
