@@ -14,7 +14,7 @@ import click
 
 from .config import ConfigError, Settings
 from .engine import Engine, Reply
-from .faq import FAQ, FAQError, LANGS, load_faq
+from .faq import FAQ, LANGS, FAQError, load_faq
 from .i18n import Catalogs
 from .store import Store, StoreError
 

@@ -15,6 +15,7 @@ waits for Telegram's `retry_after`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import time
@@ -103,10 +104,8 @@ class Delivery:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
 
     async def _run(self) -> None:
@@ -117,10 +116,8 @@ class Delivery:
                 raise
             except Exception:  # the worker must outlive any one failure
                 log.exception("outbox pass failed")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.tick_s)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
     async def flush(self) -> int:
@@ -188,7 +185,7 @@ class Delivery:
             return
         if item.kind in {"operator_post", "copy"}:
             # Operators reply to posts; users reply to copied answers.
-            self.store.link_operator_message(item.chat_id, message_id, item.question_id)
+            self.store.link_message(item.chat_id, message_id, item.question_id)
         ack = item.payload.get("ack")
         if ack and self.operator_chat_id is not None:
             self.store.enqueue("text", self.operator_chat_id, {"text": ack, "reply_to": item.payload.get("ack_reply_to")})

@@ -69,7 +69,10 @@ def decide(candidates: list[Candidate], tuning: Tuning) -> tuple[Outcome, list[C
         return "handoff", []
     best = candidates[0]
     runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-    if best.score >= tuning.answer_at and best.score - runner_up >= tuning.answer_margin:
+    gap = best.score - runner_up
+    if (best.score >= tuning.answer_at and gap >= tuning.answer_margin) or (
+        best.score >= tuning.answer_clear_at and gap >= tuning.answer_clear_margin
+    ):
         return "answer", [best]
     close = [c for c in candidates if c.score >= max(tuning.clarify_at, best.score - tuning.clarify_window)]
     return "clarify", close[:MAX_CHOICES]

@@ -29,13 +29,30 @@ from .faq import FAQ, LANGS
 from .normalize import skeleton, tokens
 from .tuning import DEFAULT, Tuning
 
-# Greetings and politeness that say nothing about the question.
+# Greetings, politeness and function words: they say nothing about which
+# entry a question is for, yet the FAQ uses some of them rarely, which would
+# make them look informative.  Kyrgyz is written without ө/ү/ң here: the
+# skeleton folds those anyway.
 _FILLER_TEXT = (
-    "салам саламатсызбы ассалому алейкум брат байке эже рахмат жардам бериниз суроо "
-    "здравствуйте привет добрый день вечер утро пожалуйста помогите подскажите скажите "
-    "спасибо брат братан сестра вопрос срочно "
-    "hello hi hey please help thanks thank you brother sister question urgent "
-    "salam brat pomogite pojaluista pls plz"
+    # ky
+    "салам саламатсызбы ассалому алейкум брат байке эже карындаш рахмат жардам бериниз бериңизчи "
+    "суроо суроом мен сен ал биз силер алар менин сенин анын биздин силердин алардын мага сага ага "
+    "бизге бизде бизди мени сени аны эмне эмнеге эмнени кантип канча кайда кайдан качан ким кимге "
+    "кайсы жок жокпу бар барбы да дагы деле эле го бу бул ушул ошол тиги жана же менен учун "
+    "жонундо тууралуу болот болобу болсо болуп болду эмес эмеспи деп дейт экен элем ооба азыр "
+    "абдан коп аз чын чынбы туурабы сураймын билбейм айтып бериниз кандай "
+    # ru
+    "здравствуйте привет добрый день вечер утро пожалуйста помогите подскажите скажите скажи "
+    "спасибо братан сестра вопрос срочно я ты он она мы вы они мне меня мой моя мои у в на с со "
+    "к по за из от до о об про для и а но или ли же бы не ни да нет это этот эта что как где "
+    "когда кто какой какая какие есть был была было быть если то так уже еще тоже только вот ну "
+    "вообще правда знаю знать хочу "
+    # en
+    "hello hi hey please help thanks thank you brother sister question urgent i me my you your "
+    "he she it we they our a an the is are am was were be been do does did to of in on at for "
+    "with from by about and or but if that this these those there what how where when who which "
+    "can could would will so just really true now any some tell know want pls plz salam brat "
+    "pomogite pojaluista"
 )
 FILLER_WORDS = frozenset(tokens(_FILLER_TEXT))
 PREFIX_LEN = 5
@@ -59,16 +76,19 @@ class Matcher:
         self.tuning = tuning
         self.entry_ids: list[str] = list(faq.entries)
         self.phrasings: list[list[str]] = []
-        postings: dict[str, set[int]] = defaultdict(set)
+        # word -> {entry index: how strongly the word points to the entry}
+        postings: dict[str, dict[int, float]] = defaultdict(dict)
         for idx, entry in enumerate(faq.entries.values()):
             texts = [q for lang in LANGS for q in entry.questions.get(lang, ())]
             texts += [entry.title[lang] for lang in LANGS if lang in entry.title]
             keys = sorted({s for s in (skeleton(t) for t in texts) if s})
             self.phrasings.append(keys)
+            for word in tokens(" ".join(entry.answer.values())):
+                postings[word].setdefault(idx, self.tuning.answer_word_strength)
             for word in {w for k in keys for w in k.split()} | set(tokens(" ".join(entry.keywords))):
-                postings[word].add(idx)
+                postings[word][idx] = 1.0
         n = max(len(self.entry_ids), 1)
-        self.postings: dict[str, tuple[int, ...]] = {w: tuple(sorted(p)) for w, p in postings.items()}
+        self.postings: dict[str, tuple[tuple[int, float], ...]] = {w: tuple(sorted(p.items())) for w, p in postings.items()}
         self.idf: dict[str, float] = {w: math.log(1 + n / len(p)) for w, p in self.postings.items()}
         self.max_idf = math.log(1 + n)
         self.vocab: list[str] = sorted(self.postings)
@@ -85,7 +105,8 @@ class Matcher:
         if word in self.postings:
             found[word] = 1.0
         if len(word) >= 4:
-            cutoff = self.tuning.word_cutoff
+            # Short words need a closer match: "true" is not a typo of "rule".
+            cutoff = self.tuning.word_cutoff if len(word) >= 6 else max(self.tuning.word_cutoff, 80.0)
             for other, ratio, _ in process.extract(
                 word, self.vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=8
             ):
@@ -120,9 +141,9 @@ class Matcher:
             total_weight += weight
             best_per_entry: dict[int, float] = {}
             for other, sim in expansions:
-                for idx in self.postings[other]:
-                    if sim > best_per_entry.get(idx, 0.0):
-                        best_per_entry[idx] = sim
+                for idx, strength in self.postings[other]:
+                    if sim * strength > best_per_entry.get(idx, 0.0):
+                        best_per_entry[idx] = sim * strength
             for idx, sim in best_per_entry.items():
                 covered[idx] += weight * sim
         if not covered or total_weight <= 0:

@@ -40,6 +40,7 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
         {"chat_id": int, "lang": str, "blocked": int, "created_at": str, "updated_at": str},
         pk="chat_id",
         defaults={"blocked": 0},
+        if_not_exists=True,
     )
     db["events"].create(
         {
@@ -53,8 +54,9 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
             "via": str,
         },
         pk="id",
+        if_not_exists=True,
     )
-    db["events"].create_index(["ts"])
+    db["events"].create_index(["ts"], if_not_exists=True)
     db["questions"].create(
         {
             "id": int,
@@ -72,9 +74,10 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         defaults={"status": "open"},
+        if_not_exists=True,
     )
-    db["questions"].create_index(["status", "ts"])
-    db["questions"].create_index(["chat_id", "status"])
+    db["questions"].create_index(["status", "ts"], if_not_exists=True)
+    db["questions"].create_index(["chat_id", "status"], if_not_exists=True)
     db["outbox"].create(
         {
             "id": int,
@@ -91,11 +94,13 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
         },
         pk="id",
         defaults={"status": "pending", "attempts": 0, "not_before": 0.0},
+        if_not_exists=True,
     )
-    db["outbox"].create_index(["status", "id"])
+    db["outbox"].create_index(["status", "id"], if_not_exists=True)
     db["relay"].create(
-        {"operator_chat_id": int, "operator_message_id": int, "question_id": int, "created_at": str},
-        pk=("operator_chat_id", "operator_message_id"),
+        {"chat_id": int, "message_id": int, "question_id": int, "created_at": str},
+        pk=("chat_id", "message_id"),
+        if_not_exists=True,
     )
 
 
@@ -174,13 +179,18 @@ class Store:
         for name, step in MIGRATIONS:
             if name in done:
                 continue
-            with self.transaction():
-                step(self.db)
-                self.db["_migrations"].insert({"name": name, "applied_at": utcnow()})
+            # sqlite-utils commits each CREATE itself, so a step is written to
+            # be re-runnable (if_not_exists) rather than wrapped in one transaction.
+            step(self.db)
+            self.db["_migrations"].insert({"name": name, "applied_at": utcnow()})
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One atomic write; the connection is in autocommit mode otherwise."""
+        """One atomic write; the connection is in autocommit mode otherwise.
+
+        Inside, use plain SQL (`self.db.execute`): sqlite-utils' table
+        methods commit on their own and would end the transaction early.
+        """
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -215,6 +225,9 @@ class Store:
             [chat_id, now, now],
         )
 
+    def mark_unblocked(self, chat_id: int) -> None:
+        self.db.execute("UPDATE users SET blocked = 0 WHERE chat_id = ?", [chat_id])
+
     def is_blocked(self, chat_id: int) -> bool:
         row = self.db.execute("SELECT blocked FROM users WHERE chat_id = ?", [chat_id]).fetchone()
         return bool(row and row[0])
@@ -245,28 +258,24 @@ class Store:
         candidates: list[dict[str, Any]],
         reason: str,
         user_message_id: int | None = None,
-        operator_post: dict[str, Any] | None = None,
+        operator_post: Callable[[int], dict[str, Any]] | None = None,
         operator_chat_id: int | None = None,
     ) -> Question:
-        """Record a question (and, atomically, its post to the operators)."""
+        """Record a question and, atomically, its post to the operators.
+
+        `operator_post` builds the post from the new question's id, so the
+        reference operators see is the one stored.
+        """
         with self.transaction():
-            table = self.db["questions"]
-            table.insert(
-                {
-                    "ts": utcnow(),
-                    "chat_id": chat_id,
-                    "user_message_id": user_message_id,
-                    "lang": lang,
-                    "text": text,
-                    "candidates": json.dumps(candidates, ensure_ascii=False),
-                    "reason": reason,
-                    "status": "open",
-                }
+            cursor = self.db.execute(
+                "INSERT INTO questions (ts, chat_id, user_message_id, lang, text, candidates, reason, status) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'open')",
+                [utcnow(), chat_id, user_message_id, lang, text, json.dumps(candidates, ensure_ascii=False), reason],
             )
-            qid = table.last_pk
+            qid = int(cursor.lastrowid or 0)
             if operator_post is not None and operator_chat_id is not None:
-                self._enqueue("operator_post", operator_chat_id, operator_post, qid)
-        return self.question(int(qid))  # type: ignore[arg-type]
+                self._enqueue("operator_post", operator_chat_id, operator_post(qid), qid)
+        return self.question(qid)
 
     def question(self, qid: int) -> Question:
         return Question.from_row(self.db["questions"].get(qid))
@@ -301,38 +310,33 @@ class Store:
             updates["closed_at"] = now
         self.db["questions"].update(qid, updates)
 
-    # --- relay: operator posts ↔ questions ---------------------------------
+    # --- relay: sent messages ↔ questions ------------------------------------
+    # Posts in the operators' group (operators reply to them) and answers
+    # copied to users (users reply to them), keyed by numeric chat and
+    # message ids: never by forward_from, which users may hide.
 
-    def link_operator_message(self, operator_chat_id: int, message_id: int, qid: int) -> None:
+    def link_message(self, chat_id: int, message_id: int, qid: int) -> None:
         self.db["relay"].insert(
-            {"operator_chat_id": operator_chat_id, "operator_message_id": message_id, "question_id": qid, "created_at": utcnow()},
+            {"chat_id": chat_id, "message_id": message_id, "question_id": qid, "created_at": utcnow()},
             replace=True,
         )
 
-    def question_for_operator_message(self, operator_chat_id: int, message_id: int) -> Question | None:
+    def question_for_message(self, chat_id: int, message_id: int) -> Question | None:
         row = self.db.execute(
-            "SELECT question_id FROM relay WHERE operator_chat_id = ? AND operator_message_id = ?",
-            [operator_chat_id, message_id],
+            "SELECT question_id FROM relay WHERE chat_id = ? AND message_id = ?",
+            [chat_id, message_id],
         ).fetchone()
         return self.find_question(row[0]) if row else None
 
     # --- outbox: reliable delivery ---------------------------------------
 
     def _enqueue(self, kind: str, chat_id: int, payload: dict[str, Any], qid: int | None) -> int:
-        table = self.db["outbox"]
-        table.insert(
-            {
-                "created_at": utcnow(),
-                "kind": kind,
-                "chat_id": chat_id,
-                "payload": json.dumps(payload, ensure_ascii=False),
-                "question_id": qid,
-                "status": "pending",
-                "attempts": 0,
-                "not_before": 0.0,
-            }
+        cursor = self.db.execute(
+            "INSERT INTO outbox (created_at, kind, chat_id, payload, question_id, status, attempts, not_before) "
+            "VALUES (?, ?, ?, ?, ?, 'pending', 0, 0.0)",
+            [utcnow(), kind, chat_id, json.dumps(payload, ensure_ascii=False), qid],
         )
-        return int(table.last_pk)  # type: ignore[arg-type]
+        return int(cursor.lastrowid or 0)
 
     def enqueue(self, kind: str, chat_id: int, payload: dict[str, Any], qid: int | None = None) -> int:
         with self.transaction():

@@ -34,6 +34,7 @@ Request handling mirrors the real Bot API where it matters to a bot:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import itertools
 import json
@@ -43,10 +44,11 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 __all__ = [
@@ -255,7 +257,7 @@ def parse_html(text: str) -> tuple[str, list[JSONDict]]:
             name = text[i + 1 : end].strip().lower()
             if not stack:
                 raise fail(f"Unexpected end tag at byte offset {byte_offset(begin)}")
-            open_tag, attrs, start = stack[-1]
+            open_tag, open_attrs, start = stack[-1]
             if name and name != open_tag:
                 raise fail(
                     f'Unmatched end tag at byte offset {byte_offset(begin)}, expected '
@@ -269,13 +271,13 @@ def parse_html(text: str) -> tuple[str, list[JSONDict]]:
             kind = _HTML_TAGS[open_tag]
             entity: JSONDict = {"type": kind, "offset": start, "length": length}
             if open_tag == "a":
-                href = attrs.get("href", "")
+                href = open_attrs.get("href", "")
                 if not href:
                     continue  # <a> without href is just text
                 entity["url"] = href
             elif open_tag == "tg-emoji":
-                entity["custom_emoji_id"] = attrs.get("emoji-id", "")
-            elif open_tag == "blockquote" and "expandable" in attrs:
+                entity["custom_emoji_id"] = open_attrs.get("emoji-id", "")
+            elif open_tag == "blockquote" and "expandable" in open_attrs:
                 entity["type"] = "expandable_blockquote"
             elif open_tag == "pre":
                 # <pre><code class="language-x">..</code></pre> -> pre with language
@@ -289,8 +291,8 @@ def parse_html(text: str) -> tuple[str, list[JSONDict]]:
                         entity["language"] = inner["_language"]
                         entities.remove(inner)
                         break
-            elif open_tag == "code" and attrs.get("class", "").startswith("language-"):
-                entity["_language"] = attrs["class"][len("language-") :]
+            elif open_tag == "code" and open_attrs.get("class", "").startswith("language-"):
+                entity["_language"] = open_attrs["class"][len("language-") :]
             entities.append(entity)
             continue
         # start tag
@@ -377,7 +379,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, fake: "FakeBotAPI"):
+    def __init__(self, fake: FakeBotAPI):
         self.fake = fake
         self._conns: set[socket.socket] = set()
         self._conns_lock = threading.Lock()
@@ -397,14 +399,13 @@ class _Server(ThreadingHTTPServer):
         with self._conns_lock:
             conns = list(self._conns)
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive like api.telegram.org
+    disable_nagle_algorithm = True  # headers and body are separate writes: avoid 40 ms stalls
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
@@ -454,10 +455,8 @@ class _Handler(BaseHTTPRequestHandler):
     def drop(self) -> None:
         """Close the connection without answering (a network failure)."""
         self.close_connection = True
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
 
 def _parse_header_params(value: str) -> tuple[str, dict[str, str]]:
@@ -584,7 +583,9 @@ class FakeBotAPI:
         #: Chat ids for which every send/edit/copy/forward fails with 403.
         self.blocked_chats: set[int] = set()
 
-        self._update_ids = itertools.count(first_update_id)
+        self._next_update_id = first_update_id
+        self._inflight = 0  # requests being handled (for a graceful stop)
+        self._waiting_polls = 0
         self._pending: list[JSONDict] = []  # unconfirmed updates
         self.updates: list[JSONDict] = []  # every update ever queued
         self._allowed_updates: list[str] | None = None
@@ -656,7 +657,7 @@ class FakeBotAPI:
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> "FakeBotAPI":
+    def start(self) -> FakeBotAPI:
         """Bind 127.0.0.1 on a free port and serve in a daemon thread."""
         if self._server is not None:
             raise RuntimeError("FakeBotAPI already started")
@@ -681,13 +682,17 @@ class FakeBotAPI:
             self._cond.notify_all()
         server.shutdown()
         server.server_close()
-        server.drop_connections()
+        with self._cond:  # let woken long polls and in-flight calls write their answers
+            deadline = time.monotonic() + 1.0
+            while self._inflight and time.monotonic() < deadline:
+                self._cond.wait(deadline - time.monotonic())
+        server.drop_connections()  # idle keep-alive connections
         if self._thread is not None:
             self._thread.join(timeout=2)
         self._server = None
         self._thread = None
 
-    def __enter__(self) -> "FakeBotAPI":
+    def __enter__(self) -> FakeBotAPI:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -831,6 +836,16 @@ class FakeBotAPI:
     # ------------------------------------------------------------------ request handling
 
     def _serve(self, req: _Handler) -> None:
+        with self._cond:
+            self._inflight += 1
+        try:
+            self._serve_request(req)
+        finally:
+            with self._cond:
+                self._inflight -= 1
+                self._cond.notify_all()
+
+    def _serve_request(self, req: _Handler) -> None:
         arrived = time.time()
         url = urlsplit(req.path)
         path = unquote(url.path)
@@ -918,10 +933,7 @@ class FakeBotAPI:
                 if call.method.startswith(_SEND_PREFIXES):
                     self._check_blocked(call.params.get("chat_id"))
                 custom = self._custom.get(call.method.lower())
-                if custom is not None:
-                    result = custom[1](call.params)
-                else:
-                    result = self._handlers[call.method](call)
+                result = custom[1](call.params) if custom is not None else self._handlers[call.method](call)
             except ApiError as err:
                 body: JSONDict = {"ok": False, "error_code": err.status,
                                   "description": err.description}
@@ -1257,11 +1269,8 @@ class FakeBotAPI:
         with self._cond:
             update = copy.deepcopy(update)
             if "update_id" not in update:
-                update["update_id"] = next(self._update_ids)
-            else:
-                nxt = next(self._update_ids)
-                if update["update_id"] >= nxt:
-                    self._update_ids = itertools.count(update["update_id"] + 1)
+                update["update_id"] = self._next_update_id
+            self._next_update_id = max(self._next_update_id, int(update["update_id"]) + 1)
             self._pending.append(update)
             self.updates.append(update)
             self._cond.notify_all()
@@ -1363,10 +1372,10 @@ class FakeBotAPI:
                         f"message {message_id} in chat {chat_id} has no button with "
                         f"callback_data={data!r}; buttons: {buttons!r} (force=True to send anyway)"
                     )
-            chat = self._chats.get(chat_id, msg["chat"])
+            chat = self._chats.get(chat_id) or msg["chat"]
             if user_id is None:
                 user_id = chat_id if chat.get("type") == "private" else 1_000_001
-            query = {
+            query: JSONDict = {
                 "id": str(next(self._callback_ids)),
                 "from": self._user(user_id, language_code),
                 "message": self._shallow_reply(msg),
@@ -1515,6 +1524,11 @@ class FakeBotAPI:
                                   user_id=user_id, language_code=language_code,
                                   chat_type=chat_type, reply_to_message_id=reply_to_message_id)
 
+    def wait_for_polling(self, timeout: float = 5.0) -> None:
+        """Block until some ``getUpdates`` is waiting in a long poll (the bot is polling)."""
+        if self._wait(lambda: [1] if self._waiting_polls else [], 1, timeout) is None:
+            raise AssertionError(f"no getUpdates long poll within {timeout}s\n" + self.dump())
+
     def pending_updates(self) -> list[JSONDict]:
         """Updates not yet confirmed by an ``offset``."""
         with self._lock:
@@ -1560,18 +1574,24 @@ class FakeBotAPI:
             self._allowed_updates = list(allowed) or None
         self._poll_generation += 1
         generation = self._poll_generation
+        self._cond.notify_all()  # an older waiting getUpdates now answers 409
         deadline = time.monotonic() + timeout
-        while True:
-            if self._stopping:
-                return []
-            if generation != self._poll_generation:
-                raise ApiError(409, "Conflict: terminated by other getUpdates request; make "
-                                    "sure that only one bot instance is running")
-            ready = [u for u in self._pending if self._allowed(u)][:limit]
-            remaining = deadline - time.monotonic()
-            if ready or remaining <= 0:
-                return copy.deepcopy(ready)
-            self._cond.wait(remaining)
+        self._waiting_polls += 1
+        try:
+            while True:
+                if self._stopping:
+                    return []
+                if generation != self._poll_generation:
+                    raise ApiError(409, "Conflict: terminated by other getUpdates request; "
+                                        "make sure that only one bot instance is running")
+                ready = [u for u in self._pending if self._allowed(u)][:limit]
+                remaining = deadline - time.monotonic()
+                if ready or remaining <= 0:
+                    return copy.deepcopy(ready)
+                self._cond.notify_all()  # wake wait_for_polling()
+                self._cond.wait(remaining)
+        finally:
+            self._waiting_polls -= 1
 
     def _delete_webhook(self, call: Call) -> _Answer:
         if call.params.get("drop_pending_updates"):
@@ -1614,10 +1634,8 @@ class FakeBotAPI:
         scope = scope or {"type": "default"}
         if isinstance(scope, dict) and "chat_id" in scope:
             scope = {**scope}
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 scope["chat_id"] = int(scope["chat_id"])
-            except (TypeError, ValueError):
-                pass
         return json.dumps(scope, sort_keys=True), str(language_code or "")
 
     def _set_my_commands(self, call: Call) -> bool:

@@ -1,0 +1,668 @@
+"""The Telegram layer: updates in, engine calls, messages out.
+
+All the answering is the engine's; this module only translates.  Handlers
+are registered in one place, `build_application`, where their order matters
+and is commented.  Services (engine, store, delivery) live in `bot_data` for
+the application's lifetime: created before start, closed at shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllPrivateChats,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, MessageLimit
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from .config import Settings
+from .delivery import Delivery
+from .engine import Engine, Reply
+from .faq import LANGS
+from .keyboards import (
+    answer_keyboard,
+    choices_keyboard,
+    language_keyboard,
+    parse_callback,
+    single_button,
+    topic_entries_keyboard,
+    topics_keyboard,
+)
+from .ratelimit import RateLimiter, Verdict
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+# Longer messages are not questions; they are answered with a polite request.
+MAX_QUESTION_CHARS = 1500
+# What operators see of a question: enough to understand it.
+OPERATOR_PREVIEW_CHARS = 3000
+RECENT_TEXTS = 5000
+
+
+def N_(message: str) -> str:
+    """Mark an interface string for extraction; translated when sent."""
+    return message
+
+
+COMMANDS = {
+    "start": N_("Start and choose a language"),
+    "topics": N_("Browse questions by topic"),
+    "lang": N_("Change language"),
+    "human": N_("Ask a person"),
+    "help": N_("What I can and cannot do"),
+}
+
+
+@dataclass
+class Services:
+    """Everything handlers need, created once per application."""
+
+    settings: Settings
+    engine: Engine
+    store: Store
+    delivery: Delivery
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    # (chat id, bot message id) → the user's text it answered; for 👎.
+    recent: OrderedDict[tuple[int, int], str] = field(default_factory=OrderedDict)
+    chat_locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+    bot_username: str = ""
+
+    def remember(self, chat_id: int, message_id: int, text: str) -> None:
+        self.recent[(chat_id, message_id)] = text
+        while len(self.recent) > RECENT_TEXTS:
+            self.recent.popitem(last=False)
+
+    def lock_for(self, chat_id: int) -> asyncio.Lock:
+        lock = self.chat_locks.get(chat_id)
+        if lock is None:
+            if len(self.chat_locks) > 10000:
+                for key in [k for k, v in self.chat_locks.items() if not v.locked()]:
+                    del self.chat_locks[key]
+            lock = self.chat_locks[chat_id] = asyncio.Lock()
+        return lock
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["services"]  # type: ignore[no-any-return]
+
+
+# --- language -------------------------------------------------------------
+
+
+def telegram_lang(update: Update) -> str:
+    """The user's Telegram language if we speak it, else Russian."""
+    user = update.effective_user
+    code = (user.language_code or "") if user else ""
+    code = code.split("-")[0].lower()
+    return code if code in LANGS else "ru"
+
+
+def user_lang(update: Update, svc: Services) -> str:
+    """Chosen language (/lang), else Telegram's."""
+    chat = update.effective_chat
+    chosen = svc.store.user_lang(chat.id) if chat else None
+    return chosen or telegram_lang(update)
+
+
+def tr(svc: Services, lang: str, message: str) -> str:
+    return svc.engine.catalogs.gettext(lang, message)
+
+
+# --- guards ---------------------------------------------------------------
+
+
+def is_operator_chat(update: Update, svc: Services) -> bool:
+    chat = update.effective_chat
+    return bool(chat and svc.settings.operator_chat_id is not None and chat.id == svc.settings.operator_chat_id)
+
+
+def addressed_in_group(message: Message, svc: Services) -> bool:
+    """In groups, only a mention or a reply to the bot counts as addressed."""
+    if message.chat.type == ChatType.PRIVATE:
+        return True
+    reply = message.reply_to_message
+    if reply and reply.from_user and reply.from_user.username == svc.bot_username:
+        return True
+    text = message.text or message.caption or ""
+    return bool(svc.bot_username) and f"@{svc.bot_username}".lower() in text.lower()
+
+
+async def rate_limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs before every handler: drops floods, with one notice."""
+    svc = services(context)
+    user = update.effective_user
+    chat = update.effective_chat
+    if user is None or chat is None or is_operator_chat(update, svc):
+        return
+    verdict = svc.limiter.check(user.id)
+    if verdict is Verdict.ALLOW:
+        return
+    if verdict is Verdict.NOTIFY and chat.type == ChatType.PRIVATE:
+        lang = user_lang(update, svc)
+        await svc.delivery.send_text(
+            chat.id, tr(svc, lang, "You are sending messages too fast. Please wait a minute, then ask again.")
+        )
+    if update.callback_query:
+        await update.callback_query.answer()
+    raise ApplicationHandlerStop
+
+
+# --- user commands ----------------------------------------------------------
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Greet in the user's language; `/start ENTRY_ID` opens that entry."""
+    svc = services(context)
+    message = update.effective_message
+    if message is None:
+        return
+    lang = user_lang(update, svc)
+    if context.args and context.args[0] in svc.engine.faq.entries:
+        await send_reply(update, svc, svc.engine.entry_reply(context.args[0], lang), "deeplink")
+        return
+    greeting = "\n\n".join(
+        [
+            tr(svc, lang, "Hello! I am Jardam. Ask me about work in Russia, entry bans, the Amina app, Sakharovo and more."),
+            tr(svc, lang, "I am not a lawyer: when I am not sure, I pass your question to a person."),
+            tr(svc, lang, "Write your question, or open /topics. Choose your language:"),
+        ]
+    )
+    await svc.delivery.send_text(message.chat_id, greeting, reply_markup=language_keyboard())
+
+
+async def lang_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Offer the three languages."""
+    svc = services(context)
+    message = update.effective_message
+    if message is None:
+        return
+    lang = user_lang(update, svc)
+    await svc.delivery.send_text(message.chat_id, tr(svc, lang, "Choose your language:"), reply_markup=language_keyboard())
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """What the bot can and cannot do."""
+    svc = services(context)
+    message = update.effective_message
+    if message is None:
+        return
+    lang = user_lang(update, svc)
+    text = tr(
+        svc,
+        lang,
+        "I answer common questions of migrant workers from Kyrgyzstan from a checked FAQ: work and stay in Russia, "
+        "patents, entry bans, the register of controlled persons, the Amina app, Sakharovo, repatriation, medical care, "
+        "consulates.\n\nI am not a lawyer and not a government office. When I have no checked answer, I pass your "
+        "question to a person, who answers here.\n\n/topics: questions by topic\n/lang: change language\n"
+        "/human: ask a person",
+    )
+    await svc.delivery.send_text(message.chat_id, text, reply_markup=topics_button(svc, lang))
+
+
+def topics_button(svc: Services, lang: str) -> InlineKeyboardMarkup:
+    return single_button(tr(svc, lang, "Topics"), "T:")
+
+
+async def topics_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The topics menu."""
+    svc = services(context)
+    message = update.effective_message
+    if message is None:
+        return
+    lang = user_lang(update, svc)
+    await svc.delivery.send_text(
+        message.chat_id, tr(svc, lang, "Choose a topic:"), reply_markup=topics_keyboard(svc.engine.faq, lang)
+    )
+
+
+async def human_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/human [question]`: hand a question to a person."""
+    svc = services(context)
+    message = update.effective_message
+    if message is None:
+        return
+    lang = user_lang(update, svc)
+    text = " ".join(context.args or []).strip()
+    if not text:
+        context.chat_data["awaiting_human"] = True  # type: ignore[index]
+        await svc.delivery.send_text(
+            message.chat_id, tr(svc, lang, "Write your question in one message, and I will pass it to a person.")
+        )
+        return
+    await hand_off(update, svc, text, lang, reason="human", candidates=[])
+
+
+# --- free text --------------------------------------------------------------
+
+
+async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A user's message: answer, clarify or hand off."""
+    svc = services(context)
+    message = update.effective_message
+    if message is None or message.text is None or not addressed_in_group(message, svc):
+        return
+    text = message.text
+    if svc.bot_username:
+        text = text.replace(f"@{svc.bot_username}", " ")
+    async with svc.lock_for(message.chat_id):
+        lang_hint = user_lang(update, svc)
+        if svc.store.is_blocked(message.chat_id):
+            svc.store.mark_unblocked(message.chat_id)
+        if context.chat_data is not None and context.chat_data.pop("awaiting_human", False) and text.strip():
+            await hand_off(update, svc, text, svc.engine.reply_language(text, lang_hint), reason="human", candidates=[])
+            return
+        if len(text) > MAX_QUESTION_CHARS:
+            lang = svc.engine.reply_language(text, lang_hint)
+            await svc.delivery.send_text(
+                message.chat_id,
+                tr(svc, lang, "Your message is very long. Please ask your question in a few sentences."),
+            )
+            return
+        reply = svc.engine.reply(text, lang_hint)
+        await send_reply(update, svc, reply, "text", user_text=text)
+
+
+async def send_reply(update: Update, svc: Services, reply: Reply, via: str, user_text: str = "") -> None:
+    """Show an engine reply with its buttons; record what must be recorded."""
+    message = update.effective_message
+    chat = update.effective_chat
+    if chat is None:
+        return
+    svc.store.log_event(chat.id, reply.lang, reply.outcome, reply.entry_id, reply.confidence, via)
+    if reply.outcome == "handoff":
+        candidates = [{"id": c.entry_id, "score": c.score} for c in reply.candidates[:3]]
+        await hand_off(update, svc, user_text, reply.lang, reason="engine", candidates=candidates, text=reply.text)
+        return
+    markup: InlineKeyboardMarkup | None
+    if reply.outcome == "answer" and reply.entry_id:
+        markup = answer_keyboard(reply.entry_id, reply.related)
+    elif reply.choices:
+        human = InlineKeyboardButton(tr(svc, reply.lang, "Ask a person"), callback_data="h:")
+        markup = choices_keyboard(reply.choices, [human])
+    else:
+        markup = topics_button(svc, reply.lang)
+    sent = await svc.delivery.send_text(chat.id, reply.text[: MessageLimit.MAX_TEXT_LENGTH], reply_markup=markup)
+    if sent and user_text:
+        svc.remember(chat.id, sent.message_id, user_text)
+    if message and user_text:
+        svc.remember(chat.id, -message.message_id, user_text)
+
+
+async def hand_off(
+    update: Update,
+    svc: Services,
+    question: str,
+    lang: str,
+    *,
+    reason: str,
+    candidates: list[dict[str, Any]],
+    text: str | None = None,
+) -> None:
+    """Record the question (and its post to operators) before telling the user."""
+    chat = update.effective_chat
+    message = update.effective_message
+    if chat is None:
+        return
+    operator_chat = svc.settings.operator_chat_id
+
+    def post_for(qid: int) -> dict[str, Any]:
+        return {"text": operator_post_text(qid, lang, reason, question, candidates)}
+
+    q = svc.store.add_question(
+        chat_id=chat.id,
+        lang=lang,
+        text=question,
+        candidates=candidates,
+        reason=reason,
+        user_message_id=message.message_id if message and reason != "feedback" else None,
+        operator_post=post_for if operator_chat is not None else None,
+        operator_chat_id=operator_chat,
+    )
+    svc.delivery.kick()
+    reply_text = text or tr(
+        svc,
+        lang,
+        "I have no checked answer to this question, and I do not guess on legal matters. "
+        "I have passed your question to a person, who will answer here.",
+    )
+    reference = tr(svc, lang, "Reference: #{ref}").format(ref=q.id)
+    await svc.delivery.send_text(chat.id, f"{reply_text}\n\n{reference}", reply_markup=topics_button(svc, lang))
+
+
+def operator_post_text(qid: int, lang: str, reason: str, question: str, candidates: list[dict[str, Any]]) -> str:
+    """Plain text (no parse mode), so user text cannot inject formatting."""
+    lines = [f"❓ #{qid} · {lang} · {reason}", "", question[:OPERATOR_PREVIEW_CHARS] or "(—)"]
+    if candidates:
+        lines += ["", "FAQ: " + ", ".join(f"{c['id']} ({c['score']:.0f})" for c in candidates)]
+    lines += ["", "↩️ Reply to this message to answer the user. /close " + str(qid)]
+    return "\n".join(lines)
+
+
+async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Voice, photo, sticker, document, location…: the bot reads text only."""
+    svc = services(context)
+    message = update.effective_message
+    if message is None or not addressed_in_group(message, svc):
+        return
+    lang = user_lang(update, svc)
+    await svc.delivery.send_text(
+        message.chat_id,
+        tr(svc, lang, "I can read only text. Please type your question, or choose a topic."),
+        reply_markup=topics_button(svc, lang),
+    )
+
+
+# --- buttons ----------------------------------------------------------------
+
+
+async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every inline button; anything not issued by us has 'expired'."""
+    svc = services(context)
+    query = update.callback_query
+    chat = update.effective_chat
+    if query is None or chat is None:
+        return
+    lang = user_lang(update, svc)
+    cb = parse_callback(query.data, svc.engine.faq)
+    if cb is None:
+        await query.answer(tr(svc, lang, "This button has expired. Please ask again or open /topics."), show_alert=True)
+        return
+    if cb.kind == "lang":
+        svc.store.set_user_lang(chat.id, cb.arg)
+        await query.answer()
+        await svc.delivery.send_text(
+            chat.id,
+            tr(svc, cb.arg, "I will answer in English. Write your question, or open /topics."),
+            reply_markup=topics_button(svc, cb.arg),
+        )
+    elif cb.kind == "topics":
+        await query.answer()
+        await edit_or_send(query.message, svc, chat.id, tr(svc, lang, "Choose a topic:"), topics_keyboard(svc.engine.faq, lang))
+    elif cb.kind == "topic":
+        await query.answer()
+        topic = svc.engine.faq.topic(cb.arg)
+        title = topic.title.get(lang, cb.arg) if topic else cb.arg
+        markup = topic_entries_keyboard(svc.engine.faq, cb.arg, lang, tr(svc, lang, "« Topics"))
+        await edit_or_send(query.message, svc, chat.id, title, markup)
+    elif cb.kind == "entry":
+        await query.answer()
+        await send_reply(update, svc, svc.engine.entry_reply(cb.arg, lang), "button")
+    elif cb.kind == "feedback":
+        await feedback(update, svc, cb.arg, cb.extra == "up", lang)
+    elif cb.kind == "human":
+        await query.answer()
+        text = recent_question(svc, query.message)
+        if text:
+            await hand_off(update, svc, text, lang, reason="human", candidates=[])
+        else:
+            context.chat_data["awaiting_human"] = True  # type: ignore[index]
+            await svc.delivery.send_text(
+                chat.id, tr(svc, lang, "Write your question in one message, and I will pass it to a person.")
+            )
+
+
+def recent_question(svc: Services, message: Any) -> str:
+    if message is None:
+        return ""
+    return svc.recent.get((message.chat.id, message.message_id), "")
+
+
+async def edit_or_send(message: Any, svc: Services, chat_id: int, text: str, markup: InlineKeyboardMarkup) -> None:
+    if isinstance(message, Message):
+        try:
+            await message.edit_text(text, reply_markup=markup)
+            return
+        except Exception:  # too old to edit, or unchanged: send anew
+            log.debug("edit failed; sending a new message")
+    await svc.delivery.send_text(chat_id, text, reply_markup=markup)
+
+
+async def feedback(update: Update, svc: Services, entry_id: str, helpful: bool, lang: str) -> None:
+    """👍 is counted; 👎 also hands the question to a person."""
+    query = update.callback_query
+    chat = update.effective_chat
+    assert query is not None and chat is not None
+    svc.store.log_event(chat.id, lang, "feedback_up" if helpful else "feedback_down", entry_id, 0, "button")
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_reply_markup(reply_markup=None)
+        except Exception:
+            log.debug("could not remove feedback buttons")
+    if helpful:
+        await query.answer(tr(svc, lang, "Thank you for the feedback!"))
+        return
+    await query.answer()
+    asked = recent_question(svc, query.message) or f"(👎 {entry_id})"
+    await hand_off(
+        update,
+        svc,
+        asked,
+        lang,
+        reason="feedback",
+        candidates=[{"id": entry_id, "score": 0}],
+        text=tr(svc, lang, "Sorry this did not help. I have passed your question to a person, who will answer here."),
+    )
+
+
+# --- operators --------------------------------------------------------------
+
+
+async def operator_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A reply in the operators' group to a question post: relay it to the user."""
+    svc = services(context)
+    message = update.effective_message
+    if message is None or message.reply_to_message is None or not is_operator_chat(update, svc):
+        return
+    question = svc.store.question_for_message(message.chat_id, message.reply_to_message.message_id)
+    if question is None:
+        return
+    answer = message.text or message.caption or f"[{message.effective_attachment.__class__.__name__}]"
+    svc.store.set_question_status(question.id, "answered", answer=answer)
+    svc.delivery.enqueue(
+        "copy",
+        question.chat_id,
+        {
+            "from_chat_id": message.chat_id,
+            "message_id": message.message_id,
+            "reply_to": question.user_message_id,
+            "ack": f"✅ #{question.id}: sent to the user.",
+            "ack_reply_to": message.message_id,
+        },
+        question.id,
+    )
+
+
+async def user_follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """A user's reply to an operator's answer goes back to the operators."""
+    svc = services(context)
+    message = update.effective_message
+    operator_chat = svc.settings.operator_chat_id
+    if message is None or message.reply_to_message is None or operator_chat is None:
+        return False
+    question = svc.store.question_for_message(message.chat_id, message.reply_to_message.message_id)
+    if question is None or question.status == "closed":
+        return False
+    text = message.text or message.caption or "(—)"
+    svc.store.set_question_status(question.id, "open")
+    post = f"💬 #{question.id} · {question.lang} · follow-up\n\n{text[:OPERATOR_PREVIEW_CHARS]}\n\n↩️ Reply to this message to answer."
+    svc.delivery.enqueue("operator_post", operator_chat, {"text": post}, question.id)
+    lang = user_lang(update, svc)
+    await svc.delivery.send_text(
+        message.chat_id, tr(svc, lang, "Sent to the person who answered you. Reference: #{ref}").format(ref=question.id)
+    )
+    return True
+
+
+async def on_private_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Replies in a private chat: a follow-up if they answer an operator."""
+    if await user_follow_up(update, context):
+        return
+    message = update.effective_message
+    if message is not None and message.text is not None:
+        await on_text(update, context)
+    else:
+        await on_non_text(update, context)
+
+
+async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/open in the operators' group: questions waiting, oldest first."""
+    svc = services(context)
+    message = update.effective_message
+    if message is None or not is_operator_chat(update, svc):
+        return
+    waiting = svc.store.open_questions()
+    if not waiting:
+        await svc.delivery.send_text(message.chat_id, "No open questions. 🎉")
+        return
+    lines = [f"Open questions: {len(waiting)} (oldest first)"]
+    for q in waiting[:30]:
+        preview = " ".join(q.text.split())[:80]
+        lines.append(f"#{q.id} · {q.ts[:16].replace('T', ' ')} · {q.lang} · {preview}")
+    if len(waiting) > 30:
+        lines.append(f"… and {len(waiting) - 30} more")
+    await svc.delivery.send_text(message.chat_id, "\n".join(lines))
+
+
+async def close_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/close REF in the operators' group: close and tell the user."""
+    svc = services(context)
+    message = update.effective_message
+    if message is None or not is_operator_chat(update, svc):
+        return
+    ref = (context.args or [""])[0].lstrip("#")
+    if not ref.isdigit():
+        await svc.delivery.send_text(message.chat_id, "Usage: /close REF (for example /close 12)")
+        return
+    question = svc.store.find_question(int(ref))
+    if question is None:
+        await svc.delivery.send_text(message.chat_id, f"No question #{ref}.")
+        return
+    if question.status == "closed":
+        await svc.delivery.send_text(message.chat_id, f"#{ref} is already closed.")
+        return
+    svc.store.set_question_status(question.id, "closed")
+    text = tr(svc, question.lang, "Your question #{ref} is closed. You can ask a new question at any time.").format(ref=question.id)
+    svc.delivery.enqueue("text", question.chat_id, {"text": text})
+    await svc.delivery.send_text(message.chat_id, f"Closed #{question.id}.")
+
+
+# --- wiring -----------------------------------------------------------------
+
+
+async def ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Swallow an update on purpose (operators talking among themselves)."""
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log without the token; never let one update stop the bot."""
+    log.error("error while handling an update: %s: %s", type(context.error).__name__, context.error)
+
+
+async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
+    svc: Services = app.bot_data["services"]
+    for lang in LANGS:
+        commands = [BotCommand(name, tr(svc, lang, desc)) for name, desc in COMMANDS.items()]
+        await app.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code=lang)
+    default = [BotCommand(name, tr(svc, "ru", desc)) for name, desc in COMMANDS.items()]
+    await app.bot.set_my_commands(default, scope=BotCommandScopeAllPrivateChats())
+
+
+def build_application(settings: Settings, engine: Engine, store: Store) -> Application:  # type: ignore[type-arg]
+    """The whole bot: services and every handler, in order."""
+    builder = ApplicationBuilder().token(settings.token or "").concurrent_updates(64)
+    if settings.api_url:
+        builder = builder.base_url(settings.api_url).base_file_url(settings.api_url.replace("/bot", "/file/bot"))
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        svc = Services(settings, engine, store, Delivery(app.bot, store, settings.operator_chat_id))
+        app.bot_data["services"] = svc
+        svc.bot_username = app.bot.username or ""
+        await register_commands(app)
+        svc.delivery.start()
+        mode = "webhook" if settings.webhook_url else "long polling"
+        log.info(
+            "Jardam ready: %d entries in %d topics, languages %s, %s, operators' group %s, database %s",
+            len(engine.faq.entries),
+            len(engine.faq.topics),
+            "/".join(LANGS),
+            mode,
+            "set" if settings.operator_chat_id is not None else "not set",
+            store.path,
+        )
+
+    async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
+        svc: Services | None = app.bot_data.get("services")
+        if svc:
+            await svc.delivery.stop()
+
+    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        store.close()
+        log.info("Jardam stopped")
+
+    app = builder.post_init(post_init).post_stop(post_stop).post_shutdown(post_shutdown).build()
+
+    # Group -1 runs before everything: flood control.
+    app.add_handler(TypeHandler(Update, rate_limit), group=-1)
+
+    operators = filters.Chat(settings.operator_chat_id) if settings.operator_chat_id is not None else None
+    if operators is not None:
+        # The operators' group first, so its messages never reach user handlers.
+        app.add_handler(CommandHandler("open", open_command, filters=operators))
+        app.add_handler(CommandHandler("close", close_command, filters=operators))
+        app.add_handler(MessageHandler(operators & filters.REPLY & ~filters.COMMAND, operator_reply))
+        app.add_handler(MessageHandler(operators, ignore))  # the rest is operators' own talk
+    # Commands users may send anywhere.
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CommandHandler("lang", lang_command))
+    app.add_handler(CommandHandler("help", help_command))
+    app.add_handler(CommandHandler("topics", topics_command))
+    app.add_handler(CommandHandler("human", human_command))
+    app.add_handler(CallbackQueryHandler(on_callback))
+    # A private reply may be a follow-up to an operator's answer.
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.REPLY & ~filters.COMMAND, on_private_reply))
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_non_text))
+    app.add_error_handler(on_error)
+    return app
+
+
+def run_bot(settings: Settings, engine: Engine, store: Store) -> None:
+    """Run until SIGINT/SIGTERM, by long polling or by webhook."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs contain the token
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    app = build_application(settings, engine, store)
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    if settings.webhook_url:
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path="telegram",
+            webhook_url=settings.webhook_url.rstrip("/") + "/telegram",
+            secret_token=settings.webhook_secret,
+            stop_signals=stop_signals,
+        )
+    else:
+        app.run_polling(poll_interval=0.0, timeout=10, stop_signals=stop_signals, drop_pending_updates=False)
+

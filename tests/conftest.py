@@ -1,0 +1,142 @@
+"""Shared fixtures: the real FAQ and engine, real SQLite files, the fake Bot API
+server on 127.0.0.1, and the real bot (python-telegram-bot, unmodified)
+running against it in a background thread."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from bot.config import Settings, default_seeds_dir  # noqa: E402
+from bot.engine import Engine  # noqa: E402
+from bot.faq import FAQ, load_faq  # noqa: E402
+from bot.i18n import Catalogs  # noqa: E402
+from bot.store import Store  # noqa: E402
+
+from .fakebotapi import FakeBotAPI  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456:TEST-token-never-real"
+OPERATORS = -100777
+
+
+@pytest.fixture(scope="session")
+def faq() -> FAQ:
+    return load_faq(ROOT / "faq", default_seeds_dir())
+
+
+@pytest.fixture(scope="session")
+def catalogs() -> Catalogs:
+    return Catalogs(ROOT / "locales")
+
+
+@pytest.fixture(scope="session")
+def engine(faq: FAQ, catalogs: Catalogs) -> Engine:
+    return Engine(faq, catalogs)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "jardam.db"
+
+
+@pytest.fixture
+def api() -> Iterator[FakeBotAPI]:
+    with FakeBotAPI(token=TOKEN) as server:
+        yield server
+
+
+def bot_settings(api: FakeBotAPI, db_path: Path, **overrides: object) -> Settings:
+    base = Settings(
+        token=TOKEN,
+        api_url=api.base_url,
+        operator_chat_id=OPERATORS,
+        db_path=db_path,
+        faq_dir=ROOT / "faq",
+        locales_dir=ROOT / "locales",
+    )
+    return replace(base, **overrides)  # type: ignore[arg-type]
+
+
+class BotRunner:
+    """The real Application, polling the fake server from its own thread."""
+
+    def __init__(self, settings: Settings, engine: Engine):
+        self.settings = settings
+        self.engine = engine
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+        self.store: Store | None = None
+
+    def start(self) -> BotRunner:
+        self._thread = threading.Thread(target=self._main, name="bot", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10):
+            raise AssertionError(f"bot did not start: {self.error!r}")
+        if self.error:
+            raise self.error
+        return self
+
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._run())
+        except BaseException as exc:  # surfaced to the test
+            self.error = exc
+            self._ready.set()
+
+    async def _run(self) -> None:
+        from bot.telegram_app import build_application
+
+        self.store = Store(self.settings.db_path)
+        app = build_application(self.settings, self.engine, self.store)
+        await app.initialize()
+        if app.post_init:
+            await app.post_init(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        self.app = app
+        self._ready.set()
+        while not self._stop.is_set():
+            await asyncio.sleep(0.02)
+        await app.updater.stop()
+        await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
+        await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(15)
+            assert not self._thread.is_alive(), "bot did not stop"
+        if self.error:
+            raise self.error
+
+
+@pytest.fixture
+def run_bot(api: FakeBotAPI, db_path: Path, engine: Engine) -> Iterator[object]:
+    """Start a bot (optionally with settings overrides); stopped after the test."""
+    runners: list[BotRunner] = []
+
+    def start(**overrides: object) -> BotRunner:
+        runner = BotRunner(bot_settings(api, db_path, **overrides), engine).start()
+        runners.append(runner)
+        return runner
+
+    yield start
+    for runner in runners:
+        if runner._thread and runner._thread.is_alive():
+            runner.stop()
