@@ -650,6 +650,7 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
 
 def run_bot(settings: Settings, engine: Engine, store: Store) -> None:
     """Run until SIGINT/SIGTERM, by long polling or by webhook."""
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs contain the token
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     app = build_application(settings, engine, store)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 class Tuning:
     # Outcome thresholds on the 0–100 confidence.
     answer_at: float = 76.0  # at or above (and clear of the runner-up): answer
-    answer_margin: float = 0.0  # the runner-up must be this far below to answer
+    answer_margin: float = 5.0  # the runner-up must be this far below to answer
     # A lower score also answers when the runner-up is far behind: one
     # entry clearly stands out even if the wording is unusual.
     answer_clear_at: float = 64.0

@@ -84,3 +84,255 @@ def test_answer_in_each_language(
     assert reply["text"].startswith(entry.answer[lang][:40])
     assert ("👍", f"f:{entry_start}:up") in buttons(reply)
     assert ("👎", f"f:{entry_start}:down") in buttons(reply)
+
+
+def test_clarify_then_choose(api: FakeBotAPI, run_bot: Any, engine: Any) -> None:
+    run_bot()
+    api.push_text(USER, "Амина?", language_code="ru")
+    question = last_to(api, USER)
+    offered = [data for _, data in buttons(question) if data.startswith("e:")]
+    assert 2 <= len(offered) <= 3
+    assert all(data.startswith("e:amina-") for data in offered)
+    assert ("Спросить человека", "h:") in buttons(question)
+    mark = api.checkpoint()
+    api.push_callback(USER, question["message_id"], offered[0])
+    answer = last_to(api, USER, since=mark)
+    assert answer["text"].startswith(engine.faq.entries[offered[0][2:]].answer["ru"][:40])
+
+
+def test_topics_menu_to_answer(api: FakeBotAPI, run_bot: Any, engine: Any) -> None:
+    run_bot()
+    api.push_text(USER, "/topics", language_code="en")
+    menu = last_to(api, USER)
+    assert ("Entry bans", "t:bans") in buttons(menu)
+    mark = api.checkpoint()
+    api.push_callback(USER, menu["message_id"], "t:bans", language_code="en")
+    api.wait_for_call("editMessageText", since=mark)
+    edited = api.message(USER, menu["message_id"])
+    assert edited["text"] == "Entry bans"
+    assert ("« Topics", "T:") in buttons(edited)
+    assert "e:ban-check" in [d for _, d in buttons(edited)]
+    mark = api.checkpoint()
+    api.push_callback(USER, menu["message_id"], "e:ban-check", language_code="en")
+    answer = last_to(api, USER, since=mark)
+    assert answer["text"].startswith(engine.faq.entries["ban-check"].answer["en"][:40])
+    assert "📚 Sources:" in answer["text"]
+
+
+def test_feedback_up_and_down(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    runner = run_bot()
+    api.push_text(USER, "how do I check if I have an entry ban", language_code="en")
+    answer = last_to(api, USER)
+    mark = api.checkpoint()
+    api.push_callback(USER, answer["message_id"], "f:ban-check:up", language_code="en")
+    api.wait_for_call("answerCallbackQuery", since=mark)
+    assert any(a.get("text") == "Thank you for the feedback!" for a in api.callback_answers.values())
+
+    api.push_text(USER, "how do I check if I have an entry ban", language_code="en")
+    second = api.wait_for_sent(chat_id=USER, count=2)[-1]
+    mark = api.checkpoint()
+    api.push_callback(USER, second["message_id"], "f:ban-check:down", language_code="en")
+    sorry = last_to(api, USER, since=mark)
+    assert sorry["text"].startswith("Sorry this did not help.")
+    post = last_to(api, OPERATORS, since=mark)
+    assert "feedback" in post["text"] and "how do I check if I have an entry ban" in post["text"]
+    runner.stop()
+    db = sqlite_utils.Database(db_path)
+    outcomes = [r["outcome"] for r in db["events"].rows]
+    assert "feedback_up" in outcomes and "feedback_down" in outcomes
+    assert [q["reason"] for q in db["questions"].rows] == ["feedback"]
+
+
+@pytest.mark.parametrize("kind", ["voice", "photo", "sticker", "document", "location"])
+def test_non_text_gets_polite_reply(api: FakeBotAPI, run_bot: Any, kind: str) -> None:
+    run_bot()
+    getattr(api, f"push_{kind}")(USER, language_code="ky")
+    reply = last_to(api, USER)
+    assert reply["text"].startswith("Мен текстти гана окуй алам")
+    assert ("Темалар", "T:") in buttons(reply)
+
+
+def test_empty_emoji_and_huge_messages(api: FakeBotAPI, run_bot: Any) -> None:
+    run_bot()
+    api.push_text(USER, "🙏🙏🙏", language_code="ru")
+    assert last_to(api, USER)["text"].startswith("Пожалуйста, напишите вопрос словами")
+    api.push_text(USER, "запрет " * 2000, language_code="ru")
+    assert api.wait_for_sent(chat_id=USER, count=2)[-1]["text"].startswith("Ваше сообщение слишком длинное")
+    api.push_text(USER, "как проверить запрет на въезд", language_code="ru")
+    assert "📚 Источники" in api.wait_for_sent(chat_id=USER, count=3)[-1]["text"]
+
+
+def test_flood_gets_one_notice(api: FakeBotAPI, run_bot: Any) -> None:
+    run_bot()
+    for i in range(30):
+        api.push_text(USER, f"патент керекпи {i}", language_code="ky")
+    api.wait_for_sent(chat_id=USER, count=21, timeout=10)
+    api.push_text(USER + 1, "патент керекпи", language_code="ky")  # others are still served
+    api.wait_for_sent(chat_id=USER + 1)
+    sent = api.sent_messages(USER)
+    notices = [m for m in sent if "өтө тез" in m["text"]]
+    assert len(notices) == 1
+    assert len(sent) == 21
+
+
+def test_forged_button_has_expired(api: FakeBotAPI, run_bot: Any) -> None:
+    run_bot()
+    api.push_text(USER, "/start", language_code="en")
+    greeting = last_to(api, USER)
+    mark = api.checkpoint()
+    for data in ("e:no-such-entry", "x:whatever", "f:ban-check:maybe", "t:../../etc"):
+        api.push_callback(USER, greeting["message_id"], data, language_code="en", force=True)
+    api.wait_for_call("answerCallbackQuery", count=4, since=mark)
+    expired = [a for a in api.callback_answers.values() if "expired" in (a.get("text") or "")]
+    assert len(expired) == 4
+    api.push_text(USER, "how do I check if I have an entry ban", language_code="en")
+    assert "📚 Sources:" in last_to(api, USER, since=mark)["text"]
+
+
+def test_deep_link_opens_entry(api: FakeBotAPI, run_bot: Any, engine: Any) -> None:
+    run_bot()
+    api.push_text(USER, "/start amina-what-is", language_code="ky")
+    reply = last_to(api, USER)
+    assert reply["text"].startswith(engine.faq.entries["amina-what-is"].answer["ky"][:40])
+
+
+def test_group_chat_answers_only_when_addressed(api: FakeBotAPI, run_bot: Any) -> None:
+    run_bot()
+    group = -200
+    api.push_text(group, "как проверить запрет на въезд", chat_type="supergroup", user_id=7)
+    api.push_text(group, "@jardam_test_bot как проверить запрет на въезд", chat_type="supergroup", user_id=7)
+    reply = last_to(api, group)
+    assert "📚 Источники" in reply["text"]
+    assert len(api.sent_messages(group)) == 1
+
+
+def test_handoff_relay_round_trip(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    runner = run_bot()
+    question = api.push_text(USER, "как перевести деньги домой дешевле", language_code="ru")
+    told = last_to(api, USER)
+    assert told["text"].startswith("У меня нет проверенного ответа")
+    assert "#1" in told["text"]
+    post = last_to(api, OPERATORS)
+    assert post["text"].startswith("❓ #1 · ru · engine")
+    assert "как перевести деньги домой дешевле" in post["text"]
+
+    # Someone outside the operators' group replying to the post has no effect.
+    mark = api.checkpoint()
+    # (Same message id as the post, another chat: the relay is keyed by both.)
+    other = api.push_text(OPERATORS + 1, "hi", chat_type="supergroup", user_id=66)
+    assert other["message_id"] == post["message_id"]
+    api.push_text(OPERATORS + 1, "fake answer", chat_type="supergroup", user_id=66, reply_to_message_id=other["message_id"])
+
+    # An operator answers by replying to the post: the user gets a copy.
+    answer = api.push_text(OPERATORS, "Лучше через банк; уточните комиссию.", chat_type="supergroup", user_id=77,
+                           reply_to_message_id=post["message_id"])
+    copy = api.wait_for_call("copyMessage", since=mark)[0]
+    assert copy.params["chat_id"] == USER and copy.params["from_chat_id"] == OPERATORS
+    assert copy.params["message_id"] == answer["message_id"]
+    assert copy.params["reply_parameters"]["message_id"] == question["message_id"]
+    copied = api.wait_for_sent(chat_id=USER, predicate=lambda m: m["text"].startswith("Лучше через банк"))[0]
+    ack = api.wait_for_sent(chat_id=OPERATORS, predicate=lambda m: m["text"].startswith("✅ #1"))
+    assert ack
+    assert len([c for c in api.calls_of("copyMessage")]) == 1
+
+    # The user replies to the answer: the operators see it under the same reference.
+    mark = api.checkpoint()
+    api.push_text(USER, "А какой банк?", language_code="ru", reply_to_message_id=copied["message_id"])
+    follow = api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m["text"].startswith("💬 #1"))[0]
+    assert "А какой банк?" in follow["text"]
+    assert last_to(api, USER, since=mark)["text"].startswith("Отправлено человеку")
+
+    # An operator may answer the follow-up too, by replying to it.
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "Любой.", chat_type="supergroup", user_id=77, reply_to_message_id=follow["message_id"])
+    api.wait_for_sent(chat_id=USER, since=mark, predicate=lambda m: m["text"] == "Любой.")
+
+    # /open lists it, /close closes it and tells the user.
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/open", chat_type="supergroup", user_id=77)
+    api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m["text"].startswith("No open questions"))
+    api.push_text(USER + 1, "как купить билет на самолёт", language_code="ru")
+    api.wait_for_sent(chat_id=OPERATORS, predicate=lambda m: m["text"].startswith("❓ #2"))
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/open", chat_type="supergroup", user_id=77)
+    listing = api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m["text"].startswith("Open questions"))[0]["text"]
+    assert "#2" in listing and "#1 " not in listing
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/close 1", chat_type="supergroup", user_id=77)
+    closed = last_to(api, USER, since=mark)
+    assert closed["text"].startswith("Ваше обращение #1 закрыто")
+    runner.stop()
+    rows = {r["id"]: r for r in sqlite_utils.Database(db_path)["questions"].rows}
+    assert rows[1]["status"] == "closed" and rows[1]["answer"] == "Любой."
+    assert rows[2]["status"] == "open"
+
+
+def test_operator_commands_ignored_outside_operators_group(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    runner = run_bot()
+    api.push_text(USER, "как перевести деньги домой дешевле", language_code="ru")
+    api.wait_for_sent(chat_id=OPERATORS)
+    mark = api.checkpoint()
+    api.push_text(USER, "/close 1", language_code="ru")
+    api.push_text(USER, "/open", language_code="ru")
+    api.push_text(USER, "/help", language_code="ru")
+    help_reply = last_to(api, USER, since=mark)
+    assert help_reply["text"].startswith("Я отвечаю на частые вопросы")
+    runner.stop()
+    assert sqlite_utils.Database(db_path)["questions"].get(1)["status"] == "open"
+
+
+def test_human_command(api: FakeBotAPI, run_bot: Any) -> None:
+    run_bot()
+    api.push_text(USER, "/human", language_code="en")
+    assert last_to(api, USER)["text"].startswith("Write your question in one message")
+    mark = api.checkpoint()
+    api.push_text(USER, "my employer keeps my passport", language_code="en")
+    post = last_to(api, OPERATORS, since=mark)
+    assert post["text"].startswith("❓ #1 · en · human") and "my employer keeps my passport" in post["text"]
+
+
+def test_handoff_survives_api_failure_and_restart(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    api.fail("sendMessage", status=500, times=1000, chat_id=OPERATORS)
+    runner = run_bot()
+    api.push_text(USER, "как перевести деньги домой дешевле", language_code="ru")
+    assert last_to(api, USER)["text"].startswith("У меня нет проверенного ответа")
+    api.wait_for_call("sendMessage", predicate=lambda c: c.params.get("chat_id") == OPERATORS)
+    runner.stop()
+    db = sqlite_utils.Database(db_path)
+    pending = list(db.query("select * from outbox where status = 'pending'"))
+    assert len(pending) == 1 and pending[0]["attempts"] >= 1
+    assert api.sent_messages(OPERATORS) == []
+
+    api.clear_failures()
+    run_bot()
+    post = api.wait_for_sent(chat_id=OPERATORS)[0]
+    assert post["text"].startswith("❓ #1")
+    api.push_text(USER, "/help", language_code="ru")  # the bot keeps going
+    api.wait_for_sent(chat_id=USER, count=2)
+    assert len(api.sent_messages(OPERATORS)) == 1
+
+
+def test_user_reply_survives_429(api: FakeBotAPI, run_bot: Any) -> None:
+    api.fail("sendMessage", status=429, retry_after=1, times=1, chat_id=USER)
+    run_bot()
+    api.push_text(USER, "как проверить запрет на въезд", language_code="ru")
+    reply = api.wait_for_sent(chat_id=USER, timeout=8)[0]
+    assert "📚 Источники" in reply["text"]
+    attempts = [c for c in api.calls_of("sendMessage") if c.params.get("chat_id") == USER]
+    assert attempts[0].status == 429 and attempts[-1].status == 200
+    assert attempts[-1].time - attempts[0].time >= 0.9
+
+
+def test_blocked_user_is_not_retried(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    runner = run_bot()
+    api.push_text(USER, "как перевести деньги домой дешевле", language_code="ru")
+    post = last_to(api, OPERATORS)
+    api.blocked_chats.add(USER)
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "Ответ", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    api.wait_for_call("copyMessage", since=mark)
+    runner.stop()
+    db = sqlite_utils.Database(db_path)
+    assert db["users"].get(USER)["blocked"] == 1
+    assert [r["status"] for r in db.query("select status from outbox where kind = 'copy'")] == ["dropped"]
+    assert len(api.calls_of("copyMessage")) == 1

@@ -1,0 +1,5 @@
+"""`python -m bot` is the `jardam` command."""
+
+from .cli import main
+
+main()
