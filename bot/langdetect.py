@@ -48,6 +48,7 @@ KYRGYZ_LETTERS = frozenset("өүңӨҮҢ")
 # feature, or it is "cannot tell".  Measured on the evaluation set.
 MIN_MARGIN_PER_FEATURE = 0.08
 MIN_LETTERS = 3
+MIN_WORDS = 2
 
 
 def _features(words: list[str]) -> list[str]:
@@ -105,8 +106,8 @@ class LanguageDetector:
             return "ky"
         words = fold(text).split()
         letters = [w for w in words if any(ch.isalpha() for ch in w)]
-        if sum(len(w) for w in letters) < MIN_LETTERS:
-            return None
+        if len(letters) < MIN_WORDS or sum(len(w) for w in letters) < MIN_LETTERS:
+            return None  # one word ("Amina?", "ЦВСИГ", "патент") does not tell
         cyr = sum(1 for w in letters for ch in w if "а" <= ch <= "я" or ch == "ё")
         lat = sum(1 for w in letters for ch in w if "a" <= ch <= "z")
         if cyr == 0 and lat == 0:

@@ -43,6 +43,7 @@ _LATIN_DIGRAPHS = [
 _DIGRAPH_RE = re.compile("|".join(re.escape(a) for a, _ in _LATIN_DIGRAPHS))
 _DIGRAPH_MAP = dict(_LATIN_DIGRAPHS)
 
+_APOSTROPHES = frozenset("'’ʼ`´")
 _REPEATS_RE = re.compile(r"(.)\1+")
 _SPACES_RE = re.compile(r"\s+")
 
@@ -60,8 +61,8 @@ def fold(text: str) -> str:
         cat = unicodedata.category(ch)
         if cat[0] in "LN":
             out.append(ch)
-        elif cat == "Mn":
-            continue  # combining marks: "ü" typed as u + diaeresis
+        elif cat == "Mn" or ch in _APOSTROPHES:
+            continue  # combining marks; apostrophes standing for ь/ъ ("v'ezd")
         else:
             out.append(" ")
     return _SPACES_RE.sub(" ", "".join(out)).strip()

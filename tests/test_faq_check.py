@@ -1,0 +1,148 @@
+"""`jardam faq check`: every class of mistake an editor can make is reported
+as file:line: reason, all at once, with exit status 1."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.config import default_seeds_dir
+from bot.faq import FAQError, load_faq
+
+SMALL = Path(__file__).parent / "fixtures" / "faq_small"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def faq_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "faq"
+    shutil.copytree(SMALL, target)
+    return target
+
+
+def edit(path: Path, old: str, new: str, count: int = 1) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, count), encoding="utf-8")
+
+
+def line_of(path: Path, needle: str, occurrence: int = 1, *, exact: bool = False) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    hits = [i + 1 for i, line in enumerate(lines) if (line == needle if exact else needle in line)]
+    return hits[occurrence - 1]
+
+
+def problems(faq_dir: Path, seeds: Path | None = None) -> list[str]:
+    with pytest.raises(FAQError) as info:
+        load_faq(faq_dir, seeds or default_seeds_dir(), shown_root=faq_dir.parent)
+    return [str(p) for p in info.value.problems]
+
+
+def test_small_fixture_and_shipped_faq_are_valid(faq_dir: Path) -> None:
+    assert len(load_faq(faq_dir, default_seeds_dir()).entries) == 2
+    shipped = load_faq(ROOT / "faq", default_seeds_dir())
+    assert len(shipped.entries) >= 30
+    for entry in shipped.entries.values():
+        for lang in ("ky", "ru", "en"):
+            assert len(entry.questions[lang]) >= 5
+            assert len(entry.answer[lang]) < 1200
+
+
+def test_yaml_syntax_error_has_line(faq_dir: Path) -> None:
+    work = faq_dir / "work.yaml"
+    edit(work, "      ru: Нет, не нужен.", "      ru: [Нет, не нужен.")
+    (found,) = problems(faq_dir)
+    assert re.match(r"faq/work\.yaml:\d+: YAML syntax error", found)
+    line = int(found.split(":")[1])
+    assert abs(line - line_of(work, "[Нет, не нужен.")) <= 2
+
+
+def test_missing_language(faq_dir: Path) -> None:
+    work = faq_dir / "work.yaml"
+    edit(work, "      en: No, you do not.\n", "")
+    assert problems(faq_dir) == [f"faq/work.yaml:{line_of(work, 'answer:')}: 'answer' has no 'en' text"]
+
+
+def test_too_few_questions(faq_dir: Path) -> None:
+    work = faq_dir / "work.yaml"
+    edit(work, "        - is a patent required\n", "")
+    line = line_of(work, "      en:", exact=True)
+    assert problems(faq_dir) == [f"faq/work.yaml:{line}: entry patent-not-needed: 4 'en' questions; at least 5 are needed"]
+
+
+def test_duplicate_id_across_files(faq_dir: Path) -> None:
+    shutil.copy(faq_dir / "work.yaml", faq_dir / "zz_copy.yaml")
+    edit(faq_dir / "zz_copy.yaml", "id: work", "id: copy")
+    edit(faq_dir / "zz_copy.yaml", "topic: work", "topic: copy", count=2)
+    found = problems(faq_dir)
+    line = line_of(faq_dir / "zz_copy.yaml", "- id: patent-not-needed")
+    assert f"faq/zz_copy.yaml:{line}: duplicate entry id 'patent-not-needed' (first at faq/work.yaml:{line})" in found
+
+
+def test_unknown_related_id(faq_dir: Path) -> None:
+    work = faq_dir / "work.yaml"
+    edit(work, "related: [crocus-laws]", "related: [crocus-law]")
+    line = line_of(work, "- id: patent-not-needed")
+    assert problems(faq_dir) == [f"faq/work.yaml:{line}: entry patent-not-needed: related id 'crocus-law' does not exist"]
+
+
+def test_same_phrasing_claimed_twice(faq_dir: Path) -> None:
+    work = faq_dir / "work.yaml"
+    edit(work, "        - какие законы приняли", "        - НУЖЕН ЛИ ПАТЕНТ?!")
+    line = line_of(work, "НУЖЕН ЛИ ПАТЕНТ?!")
+    assert problems(faq_dir) == [
+        f"faq/work.yaml:{line}: entry crocus-laws: question 'НУЖЕН ЛИ ПАТЕНТ?!' is also claimed by entry patent-not-needed ('нужен ли патент')"
+    ]
+
+
+def test_unknown_source_and_missing_seed(faq_dir: Path, tmp_path: Path) -> None:
+    work = faq_dir / "work.yaml"
+    edit(work, "sources: [eaeu-treaty-art97]", "sources: [eaeu-treaty]")
+    empty_seeds = tmp_path / "seeds"
+    empty_seeds.mkdir()
+    found = problems(faq_dir, empty_seeds)
+    assert f"faq/work.yaml:{line_of(work, 'sources: [eaeu-treaty]')}: entry patent-not-needed: unknown source 'eaeu-treaty' (add it to _sources.yaml)" in found
+    sources = faq_dir / "_sources.yaml"
+    assert f"faq/_sources.yaml:{line_of(sources, '001_6e02d39214dd83fa.txt')}: seed file '001_6e02d39214dd83fa.txt' does not exist in {empty_seeds}" in found
+
+
+def test_schema_mistakes(faq_dir: Path) -> None:
+    work = faq_dir / "work.yaml"
+    edit(work, "    reviewed: 2026-11-23\n    related", "    reviewed: last week\n    related")
+    edit(work, "    topic: work\n    title:\n      ky: Мыйзамдар", "    topic: law\n    title:\n      ky: Мыйзамдар")
+    edit(work, "      ky: Ооба, катаалдады.", "      ky: Ооба, катаалдады.\n      kg: Ооба.")
+    edit(work, "  - id: crocus-laws", "  - id: Crocus Laws")
+    found = problems(faq_dir)
+    assert f"faq/work.yaml:{line_of(work, 'reviewed: last week')}: entry patent-not-needed: 'reviewed' must be a date like 2026-11-23" in found
+    assert f"faq/work.yaml:{line_of(work, 'topic: law')}: entry <entry at line {line_of(work, '- id: Crocus Laws')}>: topic 'law' differs from the file's topic 'work'" in found
+    assert f"faq/work.yaml:{line_of(work, 'kg: Ооба.')}: 'answer' has unknown language 'kg' (use ky, ru, en)" in found
+    assert f"faq/work.yaml:{line_of(work, '- id: Crocus Laws')}: entry id 'Crocus Laws' must be a slug (a-z, 0-9, dashes)" in found
+
+
+def test_duplicate_key_and_long_answer(faq_dir: Path) -> None:
+    work = faq_dir / "work.yaml"
+    edit(work, "    reviewed: 2026-11-23\n    related", "    reviewed: 2026-11-23\n    reviewed: 2026-11-24\n    related")
+    edit(work, "      en: Yes, they were.", "      en: " + "Yes. " * 300)
+    found = problems(faq_dir)
+    assert f"faq/work.yaml:{line_of(work, 'reviewed: 2026-11-24')}: duplicate key 'reviewed'" in found
+    assert f"faq/work.yaml:{line_of(work, 'en: Yes. Yes.')}: 'answer.en' is 1499 characters; the limit is 1200" in found
+
+
+def test_cli_reports_and_exits_1(faq_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    ok = runner.invoke(cli, ["faq", "check", "--dir", str(faq_dir)])
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.startswith("OK: 2 entries in 1 topics, 30 phrasings")
+    edit(faq_dir / "work.yaml", "related: [crocus-laws]", "related: [nope]")
+    edit(faq_dir / "work.yaml", "      en: Yes, they were.\n", "")
+    bad = runner.invoke(cli, ["faq", "check", "--dir", str(faq_dir)])
+    assert bad.exit_code == 1
+    lines = [line for line in bad.output.splitlines() if line.startswith("faq/")]
+    assert len(lines) == 2
+    assert all(re.match(r"faq/work\.yaml:\d+: ", line) for line in lines)

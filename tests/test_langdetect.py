@@ -1,0 +1,40 @@
+"""Language detection: the language a message is written in, however typed."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import Engine
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Россияда иштөө үчүн патент керекпи?", "ky"),  # with ө/ү
+        ("Россияда иштоо учун патент керекпи", "ky"),  # without
+        ("патент керекпи", "ky"),
+        ("patent kerekpi", "ky"),  # Latin
+        ("zapret bar bolso emne kylam", "ky"),
+        ("реестрден кантип чыгам", "ky"),  # Russian word, Kyrgyz grammar
+        ("Нужен ли патент гражданам Кыргызстана?", "ru"),
+        ("как проверить запрет на въезд", "ru"),
+        ("kak proverit zapret na vezd", "ru"),  # Latin
+        ("gde sdelat registraciyu", "ru"),
+        ("Do citizens of Kyrgyzstan need a work patent?", "en"),
+        ("how check entry ban russia", "en"),
+    ],
+)
+def test_detects_language(engine: Engine, text: str, lang: str) -> None:
+    assert engine.detector.detect(text) == lang
+
+
+@pytest.mark.parametrize("text", ["Amina?", "ok", "🙏", "2025", "ЦВСИГ"])
+def test_cannot_tell_from_too_little(engine: Engine, text: str) -> None:
+    assert engine.detector.detect(text) is None
+
+
+def test_reply_language_falls_back_to_choice_then_default(engine: Engine) -> None:
+    assert engine.reply_language("Amina?", "ky") == "ky"
+    assert engine.reply_language("Amina?", "en") == "en"
+    assert engine.reply_language("Amina?", None) == "ru"
+    assert engine.reply_language("как проверить запрет на въезд", "en") == "ru"
