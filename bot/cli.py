@@ -161,6 +161,26 @@ def faq_check(faq_dir: Path | None) -> None:
     click.echo(f"OK: {len(loaded.entries)} entries in {len(loaded.topics)} topics, {phrasings} phrasings, languages {', '.join(LANGS)}.")
 
 
+@faq.command("links")
+@click.option("--bot", "username", envvar="TELEGRAM_BOT_USERNAME", required=True, help="The bot's username (or TELEGRAM_BOT_USERNAME).")
+@click.option("--lang", type=LANG_CHOICE, default="en", show_default=True, help="Language of the titles.")
+def faq_links(username: str, lang: str) -> None:
+    """Print a deep link for every entry, to share one answer.
+
+    A link opens the bot with that entry's answer (`/start ENTRY_ID`).
+
+    \b
+    Example:
+      jardam faq links --bot jardam_bot --lang ky
+    """
+    loaded = load_faq_or_fail(settings_or_fail())
+    name = username.lstrip("@")
+    for topic in loaded.topics:
+        for entry_id in topic.entry_ids:
+            title = loaded.entries[entry_id].title[lang]
+            click.echo(f"https://t.me/{name}?start={entry_id}\t{title}")
+
+
 @cli.command("eval")
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")

@@ -22,13 +22,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlite_utils
+from sqlite_utils.db import NotFoundError, Table
 
 
 class StoreError(RuntimeError):
     """The database file cannot be used; the message names it and why."""
+
+
+def _table(db: sqlite_utils.Database, name: str) -> Table:
+    """A table (sqlite-utils types `db[name]` as table-or-view)."""
+    return cast(Table, db[name])
 
 
 def utcnow() -> str:
@@ -36,13 +42,13 @@ def utcnow() -> str:
 
 
 def _m001_initial(db: sqlite_utils.Database) -> None:
-    db["users"].create(
+    _table(db, "users").create(
         {"chat_id": int, "lang": str, "blocked": int, "created_at": str, "updated_at": str},
         pk="chat_id",
         defaults={"blocked": 0},
         if_not_exists=True,
     )
-    db["events"].create(
+    _table(db, "events").create(
         {
             "id": int,
             "ts": str,
@@ -56,8 +62,8 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
         pk="id",
         if_not_exists=True,
     )
-    db["events"].create_index(["ts"], if_not_exists=True)
-    db["questions"].create(
+    _table(db, "events").create_index(["ts"], if_not_exists=True)
+    _table(db, "questions").create(
         {
             "id": int,
             "ts": str,
@@ -76,9 +82,9 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
         defaults={"status": "open"},
         if_not_exists=True,
     )
-    db["questions"].create_index(["status", "ts"], if_not_exists=True)
-    db["questions"].create_index(["chat_id", "status"], if_not_exists=True)
-    db["outbox"].create(
+    _table(db, "questions").create_index(["status", "ts"], if_not_exists=True)
+    _table(db, "questions").create_index(["chat_id", "status"], if_not_exists=True)
+    _table(db, "outbox").create(
         {
             "id": int,
             "created_at": str,
@@ -96,8 +102,8 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
         defaults={"status": "pending", "attempts": 0, "not_before": 0.0},
         if_not_exists=True,
     )
-    db["outbox"].create_index(["status", "id"], if_not_exists=True)
-    db["relay"].create(
+    _table(db, "outbox").create_index(["status", "id"], if_not_exists=True)
+    _table(db, "relay").create(
         {"chat_id": int, "message_id": int, "question_id": int, "created_at": str},
         pk=("chat_id", "message_id"),
         if_not_exists=True,
@@ -174,15 +180,15 @@ class Store:
 
     def _migrate(self) -> None:
         if "_migrations" not in self.db.table_names():
-            self.db["_migrations"].create({"name": str, "applied_at": str}, pk="name")
-        done = {r["name"] for r in self.db["_migrations"].rows}
+            _table(self.db, "_migrations").create({"name": str, "applied_at": str}, pk="name")
+        done = {r["name"] for r in _table(self.db, "_migrations").rows}
         for name, step in MIGRATIONS:
             if name in done:
                 continue
             # sqlite-utils commits each CREATE itself, so a step is written to
             # be re-runnable (if_not_exists) rather than wrapped in one transaction.
             step(self.db)
-            self.db["_migrations"].insert({"name": name, "applied_at": utcnow()})
+            _table(self.db, "_migrations").insert({"name": name, "applied_at": utcnow()})
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -235,7 +241,7 @@ class Store:
     # --- events (statistics, no text) -------------------------------------
 
     def log_event(self, chat_id: int, lang: str, outcome: str, entry_id: str | None, confidence: int, via: str) -> None:
-        self.db["events"].insert(
+        _table(self.db, "events").insert(
             {
                 "ts": utcnow(),
                 "chat_id": chat_id,
@@ -278,12 +284,12 @@ class Store:
         return self.question(qid)
 
     def question(self, qid: int) -> Question:
-        return Question.from_row(self.db["questions"].get(qid))
+        return Question.from_row(_table(self.db, "questions").get(qid))
 
     def find_question(self, qid: int) -> Question | None:
         try:
             return self.question(qid)
-        except sqlite_utils.db.NotFoundError:
+        except NotFoundError:
             return None
 
     def open_questions(self) -> list[Question]:
@@ -308,7 +314,7 @@ class Store:
                 updates["answer"] = answer
         if status == "closed":
             updates["closed_at"] = now
-        self.db["questions"].update(qid, updates)
+        _table(self.db, "questions").update(qid, updates)
 
     # --- relay: sent messages ↔ questions ------------------------------------
     # Posts in the operators' group (operators reply to them) and answers
@@ -316,7 +322,7 @@ class Store:
     # message ids: never by forward_from, which users may hide.
 
     def link_message(self, chat_id: int, message_id: int, qid: int) -> None:
-        self.db["relay"].insert(
+        _table(self.db, "relay").insert(
             {"chat_id": chat_id, "message_id": message_id, "question_id": qid, "created_at": utcnow()},
             replace=True,
         )
@@ -352,7 +358,7 @@ class Store:
         ]
 
     def outbox_sent(self, item_id: int, message_id: int | None) -> None:
-        self.db["outbox"].update(item_id, {"status": "sent", "sent_message_id": message_id})
+        _table(self.db, "outbox").update(item_id, {"status": "sent", "sent_message_id": message_id})
 
     def outbox_retry(self, item_id: int, not_before: float, error: str) -> None:
         self.db.execute(
@@ -361,7 +367,7 @@ class Store:
         )
 
     def outbox_drop(self, item_id: int, error: str) -> None:
-        self.db["outbox"].update(item_id, {"status": "dropped", "last_error": error[:500]})
+        _table(self.db, "outbox").update(item_id, {"status": "dropped", "last_error": error[:500]})
 
     def pending_count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0])

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import signal
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -49,8 +50,9 @@ from .keyboards import (
     topic_entries_keyboard,
     topics_keyboard,
 )
+from .logsafe import configure_logging
 from .ratelimit import RateLimiter, Verdict
-from .store import Store
+from .store import Question, Store
 
 log = logging.getLogger(__name__)
 
@@ -475,7 +477,7 @@ async def operator_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     message = update.effective_message
     if message is None or message.reply_to_message is None or not is_operator_chat(update, svc):
         return
-    question = svc.store.question_for_message(message.chat_id, message.reply_to_message.message_id)
+    question = question_replied_to(svc, message.reply_to_message, context.bot.id)
     if question is None:
         return
     answer = message.text or message.caption or f"[{message.effective_attachment.__class__.__name__}]"
@@ -492,6 +494,29 @@ async def operator_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         },
         question.id,
     )
+
+
+REF_RE = re.compile(r"^(?:❓|💬) #(\d+) · ")
+
+
+def question_replied_to(svc: Services, replied: Message, bot_id: int) -> Question | None:
+    """The question an operator's reply is about.
+
+    The relay table (chat id, message id) is the source of truth; a post
+    the bot sent but had not yet linked when the reply came (a crash or a
+    very fast operator) is recognised by the reference it starts with.
+    """
+    question = svc.store.question_for_message(replied.chat_id, replied.message_id)
+    if question is not None:
+        return question
+    sender = replied.from_user
+    match = REF_RE.match(replied.text or "")
+    if sender is None or sender.id != bot_id or match is None:
+        return None
+    question = svc.store.find_question(int(match.group(1)))
+    if question is not None:
+        svc.store.link_message(replied.chat_id, replied.message_id, question.id)
+    return question
 
 
 async def user_follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
@@ -650,9 +675,7 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
 
 def run_bot(settings: Settings, engine: Engine, store: Store) -> None:
     """Run until SIGINT/SIGTERM, by long polling or by webhook."""
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # request URLs contain the token
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    configure_logging(settings.log_level, [settings.token, settings.webhook_secret])
     app = build_application(settings, engine, store)
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     if settings.webhook_url:

@@ -106,7 +106,8 @@ def test_unknown_source_and_missing_seed(faq_dir: Path, tmp_path: Path) -> None:
     empty_seeds = tmp_path / "seeds"
     empty_seeds.mkdir()
     found = problems(faq_dir, empty_seeds)
-    assert f"faq/work.yaml:{line_of(work, 'sources: [eaeu-treaty]')}: entry patent-not-needed: unknown source 'eaeu-treaty' (add it to _sources.yaml)" in found
+    line = line_of(work, "sources: [eaeu-treaty]")
+    assert f"faq/work.yaml:{line}: entry patent-not-needed: unknown source 'eaeu-treaty' (add it to _sources.yaml)" in found
     sources = faq_dir / "_sources.yaml"
     assert f"faq/_sources.yaml:{line_of(sources, '001_6e02d39214dd83fa.txt')}: seed file '001_6e02d39214dd83fa.txt' does not exist in {empty_seeds}" in found
 
@@ -119,7 +120,8 @@ def test_schema_mistakes(faq_dir: Path) -> None:
     edit(work, "  - id: crocus-laws", "  - id: Crocus Laws")
     found = problems(faq_dir)
     assert f"faq/work.yaml:{line_of(work, 'reviewed: last week')}: entry patent-not-needed: 'reviewed' must be a date like 2026-11-23" in found
-    assert f"faq/work.yaml:{line_of(work, 'topic: law')}: entry <entry at line {line_of(work, '- id: Crocus Laws')}>: topic 'law' differs from the file's topic 'work'" in found
+    bad_id_line = line_of(work, "- id: Crocus Laws")
+    assert f"faq/work.yaml:{line_of(work, 'topic: law')}: entry <entry at line {bad_id_line}>: topic 'law' differs from the file's topic 'work'" in found
     assert f"faq/work.yaml:{line_of(work, 'kg: Ооба.')}: 'answer' has unknown language 'kg' (use ky, ru, en)" in found
     assert f"faq/work.yaml:{line_of(work, '- id: Crocus Laws')}: entry id 'Crocus Laws' must be a slug (a-z, 0-9, dashes)" in found
 

@@ -69,3 +69,28 @@ def test_run_answers_and_stops_cleanly(tmp_path: Path, sig: signal.Signals) -> N
         assert "Jardam stopped" in out
         assert TOKEN not in out
         assert TOKEN.split(":")[1] not in out
+
+
+@pytest.mark.slow
+def test_token_never_logged_even_at_debug(tmp_path: Path) -> None:
+    with FakeBotAPI(token=TOKEN) as api:
+        env = base_env(tmp_path) | {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": api.base_url,
+            "JARDAM_LOG_LEVEL": "DEBUG",
+        }
+        api.fail("sendMessage", status=500, times=1)
+        proc = jardam("run", env=env)
+        try:
+            api.wait_for_polling(timeout=30)
+            api.push_text(42, "как проверить запрет на въезд", language_code="ru")
+            api.wait_for_sent(chat_id=42, timeout=10)
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert "getUpdates" in out  # debug output really was on
+        assert "[secret]" in out
+        assert TOKEN not in out
+        assert TOKEN.split(":")[1] not in out

@@ -1,0 +1,99 @@
+"""The command line: `jardam ask` contract, `jardam chat`, and the docs."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("JARDAM_DB", str(tmp_path / "cli.db"))
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    return CliRunner()
+
+
+def test_ask_json_contract(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["ask", "--json", "kak proverit zapret na vezd"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert set(data) >= {"outcome", "id", "lang", "confidence", "text", "choices"}
+    assert data["outcome"] == "answer" and data["id"] == "ban-check" and data["lang"] == "ru"
+    assert 0 <= data["confidence"] <= 100
+    assert data["text"].startswith("Проверить запрет") or "📚 Источники" in data["text"]
+    assert data["choices"] == []
+
+
+def test_ask_json_stdin_one_object_per_line(runner: CliRunner) -> None:
+    lines = "patent kerekpi\nАмина?\nhow to buy a plane ticket to Moscow\n\n"
+    result = runner.invoke(cli, ["ask", "--json", "--lang", "ky", "-"], input=lines)
+    assert result.exit_code == 0, result.output
+    objects = [json.loads(line) for line in result.output.splitlines()]
+    assert [o["outcome"] for o in objects] == ["answer", "clarify", "handoff"]
+    assert objects[0]["id"] == "patent-not-needed" and objects[0]["lang"] == "ky"
+    clarify = objects[1]
+    assert clarify["id"] is None and clarify["lang"] == "ky"  # one word: the chosen language
+    assert 2 <= len(clarify["choices"]) <= 3
+    assert all(set(c) == {"id", "title"} and c["id"].startswith("amina-") for c in clarify["choices"])
+    assert all(c["title"] in clarify["text"] for c in clarify["choices"])
+    handoff = objects[2]
+    assert handoff["id"] is None and handoff["lang"] == "en" and handoff["choices"] == []
+    assert "passed your question to a person" in handoff["text"]
+
+
+def test_ask_plain_prints_user_text(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["ask", "Do", "Kyrgyz", "citizens", "need", "a", "work", "patent?"])
+    assert result.exit_code == 0
+    assert "📚 Sources:" in result.output
+
+
+def test_chat_session_records_handoff(runner: CliRunner, tmp_path: Path) -> None:
+    session = "\n".join(["patent kerekpi", "Амина?", "1", "how to buy a plane ticket to Moscow", "/quit"]) + "\n"
+    result = runner.invoke(cli, ["chat", "--lang", "ru"], input=session)
+    assert result.exit_code == 0, result.output
+    assert "Здравствуйте! Я бот Jardam" in result.output
+    assert "Кыргызстандын жарандарына" in result.output or "ЕАЭБ" in result.output
+    assert "1. " in result.output  # the clarification's numbered choices
+    import sqlite_utils
+
+    db = sqlite_utils.Database(tmp_path / "cli.db")
+    assert [r["text"] for r in db["questions"].rows] == ["how to buy a plane ticket to Moscow"]
+    assert [r["outcome"] for r in db["events"].rows] == ["answer", "clarify", "answer", "handoff"]
+
+
+def test_no_subcommand_without_token_starts_chat(runner: CliRunner) -> None:
+    result = runner.invoke(cli, [], input="/quit\n")
+    assert result.exit_code == 0
+    assert "Jardam" in result.output and "/quit" in result.output
+
+
+def test_every_command_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = ["jardam " + name for name in cli.commands if name != "faq"]
+    commands += ["jardam faq " + name for name in cli.commands["faq"].commands]  # type: ignore[attr-defined]
+    missing = [c for c in commands if c not in readme]
+    assert not missing, f"README does not document: {missing}"
+
+
+def test_installed_console_script_runs() -> None:
+    result = subprocess.run([sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0
+    assert re.search(r"^\s+ask\s", result.stdout, re.M)
+
+
+def test_faq_links(runner: CliRunner, faq: object) -> None:
+    result = runner.invoke(cli, ["faq", "links", "--bot", "@jardam_bot", "--lang", "ru"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert len(lines) == len(faq.entries)  # type: ignore[attr-defined]
+    assert any(line.startswith("https://t.me/jardam_bot?start=ban-check\t") for line in lines)
