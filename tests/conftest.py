@@ -17,11 +17,10 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from bot.config import Settings, default_seeds_dir  # noqa: E402
 from bot.engine import Engine  # noqa: E402
+from bot.fakebotapi import FakeBotAPI  # noqa: E402
 from bot.faq import FAQ, load_faq  # noqa: E402
 from bot.i18n import Catalogs  # noqa: E402
 from bot.store import Store  # noqa: E402
-
-from .fakebotapi import FakeBotAPI  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:TEST-token-never-real"

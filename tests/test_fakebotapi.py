@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import json
-import os
-import sys
 import threading
 import time
 import urllib.error
@@ -36,8 +34,7 @@ from telegram.error import (
 )
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-sys.path.insert(0, os.path.dirname(__file__))
-from fakebotapi import FakeBotAPI  # noqa: E402
+from bot.fakebotapi import FakeBotAPI
 
 TOKEN = "123456:TEST-token_for_FakeBotAPI"
 CHAT = 4242

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.fakebotapi import FakeBotAPI
+
 from .conftest import OPERATORS, ROOT, TOKEN
-from .fakebotapi import FakeBotAPI
 
 
 def jardam(*args: str, env: dict[str, str], **kwargs: object) -> subprocess.Popen[str]:

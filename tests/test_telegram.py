@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 import sqlite_utils
 
+from bot.fakebotapi import FakeBotAPI
+
 from .conftest import OPERATORS
-from .fakebotapi import FakeBotAPI
 
 USER = 5001
 
@@ -208,13 +209,13 @@ def test_group_chat_answers_only_when_addressed(api: FakeBotAPI, run_bot: Any) -
 
 def test_handoff_relay_round_trip(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
     runner = run_bot()
-    question = api.push_text(USER, "как перевести деньги домой дешевле", language_code="ru")
+    question = api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
     told = last_to(api, USER)
     assert told["text"].startswith("У меня нет проверенного ответа")
     assert "#1" in told["text"]
     post = last_to(api, OPERATORS)
     assert post["text"].startswith("❓ #1 · ru · engine")
-    assert "как перевести деньги домой дешевле" in post["text"]
+    assert "какой курс доллара сегодня" in post["text"]
 
     # Someone outside the operators' group replying to the post has no effect.
     mark = api.checkpoint()
@@ -269,7 +270,7 @@ def test_handoff_relay_round_trip(api: FakeBotAPI, run_bot: Any, db_path: Any) -
 
 def test_operator_commands_ignored_outside_operators_group(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
     runner = run_bot()
-    api.push_text(USER, "как перевести деньги домой дешевле", language_code="ru")
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
     api.wait_for_sent(chat_id=OPERATORS)
     mark = api.checkpoint()
     api.push_text(USER, "/close 1", language_code="ru")
@@ -294,7 +295,7 @@ def test_human_command(api: FakeBotAPI, run_bot: Any) -> None:
 def test_handoff_survives_api_failure_and_restart(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
     api.fail("sendMessage", status=500, times=1000, chat_id=OPERATORS)
     runner = run_bot()
-    api.push_text(USER, "как перевести деньги домой дешевле", language_code="ru")
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
     assert last_to(api, USER)["text"].startswith("У меня нет проверенного ответа")
     api.wait_for_call("sendMessage", predicate=lambda c: c.params.get("chat_id") == OPERATORS)
     runner.stop()
@@ -325,7 +326,7 @@ def test_user_reply_survives_429(api: FakeBotAPI, run_bot: Any) -> None:
 
 def test_blocked_user_is_not_retried(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
     runner = run_bot()
-    api.push_text(USER, "как перевести деньги домой дешевле", language_code="ru")
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
     post = last_to(api, OPERATORS)
     api.blocked_chats.add(USER)
     mark = api.checkpoint()

@@ -1,4 +1,4 @@
-"""A fake Telegram Bot API server for offline tests.
+"""A fake Telegram Bot API server for offline tests, benchmarks and the stress run.
 
 The server speaks enough of the Bot API over real HTTP (on 127.0.0.1) that the
 real, unmodified python-telegram-bot can talk to it: point the bot at
