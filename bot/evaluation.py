@@ -211,9 +211,13 @@ def tune_thresholds(items: Sequence[EvalItem], scorer: Scorer, base: Tuning) -> 
 def tune_engine(items: Sequence[EvalItem], faq: FAQ, make_scorer: Callable[[Tuning], Scorer], base: Tuning) -> Tuning:
     """Grid-search the matcher's weights, then the thresholds, on `items`."""
     best: tuple[float, Tuning] | None = None
-    grid = itertools.product((0.1, 0.2, 0.3, 0.4, 0.5), (1.0, 1.3, 1.6, 2.0), (0.2, 0.3, 0.5))
-    for share, unknown, answer_words in grid:
-        candidate = replace(base, coverage_share=share, unknown_word_weight=unknown, answer_word_strength=answer_words)
+    grid = itertools.product((0.2, 0.3, 0.4), (0.8, 1.0, 1.3), (0.2, 0.3, 0.5), (0.0, 0.2, 0.35, 0.5))
+    for share, unknown, answer_words, cosine in grid:
+        if share + cosine >= 1:
+            continue
+        candidate = replace(
+            base, coverage_share=share, unknown_word_weight=unknown, answer_word_strength=answer_words, cosine_share=cosine
+        )
         tuned, score = tune_thresholds(items, make_scorer(candidate), candidate)
         if best is None or score > best[0]:
             best = (score, tuned)

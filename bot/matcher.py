@@ -18,7 +18,7 @@ The index is built once per FAQ; `match` does no I/O and allocates little.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -67,6 +67,20 @@ def stem_text(skeleton_text: str) -> str:
 
 
 
+def char_grams(skeleton_text: str, n: int = 4) -> list[str]:
+    """Character n-grams of each word, padded: typo- and ending-tolerant."""
+    grams = []
+    for word in skeleton_text.split():
+        padded = f" {word} "
+        grams.extend(padded[i : i + n] for i in range(max(1, len(padded) - n + 1)))
+    return grams
+
+
+def _unit(vector: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+    return {k: v / norm for k, v in vector.items()}
+
+
 @dataclass(frozen=True)
 class Candidate:
     """An entry and how well it fits the message (0–100)."""
@@ -84,6 +98,7 @@ class Matcher:
         self.tuning = tuning
         self.entry_ids: list[str] = list(faq.entries)
         self.phrasings: list[list[str]] = []
+        self.profiles: list[dict[str, float]] = []
         self.stemmed: list[list[str]] = []
         # word -> {entry index: how strongly the word points to the entry}
         postings: dict[str, dict[int, float]] = defaultdict(dict)
@@ -93,11 +108,15 @@ class Matcher:
             keys = sorted({s for s in (skeleton(t) for t in texts) if s})
             self.phrasings.append(keys)
             self.stemmed.append(sorted({stem_text(k) for k in keys}))
+            self.profiles.append(Counter(g for k in keys for g in char_grams(k)))
             for word in tokens(" ".join(entry.answer.values())):
                 postings[word].setdefault(idx, self.tuning.answer_word_strength)
             for word in {w for k in keys for w in k.split()} | set(tokens(" ".join(entry.keywords))):
                 postings[word][idx] = 1.0
         n = max(len(self.entry_ids), 1)
+        gram_df = Counter(g for profile in self.profiles for g in profile)
+        self.gram_idf = {g: math.log(1 + n / df) for g, df in gram_df.items()}
+        self.profiles = [_unit({g: (1 + math.log(c)) * self.gram_idf[g] for g, c in p.items()}) for p in self.profiles]
         self.postings: dict[str, tuple[tuple[int, float], ...]] = {w: tuple(sorted(p.items())) for w, p in postings.items()}
         self.idf: dict[str, float] = {w: math.log(1 + n / len(p)) for w, p in self.postings.items()}
         self.max_idf = math.log(1 + n)
@@ -159,6 +178,7 @@ class Matcher:
         if not covered or total_weight <= 0:
             return []
         stemmed_query = stem_text(query)
+        query_profile = _unit({g: (1 + math.log(c)) * self.gram_idf.get(g, self.max_idf) for g, c in Counter(char_grams(query)).items()})
         shortlist = sorted(covered.items(), key=lambda kv: kv[1], reverse=True)[: max(limit, 8)]
         share = self.tuning.coverage_share
         out = []
@@ -168,7 +188,9 @@ class Matcher:
             phrasing = best[1] if best else 0.0
             ratio = process.extractOne(query, self.phrasings[idx], scorer=fuzz.ratio)
             phrasing = (phrasing + (ratio[1] if ratio else 0.0)) / 2
-            score = share * coverage + (1 - share) * phrasing
+            profile = self.profiles[idx]
+            cosine = 100.0 * sum(w * profile.get(g, 0.0) for g, w in query_profile.items())
+            score = share * coverage + (1 - share - self.tuning.cosine_share) * phrasing + self.tuning.cosine_share * cosine
             out.append(Candidate(self.entry_ids[idx], round(score, 1), round(coverage, 1), round(phrasing, 1)))
         out.sort(key=lambda c: c.score, reverse=True)
         return out[:limit]
