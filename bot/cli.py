@@ -224,6 +224,36 @@ def eval_cmd(file: Path | None, as_json: bool, tune: bool) -> None:
         click.echo(format_report(report))
 
 
+DEFAULT_RETENTION_DAYS = 180
+
+
+@cli.command()
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=1),
+    default=DEFAULT_RETENTION_DAYS,
+    show_default=True,
+    help="Delete records older than this many days.",
+)
+def purge(days: int) -> None:
+    """Delete old records from the database (JARDAM_DB).
+
+    Open questions and messages still waiting to be delivered are kept
+    whatever their age.
+
+    \b
+    Example:
+      jardam purge --older-than 90
+    """
+    store = open_store(settings_or_fail())
+    try:
+        deleted = store.purge(days)
+    finally:
+        store.close()
+    click.echo(f"Deleted records older than {days} days: " + ", ".join(f"{n} {table}" for table, n in deleted.items()))
+
+
 @cli.command()
 def run() -> None:
     """Run the Telegram bot (needs TELEGRAM_BOT_TOKEN).

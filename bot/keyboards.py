@@ -21,7 +21,7 @@ LANGUAGE_NAMES = {"ky": "Кыргызча", "ru": "Русский", "en": "Engli
 
 @dataclass(frozen=True)
 class Callback:
-    kind: str  # lang, topics, topic, entry, feedback, human
+    kind: str  # lang, topics, topic, entry, feedback, human, forget
     arg: str = ""
     extra: str = ""
 
@@ -45,6 +45,8 @@ def parse_callback(data: str | None, faq: FAQ) -> Callback | None:
             return Callback("feedback", entry_id, vote)
     if kind == "h" and rest == "":
         return Callback("human")
+    if kind == "fg" and rest in {"yes", "no"}:
+        return Callback("forget", rest)
     return None
 
 
@@ -81,6 +83,10 @@ def answer_keyboard(entry_id: str, related: Sequence[Choice]) -> InlineKeyboardM
         ]
     )
     return InlineKeyboardMarkup(rows)
+
+
+def forget_keyboard(yes: str, no: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(yes, callback_data="fg:yes"), InlineKeyboardButton(no, callback_data="fg:no")]])
 
 
 def single_button(label: str, data: str) -> InlineKeyboardMarkup:

@@ -69,7 +69,7 @@ def stem_text(skeleton_text: str) -> str:
 
 def char_grams(skeleton_text: str, n: int = 4) -> list[str]:
     """Character n-grams of each word, padded: typo- and ending-tolerant."""
-    grams = []
+    grams: list[str] = []
     for word in skeleton_text.split():
         padded = f" {word} "
         grams.extend(padded[i : i + n] for i in range(max(1, len(padded) - n + 1)))
@@ -99,6 +99,7 @@ class Matcher:
         self.entry_ids: list[str] = list(faq.entries)
         self.phrasings: list[list[str]] = []
         self.profiles: list[dict[str, float]] = []
+        gram_counts: list[Counter[str]] = []
         self.stemmed: list[list[str]] = []
         # word -> {entry index: how strongly the word points to the entry}
         postings: dict[str, dict[int, float]] = defaultdict(dict)
@@ -108,15 +109,15 @@ class Matcher:
             keys = sorted({s for s in (skeleton(t) for t in texts) if s})
             self.phrasings.append(keys)
             self.stemmed.append(sorted({stem_text(k) for k in keys}))
-            self.profiles.append(Counter(g for k in keys for g in char_grams(k)))
+            gram_counts.append(Counter(g for k in keys for g in char_grams(k)))
             for word in tokens(" ".join(entry.answer.values())):
                 postings[word].setdefault(idx, self.tuning.answer_word_strength)
             for word in {w for k in keys for w in k.split()} | set(tokens(" ".join(entry.keywords))):
                 postings[word][idx] = 1.0
         n = max(len(self.entry_ids), 1)
-        gram_df = Counter(g for profile in self.profiles for g in profile)
+        gram_df = Counter(g for counts in gram_counts for g in counts)
         self.gram_idf = {g: math.log(1 + n / df) for g, df in gram_df.items()}
-        self.profiles = [_unit({g: (1 + math.log(c)) * self.gram_idf[g] for g, c in p.items()}) for p in self.profiles]
+        self.profiles = [_unit({g: (1 + math.log(c)) * self.gram_idf[g] for g, c in counts.items()}) for counts in gram_counts]
         self.postings: dict[str, tuple[tuple[int, float], ...]] = {w: tuple(sorted(p.items())) for w, p in postings.items()}
         self.idf: dict[str, float] = {w: math.log(1 + n / len(p)) for w, p in self.postings.items()}
         self.max_idf = math.log(1 + n)

@@ -110,8 +110,33 @@ def _m001_initial(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m002_clarifications(db: sqlite_utils.Database) -> None:
+    # Questions the engine was unsure about, and which entry the user then
+    # chose: the best evidence for a new phrasing of that entry.
+    _table(db, "clarifications").create(
+        {
+            "id": int,
+            "ts": str,
+            "chat_id": int,
+            "message_id": int,
+            "lang": str,
+            "text": str,
+            "candidates": str,
+            "chosen": str,
+            "chosen_at": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    _table(db, "clarifications").create_index(["chat_id", "message_id"], if_not_exists=True)
+    _table(db, "clarifications").create_index(["ts"], if_not_exists=True)
+    # Review decisions on questions: resolved / ignored (status), by whom is not kept.
+    _table(db, "questions").create_index(["ts"], if_not_exists=True)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
+    ("002_clarifications", _m002_clarifications),
 ]
 
 
@@ -368,6 +393,58 @@ class Store:
 
     def outbox_drop(self, item_id: int, error: str) -> None:
         _table(self.db, "outbox").update(item_id, {"status": "dropped", "last_error": error[:500]})
+
+    # --- clarifications ----------------------------------------------------
+
+    def add_clarification(self, *, chat_id: int, message_id: int, lang: str, text: str, candidates: list[dict[str, Any]]) -> None:
+        """A "did you mean" the bot sent (message_id is the bot's message)."""
+        _table(self.db, "clarifications").insert(
+            {
+                "ts": utcnow(),
+                "chat_id": chat_id,
+                "message_id": message_id,
+                "lang": lang,
+                "text": text,
+                "candidates": json.dumps(candidates, ensure_ascii=False),
+            }
+        )
+
+    def clarification_chosen(self, chat_id: int, message_id: int, entry_id: str) -> None:
+        self.db.execute(
+            "UPDATE clarifications SET chosen = ?, chosen_at = ? WHERE chat_id = ? AND message_id = ? AND chosen IS NULL",
+            [entry_id, utcnow(), chat_id, message_id],
+        )
+
+    # --- privacy: forgetting and retention -----------------------------------
+
+    def forget_user(self, chat_id: int) -> dict[str, int]:
+        """Delete everything stored about one chat; return rows deleted per table."""
+        deleted: dict[str, int] = {}
+        with self.transaction():
+            qids = [r[0] for r in self.db.execute("SELECT id FROM questions WHERE chat_id = ?", [chat_id]).fetchall()]
+            marks = ",".join("?" * len(qids))
+            if qids:
+                cur = self.db.execute(f"DELETE FROM relay WHERE question_id IN ({marks})", qids)
+                deleted["relay"] = cur.rowcount
+                cur = self.db.execute(f"DELETE FROM outbox WHERE question_id IN ({marks}) AND chat_id != ?", [*qids, chat_id])
+                deleted["outbox"] = cur.rowcount
+            for table in ("outbox", "relay", "questions", "clarifications", "events", "users"):
+                cur = self.db.execute(f"DELETE FROM {table} WHERE chat_id = ?", [chat_id])
+                deleted[table] = deleted.get(table, 0) + cur.rowcount
+        return deleted
+
+    def purge(self, older_than_days: int) -> dict[str, int]:
+        """Delete records older than the retention period; keep pending deliveries."""
+        cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=older_than_days)).isoformat(timespec="seconds")
+        deleted: dict[str, int] = {}
+        with self.transaction():
+            old_questions = "SELECT id FROM questions WHERE ts < ? AND status NOT IN ('open')"
+            deleted["relay"] = self.db.execute(f"DELETE FROM relay WHERE question_id IN ({old_questions})", [cutoff]).rowcount
+            deleted["questions"] = self.db.execute("DELETE FROM questions WHERE ts < ? AND status NOT IN ('open')", [cutoff]).rowcount
+            deleted["outbox"] = self.db.execute("DELETE FROM outbox WHERE created_at < ? AND status != 'pending'", [cutoff]).rowcount
+            deleted["events"] = self.db.execute("DELETE FROM events WHERE ts < ?", [cutoff]).rowcount
+            deleted["clarifications"] = self.db.execute("DELETE FROM clarifications WHERE ts < ?", [cutoff]).rowcount
+        return deleted
 
     def pending_count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0])

@@ -12,7 +12,9 @@ import asyncio
 import logging
 import re
 import signal
+import sqlite3
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,10 +42,11 @@ from telegram.ext import (
 from .config import Settings
 from .delivery import Delivery
 from .engine import Engine, Reply
-from .faq import LANGS
+from .faq import LANGS, FAQError, load_faq
 from .keyboards import (
     answer_keyboard,
     choices_keyboard,
+    forget_keyboard,
     language_keyboard,
     parse_callback,
     single_button,
@@ -51,6 +54,7 @@ from .keyboards import (
     topics_keyboard,
 )
 from .logsafe import configure_logging
+from .privacy import mask_personal_data
 from .ratelimit import RateLimiter, Verdict
 from .store import Question, Store
 
@@ -74,6 +78,7 @@ COMMANDS = {
     "lang": N_("Change language"),
     "human": N_("Ask a person"),
     "help": N_("What I can and cannot do"),
+    "forget": N_("Delete what the bot stored about me"),
 }
 
 
@@ -90,6 +95,17 @@ class Services:
     recent: OrderedDict[tuple[int, int], str] = field(default_factory=OrderedDict)
     chat_locks: dict[int, asyncio.Lock] = field(default_factory=dict)
     bot_username: str = ""
+
+    def record(self, write: Callable[..., object], *args: Any, **kwargs: Any) -> None:
+        """A write the user's reply must not depend on (statistics, logs).
+
+        If the database cannot be written (disk full, read-only, locked),
+        the failure is logged and the conversation goes on.
+        """
+        try:
+            write(*args, **kwargs)
+        except sqlite3.Error as exc:
+            log.error("database write failed (%s): %s", getattr(write, "__name__", "write"), exc)
 
     def remember(self, chat_id: int, message_id: int, text: str) -> None:
         self.recent[(chat_id, message_id)] = text
@@ -256,6 +272,42 @@ async def human_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await hand_off(update, svc, text, lang, reason="human", candidates=[])
 
 
+async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/forget: ask for confirmation before deleting the user's data."""
+    svc = services(context)
+    message = update.effective_message
+    if message is None or message.chat.type != ChatType.PRIVATE:
+        return
+    lang = user_lang(update, svc)
+    await svc.delivery.send_text(
+        message.chat_id,
+        tr(svc, lang, "Delete everything this bot has stored about you: your language, your questions and their answers?"),
+        reply_markup=forget_keyboard(tr(svc, lang, "Yes, delete"), tr(svc, lang, "No")),
+    )
+
+
+async def forget_confirmed(update: Update, svc: Services, lang: str, confirmed: bool) -> None:
+    query = update.callback_query
+    chat = update.effective_chat
+    assert query is not None and chat is not None
+    await query.answer()
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_reply_markup(reply_markup=None)
+        except Exception:
+            log.debug("could not remove the confirmation buttons")
+    if not confirmed:
+        await svc.delivery.send_text(chat.id, tr(svc, lang, "Nothing was deleted."))
+        return
+    deleted = svc.store.forget_user(chat.id)
+    for key in [k for k in svc.recent if k[0] == chat.id]:
+        del svc.recent[key]
+    log.info("forgot a user on request: %d rows deleted", sum(deleted.values()))
+    await svc.delivery.send_text(
+        chat.id, tr(svc, lang, "Done: everything stored about you has been deleted. You can keep asking questions.")
+    )
+
+
 # --- free text --------------------------------------------------------------
 
 
@@ -288,11 +340,10 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def send_reply(update: Update, svc: Services, reply: Reply, via: str, user_text: str = "") -> None:
     """Show an engine reply with its buttons; record what must be recorded."""
-    message = update.effective_message
     chat = update.effective_chat
     if chat is None:
         return
-    svc.store.log_event(chat.id, reply.lang, reply.outcome, reply.entry_id, reply.confidence, via)
+    svc.record(svc.store.log_event, chat.id, reply.lang, reply.outcome, reply.entry_id, reply.confidence, via)
     if reply.outcome == "handoff":
         candidates = [{"id": c.entry_id, "score": c.score} for c in reply.candidates[:3]]
         await hand_off(update, svc, user_text, reply.lang, reason="engine", candidates=candidates, text=reply.text)
@@ -308,8 +359,16 @@ async def send_reply(update: Update, svc: Services, reply: Reply, via: str, user
     sent = await svc.delivery.send_text(chat.id, reply.text[: MessageLimit.MAX_TEXT_LENGTH], reply_markup=markup)
     if sent and user_text:
         svc.remember(chat.id, sent.message_id, user_text)
-    if message and user_text:
-        svc.remember(chat.id, -message.message_id, user_text)
+        if reply.outcome == "clarify" and reply.choices:
+            candidates = [{"id": c.entry_id, "score": c.score} for c in reply.candidates[:3]]
+            svc.record(
+                svc.store.add_clarification,
+                chat_id=chat.id,
+                message_id=sent.message_id,
+                lang=reply.lang,
+                text=mask_personal_data(user_text),
+                candidates=candidates,
+            )
 
 
 async def hand_off(
@@ -328,27 +387,37 @@ async def hand_off(
     if chat is None:
         return
     operator_chat = svc.settings.operator_chat_id
+    question = mask_personal_data(question)
 
     def post_for(qid: int) -> dict[str, Any]:
         return {"text": operator_post_text(qid, lang, reason, question, candidates)}
 
-    q = svc.store.add_question(
-        chat_id=chat.id,
-        lang=lang,
-        text=question,
-        candidates=candidates,
-        reason=reason,
-        user_message_id=message.message_id if message and reason != "feedback" else None,
-        operator_post=post_for if operator_chat is not None else None,
-        operator_chat_id=operator_chat,
-    )
-    svc.delivery.kick()
     reply_text = text or tr(
         svc,
         lang,
         "I have no checked answer to this question, and I do not guess on legal matters. "
         "I have passed your question to a person, who will answer here.",
     )
+    try:
+        q = svc.store.add_question(
+            chat_id=chat.id,
+            lang=lang,
+            text=question,
+            candidates=candidates,
+            reason=reason,
+            user_message_id=message.message_id if message and reason != "feedback" else None,
+            operator_post=post_for if operator_chat is not None else None,
+            operator_chat_id=operator_chat,
+        )
+    except sqlite3.Error as exc:
+        # The database cannot be written (disk full, read-only): the user is
+        # still answered, and operators still see the question, unreferenced.
+        log.error("could not store a handed-off question: %s", exc)
+        await svc.delivery.send_text(chat.id, reply_text, reply_markup=topics_button(svc, lang))
+        if operator_chat is not None:
+            await svc.delivery.send_text(operator_chat, operator_post_text(0, lang, reason + " (NOT STORED)", question, candidates))
+        return
+    svc.delivery.kick()
     reference = tr(svc, lang, "Reference: #{ref}").format(ref=q.id)
     await svc.delivery.send_text(chat.id, f"{reply_text}\n\n{reference}", reply_markup=topics_button(svc, lang))
 
@@ -410,7 +479,11 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await edit_or_send(query.message, svc, chat.id, title, markup)
     elif cb.kind == "entry":
         await query.answer()
+        if isinstance(query.message, Message):
+            svc.record(svc.store.clarification_chosen, chat.id, query.message.message_id, cb.arg)
         await send_reply(update, svc, svc.engine.entry_reply(cb.arg, lang), "button")
+    elif cb.kind == "forget":
+        await forget_confirmed(update, svc, lang, cb.arg == "yes")
     elif cb.kind == "feedback":
         await feedback(update, svc, cb.arg, cb.extra == "up", lang)
     elif cb.kind == "human":
@@ -446,7 +519,7 @@ async def feedback(update: Update, svc: Services, entry_id: str, helpful: bool, 
     query = update.callback_query
     chat = update.effective_chat
     assert query is not None and chat is not None
-    svc.store.log_event(chat.id, lang, "feedback_up" if helpful else "feedback_down", entry_id, 0, "button")
+    svc.record(svc.store.log_event, chat.id, lang, "feedback_up" if helpful else "feedback_down", entry_id, 0, "button")
     if isinstance(query.message, Message):
         try:
             await query.message.edit_reply_markup(reply_markup=None)
@@ -593,6 +666,34 @@ async def close_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await svc.delivery.send_text(message.chat_id, f"Closed #{question.id}.")
 
 
+async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reload in the operators' group: re-read the FAQ, keep the old one if broken."""
+    svc = services(context)
+    if not is_operator_chat(update, svc):
+        return
+    await reload_faq(svc)
+
+
+async def reload_faq(svc: Services) -> bool:
+    """Swap in a freshly loaded FAQ; on problems keep the last good one and say why."""
+    settings = svc.settings
+    try:
+        faq = load_faq(settings.faq_dir, settings.seeds_dir, shown_root=settings.faq_dir.parent)
+    except FAQError as exc:
+        lines = [str(p) for p in exc.problems]
+        log.error("FAQ reload refused, still answering from the last good FAQ:\n%s", "\n".join(lines))
+        if settings.operator_chat_id is not None:
+            text = f"⚠️ FAQ reload refused ({len(lines)} problem(s)); still answering from the last good FAQ.\n\n" + "\n".join(lines)
+            await svc.delivery.send_text(settings.operator_chat_id, text[: MessageLimit.MAX_TEXT_LENGTH])
+        return False
+    svc.engine = Engine(faq, svc.engine.catalogs, tuning=svc.engine.tuning, default_lang=svc.engine.default_lang)
+    summary = f"FAQ reloaded: {len(faq.entries)} entries in {len(faq.topics)} topics."
+    log.info(summary)
+    if settings.operator_chat_id is not None:
+        await svc.delivery.send_text(settings.operator_chat_id, "✅ " + summary)
+    return True
+
+
 # --- wiring -----------------------------------------------------------------
 
 
@@ -626,6 +727,10 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
         svc.bot_username = app.bot.username or ""
         await register_commands(app)
         svc.delivery.start()
+        try:  # SIGHUP reloads the FAQ (only where the loop may own signals)
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, lambda: app.create_task(reload_faq(svc)))
+        except (RuntimeError, ValueError, NotImplementedError):
+            log.debug("SIGHUP reload not available in this thread")
         mode = "webhook" if settings.webhook_url else "long polling"
         log.info(
             "Jardam ready: %d entries in %d topics, languages %s, %s, operators' group %s, database %s",
@@ -656,6 +761,7 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
         # The operators' group first, so its messages never reach user handlers.
         app.add_handler(CommandHandler("open", open_command, filters=operators))
         app.add_handler(CommandHandler("close", close_command, filters=operators))
+        app.add_handler(CommandHandler("reload", reload_command, filters=operators))
         app.add_handler(MessageHandler(operators & filters.REPLY & ~filters.COMMAND, operator_reply))
         app.add_handler(MessageHandler(operators, ignore))  # the rest is operators' own talk
     # Commands users may send anywhere.
@@ -664,6 +770,7 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
     app.add_handler(CommandHandler("help", help_command))
     app.add_handler(CommandHandler("topics", topics_command))
     app.add_handler(CommandHandler("human", human_command))
+    app.add_handler(CommandHandler("forget", forget_command))
     app.add_handler(CallbackQueryHandler(on_callback))
     # A private reply may be a follow-up to an operator's answer.
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.REPLY & ~filters.COMMAND, on_private_reply))

@@ -337,3 +337,16 @@ def test_blocked_user_is_not_retried(api: FakeBotAPI, run_bot: Any, db_path: Any
     assert db["users"].get(USER)["blocked"] == 1
     assert [r["status"] for r in db.query("select status from outbox where kind = 'copy'")] == ["dropped"]
     assert len(api.calls_of("copyMessage")) == 1
+
+
+def test_clarification_and_choice_are_logged(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    runner = run_bot()
+    api.push_text(USER, "Амина?", language_code="ru")
+    question = last_to(api, USER)
+    choice = next(data for _, data in buttons(question) if data.startswith("e:"))
+    mark = api.checkpoint()
+    api.push_callback(USER, question["message_id"], choice)
+    last_to(api, USER, since=mark)
+    runner.stop()
+    (row,) = sqlite_utils.Database(db_path)["clarifications"].rows
+    assert row["text"] == "Амина?" and row["chosen"] == choice[2:] and row["message_id"] == question["message_id"]

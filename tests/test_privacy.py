@@ -1,0 +1,106 @@
+"""Personal data is masked before storing; users can make the bot forget them;
+old records are purged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlite_utils
+from click.testing import CliRunner
+
+from bot.cli import cli
+from bot.fakebotapi import FakeBotAPI
+from bot.privacy import mask_personal_data
+from bot.store import Store
+
+from .conftest import OPERATORS
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("мой номер +996 555 123 456 позвоните", "мой номер [phone] позвоните"),
+        ("tel 8(912)345-67-89", "tel [phone]"),
+        ("call 0555123456 pls", "call [phone] pls"),
+        ("pishite ivan.petrov@mail.ru", "pishite [e-mail]"),
+        ("паспорт AN1234567 потерял", "паспорт [document number] потерял"),
+        ("паспорт РФ 45 12 345678", "паспорт РФ [document number]"),
+        ("ID 1234567", "[document number]"),
+    ],
+)
+def test_masks_personal_data(text: str, masked: str) -> None:
+    assert mask_personal_data(text) == masked
+
+
+@pytest.mark.parametrize("text", ["запрет на 5 лет с 2021 года", "у меня 90 дней", "456 bodies, 53 million som", "zapret 3 jylga"])
+def test_leaves_ordinary_numbers(text: str) -> None:
+    assert mask_personal_data(text) == text
+
+
+def test_handoff_is_stored_and_posted_masked(api: FakeBotAPI, run_bot: Any, db_path: Path) -> None:
+    runner = run_bot()
+    api.push_text(7, "какой курс доллара сегодня, мой телефон +7 912 345 67 89", language_code="ru")
+    post = api.wait_for_sent(chat_id=OPERATORS)[0]
+    assert "[phone]" in post["text"] and "345 67 89" not in post["text"]
+    runner.stop()
+    (row,) = sqlite_utils.Database(db_path)["questions"].rows
+    assert row["text"] == "какой курс доллара сегодня, мой телефон [phone]"
+
+
+def test_forget_deletes_everything_after_confirmation(api: FakeBotAPI, run_bot: Any, db_path: Path) -> None:
+    runner = run_bot()
+    other = 8
+    for chat in (7, other):
+        api.push_text(chat, "какой курс доллара сегодня", language_code="ru")
+        api.wait_for_sent(chat_id=chat, count=1)
+    api.wait_for_sent(chat_id=OPERATORS, count=2)
+    api.push_text(7, "/forget", language_code="ru")
+    ask = api.wait_for_sent(chat_id=7, count=2)[-1]
+    assert ask["text"].startswith("Удалить всё, что бот хранит о вас")
+    mark = api.checkpoint()
+    api.push_callback(7, ask["message_id"], "fg:no")
+    assert api.wait_for_sent(chat_id=7, since=mark)[0]["text"] == "Ничего не удалено."
+    db = sqlite_utils.Database(db_path)
+    assert db["questions"].count == 2
+
+    api.push_text(7, "/forget", language_code="ru")
+    ask = api.wait_for_sent(chat_id=7, count=4)[-1]
+    mark = api.checkpoint()
+    api.push_callback(7, ask["message_id"], "fg:yes")
+    done = api.wait_for_sent(chat_id=7, since=mark)[0]
+    assert done["text"].startswith("Готово: всё, что хранилось о вас, удалено")
+    runner.stop()
+    db = sqlite_utils.Database(db_path)
+    for table in ("questions", "events", "users", "outbox", "clarifications"):
+        assert not list(db.query(f"select * from {table} where chat_id = 7")), table
+    assert [r["chat_id"] for r in db["questions"].rows] == [other]
+    assert not list(db.query("select * from relay r join questions q on q.id = r.question_id where q.chat_id = 7"))
+
+
+def test_purge_keeps_open_and_pending(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "p.db"
+    store = Store(path)
+    store.add_question(chat_id=1, lang="ru", text="old answered", candidates=[], reason="engine")
+    store.add_question(chat_id=2, lang="ru", text="old open", candidates=[], reason="engine")
+    store.add_question(chat_id=3, lang="ru", text="new answered", candidates=[], reason="engine")
+    store.set_question_status(1, "answered", answer="x")
+    store.set_question_status(3, "answered", answer="y")
+    store.log_event(1, "ru", "answer", "ban-check", 90, "text")
+    store.enqueue("text", 1, {"text": "pending"})
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=400)).isoformat(timespec="seconds")
+    store.db.execute("UPDATE questions SET ts = ? WHERE id IN (1, 2)", [old])
+    store.db.execute("UPDATE events SET ts = ?", [old])
+    store.db.execute("UPDATE outbox SET created_at = ?", [old])
+    store.close()
+
+    monkeypatch.setenv("JARDAM_DB", str(path))
+    result = CliRunner().invoke(cli, ["purge", "--older-than", "365"])
+    assert result.exit_code == 0, result.output
+    assert "1 questions" in result.output and "1 events" in result.output
+    db = sqlite_utils.Database(path)
+    assert sorted(r["text"] for r in db["questions"].rows) == ["new answered", "old open"]
+    assert db["events"].count == 0
+    assert db["outbox"].count == 1  # still pending: never purged

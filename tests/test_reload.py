@@ -1,0 +1,108 @@
+"""FAQ reload in a running bot: /reload from the operators' group and SIGHUP.
+A broken FAQ is refused with file:line: reason, and the last good one stays."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.fakebotapi import FakeBotAPI
+
+from .conftest import OPERATORS, ROOT, TOKEN
+from .test_run_process import base_env, jardam
+
+QUESTION = "как проверить запрет на въезд"
+
+
+@pytest.fixture
+def faq_copy(tmp_path: Path) -> Path:
+    target = tmp_path / "faq"
+    shutil.copytree(ROOT / "faq", target)
+    return target
+
+
+def change_answer(faq_dir: Path, old: str, new: str) -> None:
+    path = faq_dir / "entry_bans.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def first_ru_answer_line(faq_dir: Path) -> str:
+    lines = (faq_dir / "entry_bans.yaml").read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "- id: ban-check")
+    ru = next(i for i in range(start, len(lines)) if lines[i].strip() == "ru: |" and "answer" in "".join(lines[start:i]))
+    return lines[ru + 1].strip()
+
+
+def test_reload_good_then_broken(api: FakeBotAPI, run_bot: Any, faq_copy: Path) -> None:
+    run_bot(faq_dir=faq_copy)
+    api.push_text(1, QUESTION, language_code="ru")
+    before = api.wait_for_sent(chat_id=1)[0]["text"]
+    old_line = first_ru_answer_line(faq_copy)
+    assert before.startswith(old_line)
+
+    change_answer(faq_copy, old_line, "ОБНОВЛЕНО. " + old_line)
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/reload", chat_type="supergroup", user_id=77)
+    ok = api.wait_for_sent(chat_id=OPERATORS, since=mark)[0]
+    assert ok["text"].startswith("✅ FAQ reloaded: 36 entries")
+    api.push_text(1, QUESTION, language_code="ru")
+    assert api.wait_for_sent(chat_id=1, since=mark)[0]["text"].startswith("ОБНОВЛЕНО. ")
+
+    # Break it: a YAML syntax error and an unknown related id in another file.
+    (faq_copy / "amina.yaml").write_text("topic: [unclosed\n", encoding="utf-8")
+    change_answer(faq_copy, "related: [ban-grounds, ban-remove", "related: [no-such-entry, ban-remove")
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/reload", chat_type="supergroup", user_id=77)
+    refused = api.wait_for_sent(chat_id=OPERATORS, since=mark)[0]["text"]
+    assert refused.startswith("⚠️ FAQ reload refused (")
+    assert "faq/amina.yaml:" in refused and "YAML syntax error" in refused
+    assert "related id 'no-such-entry' does not exist" in refused
+    # Still answering from the last good FAQ (with the change that was good).
+    mark = api.checkpoint()
+    api.push_text(1, QUESTION, language_code="ru")
+    assert api.wait_for_sent(chat_id=1, since=mark)[0]["text"].startswith("ОБНОВЛЕНО. ")
+    api.push_text(1, "/start amina-what-is", language_code="ru")
+    assert "Амина" in api.wait_for_sent(chat_id=1, since=mark, count=2)[-1]["text"]
+
+
+def test_reload_only_from_operators(api: FakeBotAPI, run_bot: Any, faq_copy: Path) -> None:
+    run_bot(faq_dir=faq_copy)
+    api.push_text(1, "/reload", language_code="ru")
+    api.push_text(1, QUESTION, language_code="ru")
+    api.wait_for_sent(chat_id=1)
+    assert api.sent_messages(OPERATORS) == []
+
+
+@pytest.mark.slow
+def test_sighup_reloads(tmp_path: Path, faq_copy: Path) -> None:
+    with FakeBotAPI(token=TOKEN) as api:
+        env = base_env(tmp_path) | {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": api.base_url,
+            "OPERATOR_CHAT_ID": str(OPERATORS),
+            "JARDAM_FAQ_DIR": str(faq_copy),
+        }
+        proc = jardam("run", env=env)
+        try:
+            api.wait_for_polling(timeout=30)
+            (faq_copy / "health.yaml").write_text("entries: [\n", encoding="utf-8")
+            proc.send_signal(signal.SIGHUP)
+            refused = api.wait_for_sent(chat_id=OPERATORS, timeout=10)[0]["text"]
+            assert "faq/health.yaml:" in refused
+            shutil.copy(ROOT / "faq" / "health.yaml", faq_copy / "health.yaml")
+            proc.send_signal(signal.SIGHUP)
+            api.wait_for_sent(chat_id=OPERATORS, count=2, timeout=10)
+            assert api.sent_messages(OPERATORS)[-1]["text"].startswith("✅ FAQ reloaded")
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 0
+        assert "FAQ reload refused" in out
