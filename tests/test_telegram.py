@@ -63,7 +63,7 @@ def test_commands_registered_in_three_languages(api: FakeBotAPI, run_bot: Any) -
     codes = {c.params.get("language_code") for c in calls}
     assert {"ky", "ru", "en"} <= codes
     ky = next(c for c in calls if c.params.get("language_code") == "ky")
-    assert {cmd["command"] for cmd in ky.params["commands"]} == {"start", "topics", "lang", "human", "help"}
+    assert {cmd["command"] for cmd in ky.params["commands"]} == {"start", "topics", "lang", "human", "help", "forget"}
     assert any(cmd["description"] == "Адамдан сураңыз" for cmd in ky.params["commands"])
 
 
