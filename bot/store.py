@@ -134,9 +134,16 @@ def _m002_clarifications(db: sqlite_utils.Database) -> None:
     _table(db, "questions").create_index(["ts"], if_not_exists=True)
 
 
+def _m003_processed_updates(db: sqlite_utils.Database) -> None:
+    # Telegram re-delivers updates that were fetched but not confirmed when
+    # the process died; remembering the handled ones keeps replies single.
+    _table(db, "processed_updates").create({"update_id": int, "ts": str}, pk="update_id", if_not_exists=True)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_clarifications", _m002_clarifications),
+    ("003_processed_updates", _m003_processed_updates),
 ]
 
 
@@ -394,6 +401,14 @@ class Store:
     def outbox_drop(self, item_id: int, error: str) -> None:
         _table(self.db, "outbox").update(item_id, {"status": "dropped", "last_error": error[:500]})
 
+    # --- updates already handled (re-delivery after a crash) -----------------
+
+    def update_handled(self, update_id: int) -> bool:
+        return self.db.execute("SELECT 1 FROM processed_updates WHERE update_id = ?", [update_id]).fetchone() is not None
+
+    def mark_update_handled(self, update_id: int) -> None:
+        self.db.execute("INSERT OR IGNORE INTO processed_updates (update_id, ts) VALUES (?, ?)", [update_id, utcnow()])
+
     # --- clarifications ----------------------------------------------------
 
     def add_clarification(self, *, chat_id: int, message_id: int, lang: str, text: str, candidates: list[dict[str, Any]]) -> None:
@@ -444,6 +459,7 @@ class Store:
             deleted["outbox"] = self.db.execute("DELETE FROM outbox WHERE created_at < ? AND status != 'pending'", [cutoff]).rowcount
             deleted["events"] = self.db.execute("DELETE FROM events WHERE ts < ?", [cutoff]).rowcount
             deleted["clarifications"] = self.db.execute("DELETE FROM clarifications WHERE ts < ?", [cutoff]).rowcount
+            deleted["processed_updates"] = self.db.execute("DELETE FROM processed_updates WHERE ts < ?", [cutoff]).rowcount
         return deleted
 
     def pending_count(self) -> int:

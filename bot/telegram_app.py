@@ -167,6 +167,27 @@ def addressed_in_group(message: Message, svc: Services) -> bool:
     return bool(svc.bot_username) and f"@{svc.bot_username}".lower() in text.lower()
 
 
+async def skip_handled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs first: an update handled before a crash is not handled twice."""
+    svc = services(context)
+    try:
+        handled = svc.store.update_handled(update.update_id)
+    except sqlite3.Error as exc:
+        log.error("cannot read handled updates: %s", exc)
+        return
+    if handled:
+        raise ApplicationHandlerStop
+
+
+async def mark_handled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs last, after the reply: remember the update as handled.
+
+    Marked after replying, not before: a crash in between repeats a reply
+    rather than losing one.
+    """
+    services(context).record(services(context).store.mark_update_handled, update.update_id)
+
+
 async def rate_limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Runs before every handler: drops floods, with one notice."""
     svc = services(context)
@@ -753,8 +774,11 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
 
     app = builder.post_init(post_init).post_stop(post_stop).post_shutdown(post_shutdown).build()
 
-    # Group -1 runs before everything: flood control.
+    # Groups run in order for each update: -2 drops re-delivered updates,
+    # -1 is flood control, 0 answers, 1 records the update as handled.
+    app.add_handler(TypeHandler(Update, skip_handled), group=-2)
     app.add_handler(TypeHandler(Update, rate_limit), group=-1)
+    app.add_handler(TypeHandler(Update, mark_handled), group=1)
 
     operators = filters.Chat(settings.operator_chat_id) if settings.operator_chat_id is not None else None
     if operators is not None:

@@ -350,3 +350,18 @@ def test_clarification_and_choice_are_logged(api: FakeBotAPI, run_bot: Any, db_p
     runner.stop()
     (row,) = sqlite_utils.Database(db_path)["clarifications"].rows
     assert row["text"] == "Амина?" and row["chosen"] == choice[2:] and row["message_id"] == question["message_id"]
+
+
+def test_redelivered_update_is_not_answered_twice(api: FakeBotAPI, run_bot: Any) -> None:
+    """Telegram re-delivers updates not confirmed before a crash."""
+    runner = run_bot()
+    api.push_text(USER, "как проверить запрет на въезд", language_code="ru")
+    last_to(api, USER)
+    runner.stop()
+    (update,) = [u for u in api.updates if u.get("message", {}).get("chat", {}).get("id") == USER]
+    api.push_update(update)  # the same update_id again
+    run_bot()
+    api.push_text(USER, "/help", language_code="ru")
+    api.wait_for_sent(chat_id=USER, count=2)
+    texts = [m["text"] for m in api.sent_messages(USER)]
+    assert len(texts) == 2 and texts[1].startswith("Я отвечаю на частые вопросы")
