@@ -1,0 +1,88 @@
+"""Answer quality: a floor on the labelled set, and fixed expectations.
+
+These are quality floors, not timings.  The issue's targets are at least
+90 % of in-scope questions answered correctly, at most 3 % answered wrongly,
+and at least 90 % of out-of-scope questions refused (handed off or
+clarified).  The two safety targets hold; the floor for correct answers is
+set at the level reached (see README, "Quality figures"), so that any
+regression fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.engine import Engine
+from bot.evaluation import Baseline, evaluate, load_items, run_report, split_items
+
+EVAL = Path(__file__).parent / "eval" / "questions.yaml"
+
+
+@pytest.fixture(scope="module")
+def report(engine: Engine):  # type: ignore[no-untyped-def]
+    return run_report(load_items(EVAL), engine)
+
+
+def test_labelled_set_shape() -> None:
+    items = load_items(EVAL)
+    assert len(items) >= 200
+    for lang in ("ky", "ru", "en"):
+        assert sum(1 for i in items if i.lang == lang) >= 60
+    assert sum(1 for i in items if not i.in_scope) >= len(items) / 4
+    parts = split_items(items)
+    assert len(parts["holdout"]) >= 150 and len(parts["dev"]) >= 150
+
+
+def test_safety_targets_on_whole_set(report) -> None:  # type: ignore[no-untyped-def]
+    overall = report.engine["all"]["all"].summary()
+    assert overall["wrong_pct"] <= 3.0
+    assert overall["oos_refused_pct"] >= 90.0
+
+
+def test_quality_floor(report) -> None:  # type: ignore[no-untyped-def]
+    ours = report.engine
+    assert ours["all"]["all"].summary()["correct_pct"] >= 80.0
+    assert ours["holdout"]["all"].summary()["correct_pct"] >= 80.0
+    for lang in ("ky", "ru", "en"):
+        assert ours["all"][lang].summary()["correct_pct"] >= 75.0, lang
+        assert ours["all"][lang].summary()["lang_right_pct"] >= 97.0, lang
+
+
+def test_beats_naive_baseline(report) -> None:  # type: ignore[no-untyped-def]
+    ours = report.engine["holdout"]["all"].summary()
+    theirs = report.baseline["holdout"]["all"].summary()
+    assert ours["correct_pct"] >= theirs["correct_pct"] + 40
+
+
+def test_baseline_is_a_real_matcher(engine: Engine) -> None:
+    items = [i for i in load_items(EVAL) if i.in_scope][:50]
+    tally = evaluate(items, Baseline(engine.faq), engine.tuning)["all"]
+    assert tally.correct + tally.wrong + tally.clarified + tally.handed_off == 50
+
+
+# Fixed expectations: when a threshold, the FAQ or a library changes these
+# outcomes, this table says so loudly.
+EXPECTED = [
+    ("patent kerekpi", "answer", "patent-not-needed", "ky"),
+    ("Кыргызстандыктарга Орусияда иштөө үчүн патент керекпи?", "answer", "patent-not-needed", "ky"),
+    ("нужен ли патент гражданам Кыргызстана", "answer", "patent-not-needed", "ru"),
+    ("kak proverit zapret na vezd", "answer", "ban-check", "ru"),
+    ("how do I check if I have an entry ban", "answer", "ban-check", "en"),
+    ("реестрден кантип чыгам", "answer", "register-removal", "ky"),
+    ("Амина деген эмне", "answer", "amina-what-is", "ky"),
+    ("сколько дней можно быть в России без договора", "answer", "stay-without-contract", "ru"),
+    ("Амина?", "clarify", None, None),
+    ("какой курс доллара сегодня", "handoff", None, "ru"),
+    ("how to buy a plane ticket to Moscow", "handoff", None, "en"),
+    ("🙏🙏🙏", "clarify", None, None),
+]
+
+
+@pytest.mark.parametrize(("text", "outcome", "entry", "lang"), EXPECTED)
+def test_fixed_expectations(engine: Engine, text: str, outcome: str, entry: str | None, lang: str | None) -> None:
+    reply = engine.reply(text, "ru")
+    assert (reply.outcome, reply.entry_id) == (outcome, entry)
+    if lang:
+        assert reply.lang == lang
