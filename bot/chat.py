@@ -32,6 +32,7 @@ def run_chat(
     write(_(user_lang, "I am not a lawyer: when I am not sure, I pass your question to a person."))
     write("(/lang ky|ru|en, /quit)")
     offered: tuple[str, ...] = ()
+    last_lang = user_lang
     while True:
         try:
             text = read("> ").strip()
@@ -49,10 +50,10 @@ def run_chat(
                 write("/lang ky|ru|en")
             continue
         if text.isdigit() and offered and 1 <= int(text) <= len(offered):
-            reply = engine.entry_reply(offered[int(text) - 1], user_lang)
+            reply = engine.entry_reply(offered[int(text) - 1], last_lang)
         else:
             reply = engine.reply(text, user_lang)
-            user_lang = reply.lang
+        last_lang = reply.lang  # a chosen number is answered in the language it was offered in
         offered = tuple(c.id for c in reply.choices) or tuple(c.id for c in reply.related)
         record(store, reply, text)
         write(render(reply))

@@ -224,6 +224,140 @@ def eval_cmd(file: Path | None, as_json: bool, tune: bool) -> None:
         click.echo(format_report(report))
 
 
+REVIEW_STATES = click.Choice(["open", "resolved", "ignored", "all"])
+
+
+@cli.group(invoke_without_command=True)
+@click.option("--status", type=REVIEW_STATES, default="open", show_default=True, help="Review state to list.")
+@click.option("--lang", type=LANG_CHOICE, help="Only questions in this language.")
+@click.option("--since", help="From this date (YYYY-MM-DD) on.")
+@click.option("--until", help="Up to this date (YYYY-MM-DD), inclusive.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV instead of a table.")
+@click.pass_context
+def review(ctx: click.Context, status: str, lang: str | None, since: str | None, until: str | None, as_json: bool, as_csv: bool) -> None:
+    """Unanswered questions, grouped into clusters of the same question.
+
+    Biggest cluster first, each with its languages, examples, first and last
+    seen, the nearest FAQ entry and a suggestion: "add as a phrasing of
+    ENTRY" or "new entry needed".  Handed-off questions, "did you mean"
+    clarifications (with the entry users chose) and 👎 answers all count.
+
+    \b
+    Examples:
+      jardam review --lang ky --since 2026-11-01
+      jardam review --csv > review.csv
+      jardam review resolve 12 14
+      jardam review ignore 15 c3
+      jardam review promote 12 ban-check
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from . import review as reviewing
+
+    settings = settings_or_fail()
+    engine = build_engine(settings)
+    store = open_store(settings)
+    try:
+        clusters = reviewing.review(store, engine, status=status, lang=lang, since=since, until=until)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    if as_json:
+        click.echo(reviewing.to_json(clusters))
+    elif as_csv:
+        click.echo(reviewing.to_csv(clusters), nl=False)
+    else:
+        click.echo(reviewing.format_table(clusters))
+
+
+def _set_review_state(refs: tuple[str, ...], state: str) -> None:
+    from . import review as reviewing
+
+    store = open_store(settings_or_fail())
+    try:
+        changed = reviewing.set_status(store, refs, state)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    click.echo(f"{changed} marked {state}.")
+
+
+@review.command("resolve")
+@click.argument("refs", nargs=-1, required=True)
+def review_resolve(refs: tuple[str, ...]) -> None:
+    """Mark questions (12, #12) or clarifications (c3) resolved."""
+    _set_review_state(refs, "resolved")
+
+
+@review.command("ignore")
+@click.argument("refs", nargs=-1, required=True)
+def review_ignore(refs: tuple[str, ...]) -> None:
+    """Mark questions ignored; their look-alikes stay out of the list too."""
+    _set_review_state(refs, "ignored")
+
+
+@review.command("reopen")
+@click.argument("refs", nargs=-1, required=True)
+def review_reopen(refs: tuple[str, ...]) -> None:
+    """Undo a resolve or ignore."""
+    _set_review_state(refs, "open")
+
+
+@review.command("promote")
+@click.argument("ref")
+@click.argument("entry_id")
+def review_promote(ref: str, entry_id: str) -> None:
+    """Add a question's text as a phrasing of ENTRY_ID in its YAML file.
+
+    Only one line is added (comments, order and layout stay); the FAQ is
+    then checked, and the file restored if the check fails.
+
+    \b
+    Example:
+      jardam review promote 12 ban-check
+    """
+    from . import review as reviewing
+
+    settings = settings_or_fail()
+    store = open_store(settings)
+    try:
+        path = reviewing.promote(store, settings.faq_dir, ref, entry_id, seeds_dir=settings.seeds_dir)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except FAQError as exc:
+        raise click.ClickException(f"the FAQ would break, nothing changed:\n{exc}") from exc
+    finally:
+        store.close()
+    click.echo(f"Added to {path}; `jardam faq check` passes. Reload the bot (/reload or SIGHUP) to use it.")
+
+
+@cli.command()
+@click.option("--since", help="From this date (YYYY-MM-DD) on.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+def stats(since: str | None, as_json: bool) -> None:
+    """Usage: messages, users, outcomes per language and topic, 👍/👎, operators' answer time.
+
+    \b
+    Example:
+      jardam stats --since 2026-11-01
+    """
+    from . import stats as statistics
+
+    settings = settings_or_fail()
+    faq_loaded = load_faq_or_fail(settings)
+    store = open_store(settings)
+    try:
+        figures = statistics.compute(store, faq_loaded, since=since)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        store.close()
+    click.echo(json.dumps(figures, ensure_ascii=False) if as_json else statistics.format_table(figures))
+
+
 DEFAULT_RETENTION_DAYS = 180
 
 

@@ -140,10 +140,21 @@ def _m003_processed_updates(db: sqlite_utils.Database) -> None:
     _table(db, "processed_updates").create({"update_id": int, "ts": str}, pk="update_id", if_not_exists=True)
 
 
+def _m004_review_state(db: sqlite_utils.Database) -> None:
+    # The review of gaps in the FAQ (resolved / ignored) is separate from the
+    # operators' work on a question (open / answered / closed): marking a
+    # question reviewed must not take it from an operator's /open list.
+    for name in ("questions", "clarifications"):
+        table = _table(db, name)
+        if "review" not in table.columns_dict:
+            table.add_column("review", str)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_clarifications", _m002_clarifications),
     ("003_processed_updates", _m003_processed_updates),
+    ("004_review_state", _m004_review_state),
 ]
 
 

@@ -80,7 +80,8 @@ def test_no_subcommand_without_token_starts_chat(runner: CliRunner) -> None:
 def test_every_command_is_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     commands = ["jardam " + name for name in cli.commands if name != "faq"]
-    commands += ["jardam faq " + name for name in cli.commands["faq"].commands]  # type: ignore[attr-defined]
+    for group in ("faq", "review"):
+        commands += [f"jardam {group} " + name for name in cli.commands[group].commands]  # type: ignore[attr-defined]
     missing = [c for c in commands if c not in readme]
     assert not missing, f"README does not document: {missing}"
 
@@ -97,3 +98,31 @@ def test_faq_links(runner: CliRunner, faq: object) -> None:
     lines = result.output.splitlines()
     assert len(lines) == len(faq.entries)  # type: ignore[attr-defined]
     assert any(line.startswith("https://t.me/jardam_bot?start=ban-check\t") for line in lines)
+
+
+def test_review_and_stats_commands(runner: CliRunner, tmp_path: Path) -> None:
+    session = "\n".join(
+        ["как купить билет на самолёт в Москву", "Как купить билет на самолет в москву??", "patent kerekpi", "какой курс доллара сегодня", "/quit"]
+    )
+    assert runner.invoke(cli, ["chat", "--lang", "ru"], input=session + "\n").exit_code == 0
+    listing = runner.invoke(cli, ["review"])
+    assert listing.exit_code == 0, listing.output
+    assert listing.output.startswith("1. ×2  [ru]")
+    assert "new entry needed" in listing.output
+    as_json = json.loads(runner.invoke(cli, ["review", "--json"]).output)
+    assert [c["count"] for c in as_json] == [2, 1]
+    as_csv = runner.invoke(cli, ["review", "--csv"]).output.splitlines()
+    assert len(as_csv) == 3 and "count" in as_csv[0]
+
+    assert runner.invoke(cli, ["review", "ignore", "1"]).output.strip() == "1 marked ignored."
+    # the retyped look-alike goes with it; the other question stays
+    remaining = json.loads(runner.invoke(cli, ["review", "--json"]).output)
+    assert [c["examples"] for c in remaining] == [["какой курс доллара сегодня"]]
+    bad = runner.invoke(cli, ["review", "resolve", "999"])
+    assert bad.exit_code == 1 and "no such question: #999" in bad.output
+
+    figures = json.loads(runner.invoke(cli, ["stats", "--json"]).output)
+    assert figures["messages"] == 4 and figures["users"] == 1
+    assert figures["handoffs"]["total"] == 3
+    table = runner.invoke(cli, ["stats"]).output
+    assert "Messages: 4" in table

@@ -1,0 +1,672 @@
+"""Reviewing what the bot could not answer: the library behind `jardam review`.
+
+The FAQ grows from its gaps.  Handed-off questions and "did you mean"
+clarifications are grouped into clusters of the same question asked many
+ways, each with the FAQ entry it comes closest to and a suggestion — add it
+as a phrasing of an entry, write a new entry, or look at it by hand.  An
+editor then promotes a question into the FAQ (`promote`), or marks questions
+resolved or ignored (`set_status`).
+
+Everything here reads and writes the store with plain SQL on `store.db`, and
+edits FAQ files as text: an editor's comments, order and layout are theirs.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from .engine import MAX_MATCH_CHARS, Engine
+from .faq import FAQ, LANGS, load_faq, topic_files
+from .matcher import FILLER_WORDS, stem_text
+from .normalize import skeleton
+from .privacy import MASKS
+from .store import Store
+
+Kind = Literal["phrasing", "new_entry", "unclear"]
+
+# Review states (the `review` column; NULL is "open"), separate from the
+# operators' status of a question (open / answered / closed), so that a
+# reviewed question never leaves an operator's /open list.
+STATUSES: tuple[str, ...] = ("open", "resolved", "ignored")
+# What a reviewer may set: "open" undoes a mistaken resolve or ignore.
+REVIEW_STATUSES: tuple[str, ...] = ("open", "resolved", "ignored")
+
+# Clustering: two questions are linked when rapidfuzz token_set_ratio of their
+# keys (see `cluster_key`: informative words cut to the matcher's 5-letter
+# stems) reaches this, and neither has more than twice the other's words.
+# Chosen on tests/eval/questions.yaml (623 questions, the expected entries as
+# the true groups), single link, B-cubed precision / recall:
+#   stems:          75 → 0.81 / 0.22   80 → 0.93 / 0.14   85 → 0.95 / 0.13   90 → 0.98 / 0.10
+#   whole words:    75 → 0.89 / 0.16   80 → 0.95 / 0.13   85 → 0.97 / 0.11   90 → 0.98 / 0.10
+#   (one cluster per question: 1.00 / 0.08)
+# Stems and whole words trade alike there; stems are kept because Kyrgyz
+# endings ("Бишкекке", "Бишкектен") would otherwise split real traffic.
+# 85 keeps 95 % of merges right: a wrong merge hides a question under
+# another's suggestion, a missed one only shows one more row.
+CLUSTER_THRESHOLD = 85.0
+# token_set_ratio is 100 whenever one text's words are a subset of the
+# other's, so without this a one-word message ("amina", "zapret") would chain
+# every question using that word into one cluster (precision at 85: 0.95
+# with it, 0.90 without).
+MIN_WORD_SHARE = 0.5
+# An open question at least this close (token_set_ratio on skeletons, same
+# word-share guard) to an ignored one is ignored too: the same spam or
+# off-topic message, retyped.
+LOOKALIKE_THRESHOLD = 90.0
+# Suggestion bands, relative to the engine's thresholds so they follow
+# tuning.  Measured on the same set with the tuning of 2026-11: of questions
+# scoring at least answer_at - 15, 82 % have the right entry nearest (add a
+# phrasing); under clarify_at - 5, 95 % are out of scope (a new entry); in
+# between, 70 % are out of scope and 24 % have the right entry nearest: too
+# mixed to suggest either (by hand).
+PHRASING_BAND = 15.0
+NEW_ENTRY_BAND = 5.0
+MAX_EXAMPLES = 3
+
+# The text recorded for a 👎 when the question itself was no longer known.
+_FEEDBACK_PLACEHOLDER = re.compile(r"^\(👎 [a-z0-9-]+\)$")
+# PyYAML's line breaks (str.splitlines knows more, which would shift lines).
+_YAML_LINE_END = re.compile(r"(?<=\r\n)|(?<=[\n\x85\u2028\u2029])|(?<=\r)(?!\n)")
+
+
+@dataclass
+class Cluster:
+    """One question asked one or more ways, and what to do about it."""
+
+    ids: list[int]  # question ids
+    count: int  # questions and clarifications
+    langs: list[str]
+    examples: list[str]
+    first_seen: str
+    last_seen: str
+    nearest_entry: str | None
+    nearest_score: float
+    suggestion: str
+    kind: Kind
+    # The entry named by the suggestion when kind is "phrasing".
+    suggested_entry: str | None = None
+    # Clarifications ("did you mean" messages) in the cluster, by their own ids.
+    clarification_ids: list[int] = field(default_factory=list)
+
+    @property
+    def refs(self) -> list[str]:
+        """References as `promote` accepts them: "12" for questions, "c3" for clarifications."""
+        return [str(i) for i in self.ids] + [f"c{i}" for i in self.clarification_ids]
+
+
+# --- periods ----------------------------------------------------------------
+
+
+def utc_bound(value: str | dt.date | dt.datetime | None, *, end: bool = False) -> str | None:
+    """An ISO UTC string comparable with the stored `ts` columns.
+
+    A bare date means the whole day: as a start, its midnight; as an end
+    (`end=True`, exclusive), the next midnight — so `--until 2026-11-20`
+    includes the 20th.  Naive datetimes are taken as UTC.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not a date: {text!r} (use YYYY-MM-DD or an ISO date and time)") from None
+    if not isinstance(value, dt.datetime):
+        day = value + dt.timedelta(days=1) if end else value
+        value = dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC).isoformat(timespec="seconds")
+
+
+def _period_sql(since: str | None, until: str | None) -> tuple[str, list[Any]]:
+    sql, params = "", []
+    if since:
+        sql += " AND ts >= ?"
+        params.append(since)
+    if until:
+        sql += " AND ts < ?"
+        params.append(until)
+    return sql, params
+
+
+# --- loading ----------------------------------------------------------------
+
+
+def load_questions(
+    store: Store,
+    *,
+    status: str = "open",
+    lang: str | None = None,
+    since: str | dt.date | dt.datetime | None = None,
+    until: str | dt.date | dt.datetime | None = None,
+) -> list[dict[str, Any]]:
+    """Questions to review, oldest first, as plain dicts.
+
+    Each item has `id`, `source` ("question" or "clarification"), `ts`,
+    `lang`, `text`, `status`, `reason`, `candidates` (the entries the bot
+    offered; for a 👎 the entry that did not help), `chosen` (the entry a
+    user picked after "did you mean") and `feedback_entry`.  `status` is the
+    review state; the operators' own status of a question is `operator_status`.
+    """
+    if status not in (*STATUSES, "all"):
+        raise ValueError(f"unknown status {status!r}; use one of {', '.join((*STATUSES, 'all'))}")
+    period, params = _period_sql(utc_bound(since), utc_bound(until, end=True))
+    items = _question_items(store, status, lang, period, params)
+    items += _clarification_items(store, status, lang, period, params)
+    items.sort(key=lambda item: (item["ts"], item["source"], item["id"]))
+    return items
+
+
+def _question_items(store: Store, status: str, lang: str | None, period: str, params: list[Any]) -> list[dict[str, Any]]:
+    sql = "SELECT id, ts, lang, text, status AS operator_status, coalesce(review, 'open') AS status, reason, candidates FROM questions WHERE 1 = 1"
+    sql += period
+    args = list(params)
+    if status != "all":
+        sql += " AND coalesce(review, 'open') = ?"
+        args.append(status)
+    if lang:
+        sql += " AND lang = ?"
+        args.append(lang)
+    items = []
+    for row in store.db.query(sql, args):
+        candidates = json.loads(row["candidates"] or "[]")
+        feedback = candidates[0].get("id") if row["reason"] == "feedback" and candidates else None
+        items.append({**row, "text": row["text"] or "", "source": "question", "candidates": candidates, "chosen": None, "feedback_entry": feedback})
+    return items
+
+
+def _clarification_items(store: Store, status: str, lang: str | None, period: str, params: list[Any]) -> list[dict[str, Any]]:
+    sql = "SELECT id, ts, lang, text, candidates, chosen, coalesce(review, 'open') AS status FROM clarifications WHERE 1 = 1" + period
+    args = list(params)
+    if status != "all":
+        sql += " AND coalesce(review, 'open') = ?"
+        args.append(status)
+    if lang:
+        sql += " AND lang = ?"
+        args.append(lang)
+    return [
+        {
+            **row,
+            "text": row["text"] or "",
+            "source": "clarification",
+            "operator_status": None,
+            "reason": "clarify",
+            "candidates": json.loads(row["candidates"] or "[]"),
+            "feedback_entry": None,
+        }
+        for row in store.db.query(sql, args)
+    ]
+
+
+def is_placeholder(text: str) -> bool:
+    """A 👎 recorded without its question: nothing to cluster or promote."""
+    return bool(_FEEDBACK_PLACEHOLDER.match(text.strip()))
+
+
+# --- ignored look-alikes and known phrasings ----------------------------------
+
+
+def _comparable_length(a: str, b: str) -> bool:
+    """Neither text has more than twice the other's words (see MIN_WORD_SHARE)."""
+    na, nb = len(a.split()), len(b.split())
+    return min(na, nb) >= MIN_WORD_SHARE * max(na, nb)
+
+
+def exclude_ignored_lookalikes(store: Store, items: Sequence[dict[str, Any]], *, cutoff: float = LOOKALIKE_THRESHOLD) -> list[dict[str, Any]]:
+    """Items without ignored questions and without their look-alikes.
+
+    Ignoring a message once should keep its retyped copies out of the review
+    too; the word-share guard keeps an ignored "salam" from hiding every
+    question that starts with a greeting.
+    """
+    rows = store.db.execute(
+        "SELECT text FROM questions WHERE review = 'ignored' UNION ALL SELECT text FROM clarifications WHERE review = 'ignored'"
+    ).fetchall()
+    ignored = sorted({k for k in (skeleton(r[0] or "") for r in rows) if k})
+    kept = []
+    for item in items:
+        if item.get("status") == "ignored":
+            continue
+        key = skeleton(item["text"])
+        if key and ignored:
+            hits = process.extract(key, ignored, scorer=fuzz.token_set_ratio, processor=None, score_cutoff=cutoff, limit=None)
+            if any(_comparable_length(key, other) for other, _, _ in hits):
+                continue
+        kept.append(item)
+    return kept
+
+
+def drop_known_phrasings(items: Sequence[dict[str, Any]], faq: FAQ) -> list[dict[str, Any]]:
+    """Clarifications whose text the FAQ already has as a phrasing are done.
+
+    Clarifications carry no status: once promoted, this is what takes them
+    off the list.
+    """
+    known = {skeleton(q) for entry in faq.entries.values() for qs in entry.questions.values() for q in qs}
+    return [i for i in items if i["source"] != "clarification" or skeleton(i["text"]) not in known]
+
+
+# --- clustering ---------------------------------------------------------------
+
+
+def cluster_key(text: str) -> str:
+    """The words that tell questions apart, as stems: the skeleton without
+    greetings and function words ("how", "как", "кантип"), which would
+    otherwise link unrelated questions (the whole skeleton when nothing else
+    is left), each word cut like the matcher's stems so that endings
+    ("Бишкекке", "Бишкека") do not count as different words."""
+    key = skeleton(text)
+    informative = " ".join(w for w in key.split() if w not in FILLER_WORDS)
+    return stem_text(informative or key)
+
+
+def _linked_pairs(keys: Sequence[str], threshold: float) -> Iterator[tuple[int, int]]:
+    """Index pairs (i < j) of keys similar enough to share a cluster."""
+    for i, key in enumerate(keys):
+        if not key:
+            continue
+        for other, _, j in process.extract(key, keys, scorer=fuzz.token_set_ratio, processor=None, score_cutoff=threshold, limit=None):
+            if j > i and _comparable_length(key, other):
+                yield i, j
+
+
+def _groups(keys: Sequence[str], threshold: float) -> list[list[int]]:
+    """Single-link groups of key indices (union-find)."""
+    parent = list(range(len(keys)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for i, j in _linked_pairs(keys, threshold):
+        parent[root(i)] = root(j)
+    groups: dict[int, list[int]] = {}
+    for i in range(len(keys)):
+        groups.setdefault(root(i), []).append(i)
+    return list(groups.values())
+
+
+def cluster(items: Sequence[dict[str, Any]], engine: Engine, *, threshold: float = CLUSTER_THRESHOLD) -> list[Cluster]:
+    """Group similar questions, in any language or script, biggest group first.
+
+    Similarity is lexical (rapidfuzz on skeletons), so Cyrillic and Latin
+    spellings, typos, word order and Kyrgyz–Russian code-mixing ("билет",
+    "патент", "Амина") group together; translations that share no words
+    (an English and a Russian question) do not.  Identical keys are compared
+    once, so a question asked a hundred times costs one comparison.
+    """
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        by_key.setdefault(cluster_key(item["text"]), []).append(item)
+    keys = list(by_key)
+    clusters = [_make_cluster([m for k in group for m in by_key[keys[k]]], engine) for group in _groups(keys, threshold)]
+    clusters.sort(key=lambda c: c.last_seen, reverse=True)
+    clusters.sort(key=lambda c: c.count, reverse=True)
+    return clusters
+
+
+def _make_cluster(members: list[dict[str, Any]], engine: Engine) -> Cluster:
+    members.sort(key=lambda m: (m["ts"], m["id"]))
+    nearest, score = nearest_entry([m["text"] for m in members], engine)
+    kind, suggestion, entry = suggest(members, nearest, score, engine)
+    return Cluster(
+        ids=[m["id"] for m in members if m["source"] == "question"],
+        clarification_ids=[m["id"] for m in members if m["source"] == "clarification"],
+        count=len(members),
+        langs=sorted({m["lang"] for m in members if m["lang"]}),
+        examples=_examples(members),
+        first_seen=members[0]["ts"],
+        last_seen=members[-1]["ts"],
+        nearest_entry=nearest,
+        nearest_score=score,
+        suggestion=suggestion,
+        kind=kind,
+        suggested_entry=entry,
+    )
+
+
+def _examples(members: Sequence[dict[str, Any]]) -> list[str]:
+    """Up to MAX_EXAMPLES distinct texts, newest first, one per language before repeats."""
+    newest = sorted(members, key=lambda m: (m["ts"], m["id"]), reverse=True)
+    distinct: dict[str, dict[str, Any]] = {}
+    for m in newest:
+        distinct.setdefault(skeleton(m["text"]) or m["text"], m)
+    seen_langs: set[str] = set()
+    first: list[str] = []
+    rest: list[str] = []
+    for m in distinct.values():
+        (rest if m["lang"] in seen_langs else first).append(m["text"])
+        seen_langs.add(m["lang"])
+    return (first + rest)[:MAX_EXAMPLES]
+
+
+def nearest_entry(texts: Iterable[str], engine: Engine) -> tuple[str | None, float]:
+    """The matcher's best entry over all the texts, and its score (0–100)."""
+    best: tuple[str | None, float] = (None, 0.0)
+    # The matcher sees skeletons: texts that share one share the result.
+    distinct = {skeleton(t[:MAX_MATCH_CHARS]): t for t in texts if not is_placeholder(t)}
+    for text in distinct.values():
+        candidates = engine.matcher.match(text[:MAX_MATCH_CHARS], limit=1)
+        if candidates and candidates[0].score > best[1]:
+            best = (candidates[0].entry_id, float(candidates[0].score))
+    return best
+
+
+def suggest(members: Sequence[dict[str, Any]], nearest: str | None, score: float, engine: Engine) -> tuple[Kind, str, str | None]:
+    """What an editor should do with a cluster: (kind, suggestion, entry).
+
+    Users' own evidence comes first — the entry they chose after "did you
+    mean", then the entry a 👎 names — and then the matcher: close under the
+    answer threshold means the FAQ has the answer but not this wording; far
+    under the clarify threshold means it has no answer at all.
+    """
+    known = engine.faq.entries
+    chosen = Counter(m["chosen"] for m in members if m.get("chosen") in known)
+    disliked = Counter(m["feedback_entry"] for m in members if m.get("feedback_entry") in known and not is_placeholder(m["text"]))
+    for votes in (chosen, disliked):
+        if votes:
+            entry = votes.most_common(1)[0][0]
+            return "phrasing", f"add as a phrasing of {entry}", entry
+    if members and all(is_placeholder(m["text"]) for m in members):
+        entries = ", ".join(sorted({m["feedback_entry"] for m in members if m.get("feedback_entry")})) or "an answer"
+        return "unclear", f"review by hand: 👎 on {entries} without the question", None
+    tuning = engine.tuning
+    if nearest is not None and score >= tuning.answer_at - PHRASING_BAND:
+        return "phrasing", f"add as a phrasing of {nearest}", nearest
+    if score < tuning.clarify_at - NEW_ENTRY_BAND:
+        return "new_entry", "new entry needed", None
+    return "unclear", "review by hand", None
+
+
+def review(
+    store: Store,
+    engine: Engine,
+    *,
+    status: str = "open",
+    lang: str | None = None,
+    since: str | dt.date | dt.datetime | None = None,
+    until: str | dt.date | dt.datetime | None = None,
+    threshold: float = CLUSTER_THRESHOLD,
+) -> list[Cluster]:
+    """The whole `jardam review` listing: load, leave out what is settled, cluster."""
+    items = load_questions(store, status=status, lang=lang, since=since, until=until)
+    if status == "open":
+        items = exclude_ignored_lookalikes(store, items)
+    items = drop_known_phrasings(items, engine.faq)
+    return cluster(items, engine, threshold=threshold)
+
+
+# --- decisions ------------------------------------------------------------------
+
+
+def parse_ref(ref: int | str) -> tuple[str, int]:
+    """("question", 12) for 12, "12" or "#12"; ("clarification", 3) for "c3"."""
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        return "question", ref
+    text = str(ref).strip().lower()
+    match = re.fullmatch(r"(c)?#?(\d+)", text)
+    if not match:
+        raise ValueError(f"not a question reference: {ref!r} (use 12, #12, or c3 for a clarification)")
+    return ("clarification" if match.group(1) else "question"), int(match.group(2))
+
+
+def set_status(store: Store, ids: Iterable[int | str], status: str) -> int:
+    """Mark questions or clarifications resolved, ignored or open again.
+
+    Returns how many changed.  All references must exist, or nothing
+    changes.  Only the review state changes: an operator still sees an
+    unanswered question in /open.
+    """
+    if status not in REVIEW_STATUSES:
+        raise ValueError(f"cannot set status {status!r}; use one of {', '.join(REVIEW_STATUSES)}")
+    wanted: dict[str, set[int]] = {"question": set(), "clarification": set()}
+    for ref in ids:
+        source, rid = parse_ref(ref)
+        wanted[source].add(rid)
+    tables = {"question": "questions", "clarification": "clarifications"}
+    missing: list[str] = []
+    for source, rids in wanted.items():
+        if rids:
+            marks = ",".join("?" * len(rids))
+            found = {r[0] for r in store.db.execute(f"SELECT id FROM {tables[source]} WHERE id IN ({marks})", sorted(rids)).fetchall()}
+            missing += [("c" if source == "clarification" else "#") + str(r) for r in sorted(rids - found)]
+    if missing:
+        raise ValueError("no such question: " + ", ".join(missing))
+    value = None if status == "open" else status
+    changed = 0
+    with store.transaction():
+        for source, rids in wanted.items():
+            if rids:
+                marks = ",".join("?" * len(rids))
+                cursor = store.db.execute(f"UPDATE {tables[source]} SET review = ? WHERE id IN ({marks})", [value, *sorted(rids)])
+                changed += int(cursor.rowcount)
+    return changed
+
+
+def promote(
+    store: Store,
+    faq_dir: Path,
+    question_id: int | str,
+    entry_id: str,
+    *,
+    seeds_dir: Path | None = None,
+    faq: FAQ | None = None,
+) -> Path:
+    """Add a question's text as a phrasing of an entry; return the file edited.
+
+    The line goes after the last phrasing in the question's language, and no
+    other byte of the file changes.  If the FAQ then fails to load, the file
+    is restored and the FAQError raised.  A question becomes "resolved"; a
+    clarification ("c3") leaves the review by being a phrasing now.  `faq`,
+    when the caller already holds the FAQ of `faq_dir`, saves loading it for
+    the checks (the edited FAQ is always loaded again).
+    """
+    faq_dir = Path(faq_dir)
+    source, rid = parse_ref(question_id)
+    text, lang = _question_text(store, source, rid)
+    if faq is None:
+        faq = load_faq(faq_dir, seeds_dir)
+    phrasing = _checked_phrasing(faq, entry_id, text, lang)
+    path, original = _entry_file(faq_dir, faq, entry_id)
+    edited = insert_phrasing(original.decode("utf-8"), entry_id, lang, phrasing)
+    path.write_bytes(edited.encode("utf-8"))
+    try:
+        load_faq(faq_dir, seeds_dir)
+    except BaseException:
+        path.write_bytes(original)
+        raise
+    set_status(store, [f"c{rid}" if source == "clarification" else rid], "resolved")
+    return path
+
+
+def _question_text(store: Store, source: str, rid: int) -> tuple[str, str]:
+    table = "questions" if source == "question" else "clarifications"
+    row = store.db.execute(f"SELECT text, lang FROM {table} WHERE id = ?", [rid]).fetchone()
+    if row is None:
+        raise ValueError(f"no such {source}: {'c' if source == 'clarification' else '#'}{rid}")
+    return row[0] or "", row[1] or ""
+
+
+def _checked_phrasing(faq: FAQ, entry_id: str, text: str, lang: str) -> str:
+    """The text as one phrasing line, or ValueError saying why it cannot be one."""
+    if entry_id not in faq.entries:
+        close = process.extractOne(entry_id, list(faq.entries), scorer=fuzz.ratio, processor=None, score_cutoff=70)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise ValueError(f"unknown entry {entry_id!r}{hint}")
+    if lang not in LANGS:
+        raise ValueError(f"the question's language {lang!r} is not one of {', '.join(LANGS)}")
+    phrasing = " ".join(text.split())
+    if is_placeholder(phrasing):
+        raise ValueError("this 👎 was recorded without the user's question; there is no text to add")
+    if any(placeholder in phrasing for _, placeholder in MASKS):
+        raise ValueError(f"the question contains masked personal data; add a phrasing by hand: {phrasing!r}")
+    key = skeleton(phrasing)
+    if not key:
+        raise ValueError(f"the question has no letters: {phrasing!r}")
+    for entry in faq.entries.values():
+        for qs in entry.questions.values():
+            for q in qs:
+                if skeleton(q) == key:
+                    raise ValueError(f"{phrasing!r} is already a phrasing of {entry.id} ({q!r})")
+    return phrasing
+
+
+def _entry_file(faq_dir: Path, faq: FAQ, entry_id: str) -> tuple[Path, bytes]:
+    """The topic file holding the entry, and its bytes.
+
+    Topic files sit directly in `faq_dir`, so the name the FAQ recorded is
+    tried first; parsing YAML is slow, the other files only if it moved.
+    """
+    recorded = faq_dir / Path(faq.entries[entry_id].file).name
+    for path in [recorded, *(p for p in topic_files(faq_dir) if p != recorded)]:
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        if _find_entry(_compose(data.decode("utf-8")), entry_id) is not None:
+            return path, data
+    raise ValueError(f"entry {entry_id!r} is not in any file of {faq_dir}")
+
+
+# --- the text edit ----------------------------------------------------------------
+
+
+def _compose(text: str) -> yaml.Node | None:
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
+def _get(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return next((v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key), None)
+
+
+def _find_entry(root: yaml.Node | None, entry_id: str) -> yaml.MappingNode | None:
+    entries = _get(root, "entries")
+    if not isinstance(entries, yaml.SequenceNode):
+        return None
+    for node in entries.value:
+        id_node = _get(node, "id")
+        if isinstance(node, yaml.MappingNode) and isinstance(id_node, yaml.ScalarNode) and id_node.value == entry_id:
+            return node
+    return None
+
+
+def yaml_scalar(text: str) -> str:
+    """`text` as a one-line YAML scalar: plain when safe, double-quoted otherwise."""
+    width = 2**31 - 1
+    body = yaml.safe_dump([text], allow_unicode=True, width=width, default_flow_style=False)[2:].rstrip("\n")
+    if body[:1] in ("'", '"') or "\n" in body:
+        body = yaml.safe_dump([text], allow_unicode=True, width=width, default_flow_style=False, default_style='"')[2:].rstrip("\n")
+    if "\n" in body or yaml.safe_load(body) != text:
+        raise ValueError(f"cannot write {text!r} as one YAML line")
+    return body
+
+
+def insert_phrasing(source: str, entry_id: str, lang: str, phrasing: str) -> str:
+    """`source` (a topic file's text) with one more line: `phrasing` after the
+    last item of the entry's `questions: <lang>:` list, indented like it.
+
+    Positions come from PyYAML's composer; the file is never re-dumped, so
+    comments, order and quoting elsewhere stay exactly as the editor left them.
+    """
+    entry = _find_entry(_compose(source), entry_id)
+    items = _get(_get(entry, "questions"), lang)
+    where = f"entry {entry_id}, questions {lang}"
+    if not isinstance(items, yaml.SequenceNode) or not items.value:
+        raise ValueError(f"{where}: no list of phrasings to add to")
+    if items.flow_style:
+        raise ValueError(f"{where}: the list is written [in, brackets]; add the phrasing by hand")
+    last = items.value[-1]
+    if not isinstance(last, yaml.ScalarNode) or last.style in ("|", ">"):
+        raise ValueError(f"{where}: the last phrasing is not a one-line text; add the phrasing by hand")
+    lines = _YAML_LINE_END.split(source)
+    prefix = lines[last.start_mark.line][: last.start_mark.column]
+    if prefix.strip() != "-":
+        raise ValueError(f"{where}: unexpected layout at line {last.start_mark.line + 1}; add the phrasing by hand")
+    end_line = last.end_mark.line if last.end_mark.column > 0 else last.end_mark.line - 1
+    newline = _line_break(lines[end_line]) or _line_break(lines[0]) or "\n"
+    if not _line_break(lines[end_line]):  # the list ends the file without a final line break
+        lines[end_line] += newline
+    lines.insert(end_line + 1, prefix + yaml_scalar(phrasing) + newline)
+    edited = "".join(lines)
+    _check_insert(source, edited, entry_id, lang, phrasing)
+    return edited
+
+
+def _line_break(line: str) -> str:
+    return line[len(line.rstrip("\r\n\x85\u2028\u2029")) :]
+
+
+def _check_insert(before: str, after: str, entry_id: str, lang: str, phrasing: str) -> None:
+    """The edit added exactly `phrasing` at the end of that list, nothing else."""
+
+    def phrasings(text: str) -> list[Any]:
+        data = yaml.safe_load(text)
+        entry = next(e for e in data["entries"] if isinstance(e, dict) and e.get("id") == entry_id)
+        return list(entry["questions"][lang])
+
+    if phrasings(after) != [*phrasings(before), phrasing]:
+        raise ValueError(f"entry {entry_id}: could not place the phrasing safely; add it by hand")
+
+
+# --- output -------------------------------------------------------------------------
+
+_CSV_FIELDS = (
+    "count", "kind", "suggestion", "suggested_entry", "nearest_entry", "nearest_score",
+    "langs", "first_seen", "last_seen", "ids", "clarification_ids",
+)
+
+
+def to_json(clusters: Sequence[Cluster]) -> str:
+    """A JSON array, one object per cluster: every field, and `refs` for `promote`."""
+    return json.dumps([{**asdict(c), "refs": c.refs} for c in clusters], ensure_ascii=False, indent=2)
+
+
+def to_csv(clusters: Sequence[Cluster]) -> str:
+    """One row per cluster; lists joined by spaces, examples in their own columns."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*_CSV_FIELDS, *(f"example_{i}" for i in range(1, MAX_EXAMPLES + 1))])
+    for c in clusters:
+        row = asdict(c)
+        values = [" ".join(map(str, v)) if isinstance(v, list) else ("" if v is None else v) for v in (row[f] for f in _CSV_FIELDS)]
+        writer.writerow([*values, *c.examples, *[""] * (MAX_EXAMPLES - len(c.examples))])
+    return out.getvalue()
+
+
+def format_table(clusters: Sequence[Cluster]) -> str:
+    """Readable text for the terminal, one block per cluster."""
+    if not clusters:
+        return "No questions to review."
+    blocks = []
+    for n, c in enumerate(clusters, 1):
+        nearest = f"{c.nearest_entry} ({c.nearest_score:.0f})" if c.nearest_entry else "none"
+        lines = [
+            f"{n}. ×{c.count}  [{', '.join(c.langs) or '?'}]  {c.first_seen[:10]} → {c.last_seen[:10]}",
+            f"   nearest: {nearest}  →  {c.suggestion}",
+            f"   refs: {' '.join(c.refs)}",
+        ]
+        lines += [f"   • {_shorten(e)}" for e in c.examples]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _shorten(text: str, limit: int = 120) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

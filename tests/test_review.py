@@ -1,0 +1,259 @@
+"""`jardam review` library: clustering, suggestions, decisions and promoting a
+question into the FAQ, on real SQLite files and a copy of the real FAQ."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot import review
+from bot.config import default_seeds_dir
+from bot.engine import Engine
+from bot.faq import FAQ, FAQError, Problem, load_faq
+from bot.review import Cluster
+from bot.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FLIGHT = [
+    ("ky", "Москва Бишкек авиабилет канча?"),
+    ("ru", "сколько стоит авиабилет Москва Бишкек"),
+    ("en", "Moskva Bishkek aviabilet price"),
+]
+MONEY = [
+    ("ru", "как перевести деньги домой в Кыргызстан"),
+    ("ru", "kak perevesti dengi domoi v kyrgyzstan"),
+]
+NEAR = ("ru", "нужен ли патент гражданину Кыргызстана чтобы работать в Москве")  # patent-not-needed
+FAR = ("en", "who won the football match yesterday")
+
+
+def add_question(
+    store: Store,
+    lang: str,
+    text: str,
+    *,
+    ts: str = "2026-11-20T10:00:00+00:00",
+    status: str = "open",
+    reason: str = "engine",
+    candidates: list[dict[str, Any]] | None = None,
+) -> int:
+    cursor = store.db.execute(
+        "INSERT INTO questions (ts, chat_id, lang, text, candidates, reason, status) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [ts, 42, lang, text, json.dumps(candidates or []), reason, status],
+    )
+    return int(cursor.lastrowid or 0)
+
+
+def add_clarification(store: Store, lang: str, text: str, chosen: str | None, *, ts: str = "2026-11-20T11:00:00+00:00") -> int:
+    cursor = store.db.execute(
+        "INSERT INTO clarifications (ts, chat_id, message_id, lang, text, candidates, chosen) VALUES (?, 42, 1, ?, ?, '[]', ?)",
+        [ts, lang, text, chosen],
+    )
+    return int(cursor.lastrowid or 0)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "x.db")
+
+
+@pytest.fixture
+def faq_copy(tmp_path: Path) -> Path:
+    return Path(shutil.copytree(ROOT / "faq", tmp_path / "faq"))
+
+
+def cluster_of(clusters: list[Cluster], qid: int) -> Cluster:
+    return next(c for c in clusters if qid in c.ids)
+
+
+def test_paraphrases_in_three_languages_cluster_and_get_suggestions(store: Store, engine: Engine) -> None:
+    flight = [add_question(store, lang, text, ts=f"2026-11-1{i}T09:00:00+00:00") for i, (lang, text) in enumerate(FLIGHT)]
+    money = [add_question(store, lang, text) for lang, text in MONEY]
+    near = add_question(store, *NEAR)
+    far = add_question(store, *FAR)
+
+    clusters = review.review(store, engine)
+
+    assert [c.count for c in clusters] == [3, 2, 1, 1]
+    assert clusters[0].ids == flight
+    assert clusters[0].langs == ["en", "ky", "ru"]
+    assert clusters[0].first_seen == "2026-11-10T09:00:00+00:00" and clusters[0].last_seen == "2026-11-12T09:00:00+00:00"
+    assert sorted(clusters[0].examples) == sorted(text for _, text in FLIGHT)
+    assert clusters[1].ids == money
+    near_cluster = cluster_of(clusters, near)
+    assert (near_cluster.kind, near_cluster.suggestion) == ("phrasing", "add as a phrasing of patent-not-needed")
+    assert near_cluster.nearest_entry == "patent-not-needed"
+    assert near_cluster.nearest_score >= engine.tuning.answer_at - review.PHRASING_BAND
+    far_cluster = cluster_of(clusters, far)
+    assert (far_cluster.kind, far_cluster.suggestion) == ("new_entry", "new entry needed")
+
+
+def test_users_choice_and_thumbs_down_name_the_entry(store: Store, engine: Engine) -> None:
+    add_clarification(store, "ky", "аминаны кантип колдоном", "amina-how-to-use")
+    add_clarification(store, "ky", "аминаны кантип колдонуу керек", None)
+    disliked = add_question(store, "en", "my question about the ban list", reason="feedback", candidates=[{"id": "ban-check", "score": 0}])
+    placeholder = add_question(store, "ru", "(👎 ban-remove)", reason="feedback", candidates=[{"id": "ban-remove", "score": 0}])
+
+    items = review.load_questions(store)
+    assert {i["source"] for i in items} == {"question", "clarification"}
+    assert [i["feedback_entry"] for i in items if i["source"] == "question"] == ["ban-check", "ban-remove"]
+    clusters = review.cluster(items, engine)
+
+    chosen = next(c for c in clusters if c.clarification_ids)
+    assert chosen.count == 2 and chosen.ids == []
+    assert chosen.suggestion == "add as a phrasing of amina-how-to-use"
+    assert chosen.refs == [f"c{i}" for i in chosen.clarification_ids]
+    assert cluster_of(clusters, disliked).suggestion == "add as a phrasing of ban-check"
+    assert cluster_of(clusters, placeholder).kind == "unclear"
+
+
+def review_state(store: Store, qid: int) -> str | None:
+    row = store.db.execute("SELECT review FROM questions WHERE id = ?", [qid]).fetchone()
+    return row[0] if row else "missing"
+
+
+def test_reviewing_leaves_the_operators_status_alone(store: Store) -> None:
+    qid = add_question(store, "ru", "какой курс доллара")
+    review.set_status(store, [qid], "ignored")
+    assert store.question(qid).status == "open"  # still in the operators' /open list
+    assert [q.id for q in store.open_questions()] == [qid]
+
+
+def test_filters_by_status_language_and_period(store: Store) -> None:
+    add_question(store, "ky", "a", ts="2026-11-01T10:00:00+00:00")
+    add_question(store, "ru", "b", ts="2026-11-20T23:59:59+00:00")
+    c = add_question(store, "ru", "c", ts="2026-11-21T00:00:00+00:00", status="answered")
+    add_clarification(store, "ru", "d", None, ts="2026-11-20T12:00:00+00:00")
+
+    def texts(**kw: Any) -> list[str]:
+        return [i["text"] for i in review.load_questions(store, **kw)]
+
+    # An operator's answer does not settle the review: the FAQ still lacks it.
+    assert texts() == ["a", "d", "b", "c"]
+    review.set_status(store, [c], "resolved")
+    assert texts() == ["a", "d", "b"]
+    assert texts(status="resolved") == ["c"]
+    assert texts(status="all", lang="ru") == ["d", "b", "c"]
+    assert texts(since="2026-11-20", until="2026-11-20") == ["d", "b"]
+    with pytest.raises(ValueError, match="unknown status"):
+        review.load_questions(store, status="pending")
+
+
+def test_ignore_hides_look_alikes_and_resolve_changes_status(store: Store, engine: Engine) -> None:
+    spam = add_question(store, "ru", "Продам аккаунт, пишите в личку")
+    retyped = add_question(store, "ru", "продам акаунт пишите в личку!!")
+    greeting = add_question(store, "ru", "привет")
+    real = add_question(store, "ru", "привет, как продлить регистрацию по месту пребывания")
+
+    assert review.set_status(store, [spam, greeting], "ignored") == 2
+    left = review.review(store, engine)
+    assert sorted(i for c in left for i in c.ids) == [real]  # retyped spam gone; a greeting hides no question
+    assert retyped not in [i["id"] for i in review.exclude_ignored_lookalikes(store, review.load_questions(store))]
+
+    assert review.set_status(store, [f"#{real}"], "resolved") == 1
+    assert review_state(store, real) == "resolved"
+    assert review.review(store, engine) == []
+    with pytest.raises(ValueError, match="no such question: #999"):
+        review.set_status(store, [real, 999], "ignored")
+    assert review_state(store, real) == "resolved"
+    with pytest.raises(ValueError, match="cannot set status"):
+        review.set_status(store, [real], "closed")
+
+
+def test_promote_adds_exactly_one_line_and_the_faq_loads(store: Store, faq_copy: Path, faq: FAQ) -> None:
+    qid = add_question(store, "ky", "патент керекпи Москвада иштеш учун")
+    path = faq_copy / "work.yaml"
+    before = path.read_text(encoding="utf-8").splitlines(keepends=True)
+
+    assert review.promote(store, faq_copy, qid, "patent-not-needed", seeds_dir=default_seeds_dir(), faq=faq) == path
+
+    after = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert len(after) == len(before) + 1
+    added = next(i for i, (a, b) in enumerate(zip(after, before, strict=False)) if a != b)
+    assert after[added] == "        - патент керекпи Москвада иштеш учун\n"
+    assert after[:added] + after[added + 1 :] == before  # comments, order and layout untouched
+    assert before[added - 1].startswith("        - ")  # right after the last ky phrasing
+    assert after[added + 1].strip() == "ru:"
+    entry = load_faq(faq_copy, default_seeds_dir()).entries["patent-not-needed"]
+    assert entry.questions["ky"][-1] == "патент керекпи Москвада иштеш учун"
+    assert review_state(store, qid) == "resolved"
+    for other in (ROOT / "faq").glob("*.yaml"):
+        if other.name != "work.yaml":
+            assert (faq_copy / other.name).read_bytes() == other.read_bytes()
+
+
+def test_promote_quotes_when_yaml_needs_it(store: Store, faq_copy: Path, faq: FAQ) -> None:
+    text = 'Amina: "иштебей" жатат # эмне кылам'
+    qid = add_clarification(store, "ky", text, "amina-how-to-use")
+    path = review.promote(store, faq_copy, f"c{qid}", "amina-how-to-use", faq=faq)
+    line = next(line for line in path.read_text(encoding="utf-8").splitlines() if "иштебей" in line)
+    assert line == '        - "Amina: \\"иштебей\\" жатат # эмне кылам"'
+    assert yaml.safe_load(line.strip()) == [text]
+    entries = yaml.safe_load(path.read_text(encoding="utf-8"))["entries"]
+    promoted = next(e for e in entries if e["id"] == "amina-how-to-use")
+    assert promoted["questions"]["ky"][-1] == text
+
+
+def test_promote_refuses_duplicates_and_unknown_ids_without_touching_the_file(store: Store, faq_copy: Path, faq: FAQ) -> None:
+    dup = add_question(store, "ky", "PATENT KEREKPI?")  # "patent kerekpi" is already there
+    other_entry = add_question(store, "ru", "как проверить запрет на въезд")
+    before = {p.name: p.read_bytes() for p in faq_copy.glob("*.yaml")}
+
+    with pytest.raises(ValueError, match="already a phrasing of patent-not-needed"):
+        review.promote(store, faq_copy, dup, "patent-not-needed", faq=faq)
+    with pytest.raises(ValueError, match="already a phrasing of ban-check"):
+        review.promote(store, faq_copy, other_entry, "patent-not-needed", faq=faq)
+    with pytest.raises(ValueError, match="unknown entry 'patent-not-neded' \\(did you mean patent-not-needed\\?\\)"):
+        review.promote(store, faq_copy, dup, "patent-not-neded", faq=faq)
+    with pytest.raises(ValueError, match="no such question: #999"):
+        review.promote(store, faq_copy, 999, "patent-not-needed", faq=faq)
+
+    assert {p.name: p.read_bytes() for p in faq_copy.glob("*.yaml")} == before
+    assert review_state(store, dup) is None
+
+
+def test_promote_restores_the_file_when_the_faq_breaks(store: Store, faq_copy: Path, faq: FAQ, monkeypatch: pytest.MonkeyPatch) -> None:
+    qid = add_question(store, "en", "do kyrgyz workers need a patent in kazan")
+    before = (faq_copy / "work.yaml").read_bytes()
+
+    def broken(*args: Any, **kwargs: Any) -> FAQ:
+        raise FAQError([Problem("work.yaml", 1, "broken on purpose")])
+
+    monkeypatch.setattr(review, "load_faq", broken)
+    with pytest.raises(FAQError, match="broken on purpose"):
+        review.promote(store, faq_copy, qid, "patent-not-needed", faq=faq)
+    assert (faq_copy / "work.yaml").read_bytes() == before
+    assert review_state(store, qid) is None
+
+
+def test_insert_phrasing_keeps_crlf_and_a_missing_final_newline() -> None:
+    source = "# c\r\nentries:\r\n  - id: x\r\n    questions:\r\n      en:\r\n        - one  # why\r\n        - two"
+    edited = review.insert_phrasing(source, "x", "en", "three")
+    assert edited == source + "\r\n        - three\r\n"
+    with pytest.raises(ValueError, match="brackets"):
+        review.insert_phrasing("entries:\n  - id: x\n    questions:\n      en: [one, two]\n", "x", "en", "three")
+
+
+def test_outputs_parse(store: Store, engine: Engine) -> None:
+    for lang, text in [*FLIGHT, FAR]:
+        add_question(store, lang, text)
+    clusters = review.review(store, engine)
+
+    data = json.loads(review.to_json(clusters))
+    assert [c["count"] for c in data] == [3, 1]
+    assert data[0]["ids"] == clusters[0].ids and data[1]["kind"] == "new_entry"
+    rows = list(csv.DictReader(io.StringIO(review.to_csv(clusters))))
+    assert [r["count"] for r in rows] == ["3", "1"]
+    assert rows[0]["langs"] == "en ky ru" and rows[0]["example_1"] in {t for _, t in FLIGHT}
+    assert rows[1]["suggestion"] == "new entry needed" and rows[1]["example_2"] == ""
+    table = review.format_table(clusters)
+    assert "×3  [en, ky, ru]" in table and "new entry needed" in table and FAR[1] in table
+    assert review.format_table([]) == "No questions to review."
