@@ -140,7 +140,7 @@ def test_cli_reports_and_exits_1(faq_dir: Path, tmp_path: Path, monkeypatch: pyt
     runner = CliRunner()
     ok = runner.invoke(cli, ["faq", "check", "--dir", str(faq_dir)])
     assert ok.exit_code == 0, ok.output
-    assert ok.output.startswith("OK: 2 entries in 1 topics, 30 phrasings")
+    assert ok.stdout.startswith("OK: 2 entries in 1 topics, 30 phrasings")
     edit(faq_dir / "work.yaml", "related: [crocus-laws]", "related: [nope]")
     edit(faq_dir / "work.yaml", "      en: Yes, they were.\n", "")
     bad = runner.invoke(cli, ["faq", "check", "--dir", str(faq_dir)])
