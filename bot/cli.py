@@ -408,3 +408,8 @@ def run() -> None:
 
 def main() -> None:
     cli()
+
+
+from .stress import stress_command  # noqa: E402  (the stress run lives in its own module)
+
+cli.add_command(stress_command)

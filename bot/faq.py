@@ -139,12 +139,50 @@ _LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_mappi
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_sequence)
 
 
+# libyaml's parser (when PyYAML was built with it) reads the FAQ several times
+# faster, which is most of the start-up time.  The same constructors build
+# the same data from it; a file it rejects, or with characters PyYAML's own
+# reader would reject, is read again by `_LineLoader`, whose error messages
+# editors see.
+_CLineLoader: Any = None
+if hasattr(yaml, "CSafeLoader"):
+
+    class _LibyamlLineLoader(yaml.CSafeLoader):
+        duplicate_keys: list[tuple[int, str]]
+        construct_mapping = _LineLoader.construct_mapping
+        construct_sequence = _LineLoader.construct_sequence
+
+    _LibyamlLineLoader.add_constructor("tag:yaml.org,2002:map", _LibyamlLineLoader.construct_mapping)
+    _LibyamlLineLoader.add_constructor("tag:yaml.org,2002:seq", _LibyamlLineLoader.construct_sequence)
+    _CLineLoader = _LibyamlLineLoader
+
+
+def _read_yaml_fast(text: str) -> tuple[Any, list[tuple[int, str]]] | None:
+    """(data, duplicate keys) through libyaml; None where it cannot be used."""
+    if _CLineLoader is None or yaml.reader.Reader.NON_PRINTABLE.search(text):
+        return None
+    loader = _CLineLoader(text)
+    loader.duplicate_keys = []
+    try:
+        return loader.get_single_data(), loader.duplicate_keys
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+
+
 def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(shown, 1, f"cannot read file: {exc}"))
         return None
+    fast = _read_yaml_fast(text)
+    if fast is not None:
+        data, duplicates = fast
+        for line, key in duplicates:
+            problems.append(Problem(shown, line, f"duplicate key {key!r}"))
+        return data
     loader = _LineLoader(text)
     loader.duplicate_keys = []
     try:

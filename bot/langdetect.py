@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from itertools import repeat
 
 from .normalize import fold, skeleton_word
 
@@ -68,20 +69,31 @@ class _Model:
         self.totals: dict[str, int] = {}
         vocab: set[str] = set()
         for lang, docs in texts.items():
+            # A word's features are the same wherever it occurs: count the
+            # words first, then each distinct word's features once.
+            words: Counter[str] = Counter(w for doc in docs for w in doc)
             c: Counter[str] = Counter()
-            for words in docs:
-                c.update(_features(words))
+            for word, n in words.items():
+                for f in _features([word]):
+                    c[f] += n
             self.counts[lang] = c
             self.totals[lang] = sum(c.values())
             vocab.update(c)
         self.vocab_size = len(vocab) + 1
+        # Each feature's smoothed log-probability, computed once rather than
+        # per message; `unseen` is the value of a feature never met.
+        self.log_prob: dict[str, dict[str, float]] = {}
+        self.unseen: dict[str, float] = {}
+        for lang, c in self.counts.items():
+            denom = math.log(self.totals[lang] + self.vocab_size)
+            self.log_prob[lang] = {f: math.log(n + 1) - denom for f, n in c.items()}
+            self.unseen[lang] = math.log(0 + 1) - denom
 
     def scores(self, words: list[str]) -> tuple[dict[str, float], int]:
         feats = _features(words)
         out = {}
-        for lang, c in self.counts.items():
-            denom = math.log(self.totals[lang] + self.vocab_size)
-            out[lang] = sum(math.log(c.get(f, 0) + 1) - denom for f in feats)
+        for lang, log_prob in self.log_prob.items():
+            out[lang] = sum(map(log_prob.get, feats, repeat(self.unseen[lang])))
         return out, len(feats)
 
 

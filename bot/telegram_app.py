@@ -9,6 +9,7 @@ the application's lifetime: created before start, closed at shutdown.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import signal
@@ -19,14 +20,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeAllPrivateChats,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
 )
 from telegram.constants import ChatType, MessageLimit
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -148,6 +152,44 @@ def tr(svc: Services, lang: str, message: str) -> str:
     return svc.engine.catalogs.gettext(lang, message)
 
 
+class DurableUpdateQueue(asyncio.Queue[object]):
+    """The application's update queue, written through to the inbox table.
+
+    python-telegram-bot confirms fetched updates to Telegram (the next
+    getUpdates offset) as soon as they are queued, long before they are
+    handled: without this, a crash would lose every update still queued or
+    in progress.  Each update is stored before it is queued (in webhook mode
+    too, before Telegram gets its 200), `mark_handled` removes it, and the
+    next start replays what is left.
+    """
+
+    def __init__(self, store: Store):
+        super().__init__()
+        self.store = store
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            try:
+                fresh = self.store.inbox_add(item.update_id, item.to_json())
+            except sqlite3.Error as exc:
+                log.error("cannot store an incoming update, handling it anyway: %s", exc)
+                fresh = True
+            if not fresh:
+                return  # already queued from the inbox, or already handled
+        await super().put(item)
+
+    async def replay(self, bot: Bot) -> int:
+        """Queue the updates received before a crash and never handled."""
+        try:
+            pending = self.store.inbox_pending()
+        except sqlite3.Error as exc:
+            log.error("cannot read the inbox: %s", exc)
+            return 0
+        for payload in pending:
+            await super().put(Update.de_json(json.loads(payload), bot))
+        return len(pending)
+
+
 # --- guards ---------------------------------------------------------------
 
 
@@ -204,8 +246,21 @@ async def rate_limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             chat.id, tr(svc, lang, "You are sending messages too fast. Please wait a minute, then ask again.")
         )
     if update.callback_query:
-        await update.callback_query.answer()
+        await answer_button(update.callback_query)
+    svc.record(svc.store.mark_update_handled, update.update_id)  # dropped on purpose: not to be replayed
     raise ApplicationHandlerStop
+
+
+async def answer_button(query: CallbackQuery, text: str | None = None, *, show_alert: bool = False) -> None:
+    """Stop a button's spinner, best effort.
+
+    Telegram refuses a query answered late (after a restart) or twice, and
+    may fail with 5xx or 429; none of that may cost the reply that follows.
+    """
+    try:
+        await query.answer(text, show_alert=show_alert)
+    except TelegramError as exc:
+        log.warning("could not answer a button press (%s): %s", type(exc).__name__, exc)
 
 
 # --- user commands ----------------------------------------------------------
@@ -311,7 +366,7 @@ async def forget_confirmed(update: Update, svc: Services, lang: str, confirmed: 
     query = update.callback_query
     chat = update.effective_chat
     assert query is not None and chat is not None
-    await query.answer()
+    await answer_button(query)
     if isinstance(query.message, Message):
         try:
             await query.message.edit_reply_markup(reply_markup=None)
@@ -429,6 +484,7 @@ async def hand_off(
             user_message_id=message.message_id if message and reason != "feedback" else None,
             operator_post=post_for if operator_chat is not None else None,
             operator_chat_id=operator_chat,
+            update_id=update.update_id,
         )
     except sqlite3.Error as exc:
         # The database cannot be written (disk full, read-only): the user is
@@ -479,27 +535,27 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     lang = user_lang(update, svc)
     cb = parse_callback(query.data, svc.engine.faq)
     if cb is None:
-        await query.answer(tr(svc, lang, "This button has expired. Please ask again or open /topics."), show_alert=True)
+        await answer_button(query, tr(svc, lang, "This button has expired. Please ask again or open /topics."), show_alert=True)
         return
     if cb.kind == "lang":
         svc.store.set_user_lang(chat.id, cb.arg)
-        await query.answer()
+        await answer_button(query)
         await svc.delivery.send_text(
             chat.id,
             tr(svc, cb.arg, "I will answer in English. Write your question, or open /topics."),
             reply_markup=topics_button(svc, cb.arg),
         )
     elif cb.kind == "topics":
-        await query.answer()
+        await answer_button(query)
         await edit_or_send(query.message, svc, chat.id, tr(svc, lang, "Choose a topic:"), topics_keyboard(svc.engine.faq, lang))
     elif cb.kind == "topic":
-        await query.answer()
+        await answer_button(query)
         topic = svc.engine.faq.topic(cb.arg)
         title = topic.title.get(lang, cb.arg) if topic else cb.arg
         markup = topic_entries_keyboard(svc.engine.faq, cb.arg, lang, tr(svc, lang, "« Topics"))
         await edit_or_send(query.message, svc, chat.id, title, markup)
     elif cb.kind == "entry":
-        await query.answer()
+        await answer_button(query)
         if isinstance(query.message, Message):
             svc.record(svc.store.clarification_chosen, chat.id, query.message.message_id, cb.arg)
         await send_reply(update, svc, svc.engine.entry_reply(cb.arg, lang), "button")
@@ -508,8 +564,11 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     elif cb.kind == "feedback":
         await feedback(update, svc, cb.arg, cb.extra == "up", lang)
     elif cb.kind == "human":
-        await query.answer()
+        await answer_button(query)
         text = recent_question(svc, query.message)
+        if not text:  # handled before a crash? The question is stored; the button's text was in memory
+            earlier = svc.store.question_for_update(update.update_id)
+            text = earlier.text if earlier else ""
         if text:
             await hand_off(update, svc, text, lang, reason="human", candidates=[])
         else:
@@ -547,9 +606,9 @@ async def feedback(update: Update, svc: Services, entry_id: str, helpful: bool, 
         except Exception:
             log.debug("could not remove feedback buttons")
     if helpful:
-        await query.answer(tr(svc, lang, "Thank you for the feedback!"))
+        await answer_button(query, tr(svc, lang, "Thank you for the feedback!"))
         return
-    await query.answer()
+    await answer_button(query)
     asked = recent_question(svc, query.message) or f"(👎 {entry_id})"
     await hand_off(
         update,
@@ -738,7 +797,19 @@ async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
 
 def build_application(settings: Settings, engine: Engine, store: Store) -> Application:  # type: ignore[type-arg]
     """The whole bot: services and every handler, in order."""
-    builder = ApplicationBuilder().token(settings.token or "").concurrent_updates(64)
+    queue = DurableUpdateQueue(store)
+    # Eight updates at a time, over at most twelve connections: the HTTP
+    # client's bookkeeping per request grows with its open connections (with
+    # 64 it took a fifth of the bot's CPU per message; see "Performance" in
+    # the README), and Telegram lets a bot send ~30 messages a second, which
+    # eight handlers waiting ~200 ms each for Telegram still exceed.
+    builder = (
+        ApplicationBuilder()
+        .token(settings.token or "")
+        .concurrent_updates(8)
+        .connection_pool_size(12)
+        .update_queue(queue)
+    )
     if settings.api_url:
         builder = builder.base_url(settings.api_url).base_file_url(settings.api_url.replace("/bot", "/file/bot"))
 
@@ -746,6 +817,9 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
         svc = Services(settings, engine, store, Delivery(app.bot, store, settings.operator_chat_id))
         app.bot_data["services"] = svc
         svc.bot_username = app.bot.username or ""
+        replayed = await queue.replay(app.bot)
+        if replayed:
+            log.info("handling %d updates received before a restart and not yet handled", replayed)
         await register_commands(app)
         svc.delivery.start()
         try:  # SIGHUP reloads the FAQ (only where the loop may own signals)
@@ -809,15 +883,24 @@ def run_bot(settings: Settings, engine: Engine, store: Store) -> None:
     configure_logging(settings.log_level, [settings.token, settings.webhook_secret])
     app = build_application(settings, engine, store)
     stop_signals = (signal.SIGINT, signal.SIGTERM)
-    if settings.webhook_url:
-        app.run_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path="telegram",
-            webhook_url=settings.webhook_url.rstrip("/") + "/telegram",
-            secret_token=settings.webhook_secret,
-            stop_signals=stop_signals,
-        )
-    else:
-        app.run_polling(poll_interval=0.0, timeout=10, stop_signals=stop_signals, drop_pending_updates=False)
+    # What escapes goes through the log, whose filter takes secrets out: an
+    # uncaught traceback would print them (InvalidToken's message holds the token).
+    try:
+        if settings.webhook_url:
+            app.run_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path="telegram",
+                webhook_url=settings.webhook_url.rstrip("/") + "/telegram",
+                secret_token=settings.webhook_secret,
+                stop_signals=stop_signals,
+            )
+        else:
+            app.run_polling(poll_interval=0.0, timeout=10, stop_signals=stop_signals, drop_pending_updates=False)
+    except InvalidToken as exc:
+        log.error("Telegram refused the bot token (TELEGRAM_BOT_TOKEN): %s", exc)
+        raise SystemExit(1) from None
+    except Exception:
+        log.exception("the bot stopped on an error")
+        raise SystemExit(1) from None
 

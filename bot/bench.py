@@ -1,0 +1,726 @@
+"""`jardam bench`: how fast Jardam answers, and how the cost grows with the FAQ.
+
+Everything runs on this machine, on 127.0.0.1; nothing is sent anywhere.
+
+* **match** — `Engine.reply` per message (normalise, detect the language,
+  match, decide, render the answer: everything the bot does for a text
+  message except Telegram and SQLite) on the shipped FAQ and on synthetic
+  FAQs N times its size: median and 99th-percentile latency, and messages per
+  second on one core.  Each size runs in a fresh process of its own, pinned
+  to one core, so its index build time and peak memory are its alone.
+  Latency is timed in the CPU time of that process's thread
+  (`time.thread_time`): on an idle core it is the wall-clock time, and other
+  programs on a busy machine do not inflate it.
+* **startup_s** — from process start to "FAQ loaded and indexed" (the
+  `Engine` built), in a fresh `python` running the same code path as
+  `jardam ask`.  The parent passes the wall-clock time at which it launches
+  the child (`JARDAM_BENCH_LAUNCH`); the child subtracts it from the time at
+  which its engine is ready, so interpreter start-up, imports, reading the
+  YAML and indexing are all counted (and the fork/exec too: an upper bound).
+* **rss_mb** — the peak resident memory of that process
+  (`getrusage(RUSAGE_SELF).ru_maxrss`).
+* **e2e** — the real bot (`telegram_app.build_application`: python-telegram-
+  bot, the SQLite store, the outbox) in a process of its own, long-polling
+  the fake Bot API server (`fakebotapi.FakeBotAPI`) that runs here with the
+  load generator.  Many users send at once.  Throughput is measured with
+  every message pushed at once (first push to last reply); reply latency
+  (push → the fake server receiving the bot's `sendMessage` for that chat,
+  replies paired with messages per chat in order) is measured at a steady
+  offered load, by default the 300 messages per second of the target.  The
+  fake server's own CPU use is reported, to show it is not the bottleneck.
+
+Synthetic FAQs are built in memory from the real entries (`synthetic_faq`),
+and the messages are realistic (`benchmark_messages`): the labelled
+evaluation questions, FAQ phrasings with typos or typed in Latin letters,
+and out-of-scope questions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import random
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .config import Settings
+from .faq import FAQ, LANGS, Entry, Topic
+
+# --- synthetic FAQs ----------------------------------------------------------
+
+# Endings a word takes in running text: copies of an entry use inflected
+# forms, so a bigger FAQ has a bigger vocabulary, as a real one would.
+_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "ky": ("ты", "ду", "га", "ге", "да", "дан", "нын", "лар", "лер", "сыз", "чы", "бы"),
+    "ru": ("а", "у", "ом", "е", "ы", "ов", "ами", "ах", "ой"),
+    "en": ("s", "ed", "ing", "er"),
+}
+
+
+def _vary(phrasing: str, others: Sequence[str], sibling_words: Sequence[str], lang: str, rng: random.Random) -> str:
+    """One new phrasing of the same question: spliced with another phrasing
+    of the entry, a word or two swapped for words of sibling entries, a word
+    inflected."""
+    words = phrasing.split()
+    if others and len(words) > 2 and rng.random() < 0.5:
+        other = rng.choice(others).split()
+        cut, other_cut = len(words) // 2, len(other) // 2
+        words = words[:cut] + other[other_cut:] or words
+    for _ in range(rng.randint(1, 2)):
+        if sibling_words and words:
+            words[rng.randrange(len(words))] = rng.choice(sibling_words)
+    if rng.random() < 0.4 and words:
+        i = rng.randrange(len(words))
+        if len(words[i]) >= 4 and words[i].isalpha():
+            words[i] += rng.choice(_SUFFIXES[lang])
+    return " ".join(words)
+
+
+def synthetic_faq(faq: FAQ, times: int, *, seed: int = 0) -> FAQ:
+    """A FAQ `times` as big as `faq`, made from its real entries.
+
+    Copy 0 is `faq` itself; entry E of copy j (j ≥ 1) is `E-j`, in topic
+    `T-j`, with E's answer, sources and keywords and phrasings varied from
+    E's own (see `_vary`), so that the text is realistic but no copy is
+    byte-identical to another.
+    """
+    if times <= 1:
+        return faq
+    rng = random.Random(seed)
+    # Words of each topic's entries, per language, to swap in.
+    topic_words: dict[tuple[str, str, str], list[str]] = {}
+    for topic in faq.topics:
+        for eid in topic.entry_ids:
+            siblings = [faq.entries[s] for s in topic.entry_ids if s != eid] or list(faq.entries.values())
+            for lang in LANGS:
+                topic_words[(eid, lang, topic.id)] = [w for s in siblings for q in s.questions.get(lang, ()) for w in q.split()]
+    entries: dict[str, Entry] = dict(faq.entries)
+    topics: list[Topic] = list(faq.topics)
+    for j in range(1, times):
+        for topic in faq.topics:
+            copy_ids: list[str] = []
+            for eid in topic.entry_ids:
+                entry = faq.entries[eid]
+                questions = {}
+                for lang in LANGS:
+                    own = entry.questions.get(lang, ())
+                    questions[lang] = tuple(
+                        _vary(q, own, topic_words[(eid, lang, topic.id)], lang, rng) for q in own
+                    )
+                title = {lang: _vary(t, (), topic_words[(eid, lang, topic.id)], lang, rng) for lang, t in entry.title.items()}
+                new_id = f"{eid}-{j}"
+                entries[new_id] = replace(
+                    entry,
+                    id=new_id,
+                    topic=f"{topic.id}-{j}",
+                    title=title,
+                    questions=questions,
+                    related=tuple(f"{r}-{j}" for r in entry.related),
+                )
+                copy_ids.append(new_id)
+            topics.append(Topic(f"{topic.id}-{j}", topic.title, tuple(copy_ids), topic.file))
+    return replace(faq, topics=tuple(topics), entries=entries, loaded_from=f"{faq.loaded_from} ×{times}")
+
+
+# --- the messages ------------------------------------------------------------
+
+# How people type Cyrillic on a Latin keyboard; where there are several
+# habits, one is picked per message.
+_LATIN_TYPING: dict[str, tuple[str, ...]] = {
+    "а": ("a",), "б": ("b",), "в": ("v",), "г": ("g",), "д": ("d",), "е": ("e",), "ё": ("yo", "e"),
+    "ж": ("j", "zh"), "з": ("z",), "и": ("i",), "й": ("i", "y"), "к": ("k",), "л": ("l",), "м": ("m",),
+    "н": ("n",), "о": ("o",), "п": ("p",), "р": ("r",), "с": ("s",), "т": ("t",), "у": ("u",),
+    "ф": ("f",), "х": ("h", "kh"), "ц": ("ts", "c"), "ч": ("ch",), "ш": ("sh",), "щ": ("sch", "sh"),
+    "ъ": ("",), "ы": ("y", "i"), "ь": ("", "'"), "э": ("e",), "ю": ("yu", "u"), "я": ("ya", "ia"),
+    "ө": ("o",), "ү": ("u",), "ң": ("n", "ng"),
+}
+
+# Questions the FAQ does not cover, besides the labelled set's.
+_OUT_OF_SCOPE = (
+    "Бишкекке арзан авиабилет кайдан табам?",
+    "Москвада кайсы банк карта ачып берет?",
+    "эртең аба ырайы кандай болот",
+    "как купить билет на самолет Москва Ош подешевле",
+    "где в Москве поменять доллары на рубли",
+    "сколько стоит снять комнату в Подольске",
+    "where can I send money home cheaply",
+    "is there a kyrgyz cafe near Kazansky station",
+    "how much does a sim card cost in moscow",
+)
+
+
+def _latin_typed(text: str, rng: random.Random) -> str:
+    habits = {ch: rng.choice(opts) for ch, opts in _LATIN_TYPING.items()}
+    out = []
+    for ch in text:
+        low = ch.lower()
+        out.append(habits.get(low, low))
+    return re.sub(r"[?!.,«»“”]", "", "".join(out))
+
+
+def _typo(text: str, rng: random.Random) -> str:
+    """One typing slip in a longer word: a letter dropped, doubled or two swapped."""
+    words = text.split()
+    long_words = [i for i, w in enumerate(words) if len(w) >= 5]
+    if not long_words:
+        return text
+    i = rng.choice(long_words)
+    w, k = words[i], rng.randrange(1, len(words[i]) - 2)
+    slip = rng.randrange(3)
+    if slip == 0:
+        w = w[:k] + w[k + 1 :]
+    elif slip == 1:
+        w = w[:k] + w[k] + w[k:]
+    else:
+        w = w[:k] + w[k + 1] + w[k] + w[k + 2 :]
+    words[i] = w
+    return " ".join(words)
+
+
+def _eval_questions(path: Path | None) -> tuple[list[str], list[str]]:
+    """The labelled set's (in-scope, out-of-scope) questions, if it is there."""
+    if path is None or not path.is_file():
+        return [], []
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    items = [d for d in data if isinstance(d, dict) and isinstance(d.get("q"), str)]
+    return [d["q"] for d in items if d.get("expect")], [d["q"] for d in items if not d.get("expect")]
+
+
+def benchmark_messages(faq: FAQ, n: int, *, eval_path: Path | None = None, seed: int = 1) -> list[str]:
+    """`n` realistic messages: a third the labelled questions as written, a
+    third FAQ phrasings with a typo, a sixth phrasings typed in Latin
+    letters, a sixth out of scope."""
+    rng = random.Random(seed)
+    in_scope, out_of_scope = _eval_questions(eval_path)
+    out_of_scope += _OUT_OF_SCOPE
+    phrasings = [q for e in faq.entries.values() for lang in LANGS for q in e.questions.get(lang, ())]
+    cyrillic = [q for q in phrasings if not q.isascii()]
+    messages = []
+    for _ in range(n):
+        kind = rng.random()
+        if kind < 1 / 3 and in_scope:
+            messages.append(rng.choice(in_scope))
+        elif kind < 2 / 3:
+            messages.append(_typo(rng.choice(phrasings), rng))
+        elif kind < 5 / 6:
+            text = _latin_typed(rng.choice(cyrillic), rng)
+            messages.append(_typo(text, rng) if rng.random() < 0.5 else text)
+        else:
+            messages.append(rng.choice(out_of_scope))
+    return messages
+
+
+# --- figures -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MatchFigures:
+    """`Engine.reply` on one FAQ size, in a process of its own."""
+
+    entries: int
+    p50_ms: float
+    p99_ms: float
+    per_s: float
+    phrasings: int = 0
+    index_s: float = 0.0  # building the engine (matcher and language model)
+    rss_mb: float = 0.0  # peak RSS of that process
+
+
+@dataclass(frozen=True)
+class E2EFigures:
+    """The real bot against the fake Bot API server."""
+
+    msgs_per_s: float  # every message pushed at once: first push to last reply
+    p50_ms: float  # reply latency at the steady `rate`
+    p99_ms: float
+    rate: float  # messages per second offered while latency was measured
+    users: int
+    messages: int
+    bot_cpu_pct: float  # the bot process's CPU use during the throughput run
+    fake_cpu_pct: float  # the fake server's (with the load generator) during it
+    fake_max_msgs_per_s: float  # messages per second the fake server could take on its one core
+    bot_rss_mb: float
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of already sorted values."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+
+
+def _pin_to_one_core() -> None:
+    """"One core" literally, where the OS lets us choose."""
+    if hasattr(os, "sched_getaffinity") and hasattr(os, "sched_setaffinity"):
+        cores = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cores[-1]})
+
+
+# --- children: each measurement in a fresh process -----------------------------
+
+
+def _child_env(**extra: str) -> dict[str, str]:
+    """The environment for a child: it imports this very `bot` package."""
+    env = dict(os.environ, **extra)
+    here = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _child(role: str, args: dict[str, Any], *, timeout: float = 900) -> dict[str, Any]:
+    """Run `python -m bot.bench ROLE ARGS` and return the JSON it prints last."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.bench", role, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_child_env(),
+    )
+    if proc.returncode != 0:
+        raise click.ClickException(f"the {role} benchmark failed:\n{proc.stderr.strip()[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def _match_child(args: dict[str, Any]) -> dict[str, Any]:
+    """Matching latency on one FAQ size (runs in the child)."""
+    from .engine import Engine
+    from .faq import load_faq
+    from .i18n import Catalogs
+
+    _pin_to_one_core()
+    faq = load_faq(Path(args["faq_dir"]), None)
+    big = synthetic_faq(faq, args["times"], seed=args["seed"])
+    catalogs = Catalogs(Path(args["locales_dir"]))
+    started = time.perf_counter()
+    engine = Engine(big, catalogs)
+    index_s = time.perf_counter() - started
+    eval_path = Path(args["eval_path"]) if args.get("eval_path") else None
+    warmup, n = args["warmup"], args["messages"]
+    messages = benchmark_messages(faq, warmup + n, eval_path=eval_path, seed=args["seed"] + 1)
+    for text in messages[:warmup]:
+        engine.reply(text)
+    latencies = []
+    clock = time.thread_time
+    started = clock()
+    for text in messages[warmup:]:
+        t0 = clock()
+        engine.reply(text)
+        latencies.append(clock() - t0)
+    total = clock() - started
+    latencies.sort()
+    return asdict(
+        MatchFigures(
+            entries=len(big.entries),
+            p50_ms=round(1000 * statistics.median(latencies), 3),
+            p99_ms=round(1000 * percentile(latencies, 99), 3),
+            per_s=round(n / total, 1),
+            phrasings=sum(len(q) for e in big.entries.values() for q in e.questions.values()),
+            index_s=round(index_s, 3),
+            rss_mb=round(_peak_rss_mb(), 1),
+        )
+    )
+
+
+# The start-up probe runs the code path of `jardam ask` up to a built engine.
+# It is given as source so nothing but what `jardam` itself imports is loaded.
+_STARTUP_PROBE = """\
+import json, os, resource, time
+from bot.cli import build_engine, settings_or_fail
+build_engine(settings_or_fail())
+ready = time.time()
+print(json.dumps({
+    "startup_s": ready - float(os.environ["JARDAM_BENCH_LAUNCH"]),
+    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}))
+"""
+
+
+def measure_startup(runs: int = 3) -> tuple[float, float]:
+    """(seconds from process start to engine ready, peak RSS in MB): the
+    median time and the largest RSS over `runs` fresh processes."""
+    times, rss = [], []
+    for _ in range(max(1, runs)):
+        env = _child_env(JARDAM_BENCH_LAUNCH=repr(time.time()))
+        proc = subprocess.run([sys.executable, "-c", _STARTUP_PROBE], capture_output=True, text=True, env=env, timeout=120)
+        if proc.returncode != 0:
+            raise click.ClickException(f"the start-up probe failed:\n{proc.stderr.strip()[-3000:]}")
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        times.append(result["startup_s"])
+        rss.append(result["rss_mb"])
+    return round(statistics.median(times), 3), round(max(rss), 1)
+
+
+# --- end to end -----------------------------------------------------------------
+
+TOKEN = "123456:BENCH-token-never-real"
+OPERATORS = -100777
+# The bot's flood control lets a user send this many messages a minute.
+MAX_PER_USER = 20
+
+
+def _bot_child(args: dict[str, Any]) -> None:
+    """The real bot, long-polling the fake server (runs in the child).
+
+    Prints `ready` once polling, then answers `cpu` on standard input with
+    its CPU seconds and peak RSS, and stops on `stop` or end of input.
+    """
+    from .config import Settings
+    from .engine import Engine
+    from .faq import load_faq
+    from .i18n import Catalogs
+    from .store import Store
+    from .telegram_app import build_application
+
+    settings = Settings(
+        token=TOKEN,
+        api_url=args["api_url"],
+        operator_chat_id=OPERATORS,
+        db_path=Path(args["db_path"]),
+        faq_dir=Path(args["faq_dir"]),
+        locales_dir=Path(args["locales_dir"]),
+        seeds_dir=None,
+    )
+
+    async def main() -> None:
+        engine = Engine(load_faq(settings.faq_dir, None), Catalogs(settings.locales_dir))
+        store = Store(settings.db_path)
+        app = build_application(settings, engine, store)
+        await app.initialize()
+        if app.post_init:
+            await app.post_init(app)
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0.0, timeout=10)
+        print("ready", flush=True)
+        while (await asyncio.to_thread(sys.stdin.readline)).strip() == "cpu":
+            print(json.dumps({"cpu_s": _cpu_s(), "rss_mb": _peak_rss_mb()}), flush=True)
+        await app.updater.stop()
+        await app.stop()
+        if app.post_stop:
+            await app.post_stop(app)
+        await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+
+    asyncio.run(main())
+
+
+class _BotProcess:
+    """The bot child, seen from the load generator."""
+
+    def __init__(self, api_url: str, settings: Settings, tmp: Path):
+        args = {
+            "api_url": api_url,
+            "db_path": str(tmp / "bench.db"),
+            "faq_dir": str(settings.faq_dir),
+            "locales_dir": str(settings.locales_dir),
+        }
+        self.stderr = (tmp / "bot.log").open("w+", encoding="utf-8")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.bench", "bot", json.dumps(args)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            text=True,
+            env=_child_env(),
+        )
+        if self._line(60) != "ready":
+            raise click.ClickException("the bot did not start:\n" + self.log())
+
+    def _line(self, timeout: float) -> str:
+        assert self.proc.stdout is not None
+        stdout = self.proc.stdout
+        result: list[str] = []
+
+        def read() -> None:
+            while line := stdout.readline():
+                if line.strip():
+                    result.append(line.strip())
+                    return
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(timeout)
+        return result[0] if result else ""
+
+    def log(self) -> str:
+        self.stderr.seek(0)
+        return self.stderr.read()[-3000:]
+
+    def usage(self) -> tuple[float, float]:
+        """(CPU seconds so far, peak RSS in MB) of the bot."""
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("cpu\n")
+        self.proc.stdin.flush()
+        data = json.loads(self._line(10) or "{}")
+        return data["cpu_s"], data["rss_mb"]
+
+    def stop(self) -> None:
+        if self.proc.stdin is not None:
+            try:
+                self.proc.stdin.write("stop\n")
+                self.proc.stdin.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.stderr.close()
+
+
+def _run_load(api: Any, texts: Sequence[str], chats: Sequence[int], langs: Sequence[str], rate: float | None, timeout: float) -> tuple[float, list[float]]:
+    """Send `texts` (message i from chat i mod len(chats)), all at once or at
+    `rate` per second; wait for every reply.
+
+    Returns (seconds from the first push to the last reply, reply latencies
+    in seconds).  A reply is the bot's first `sendMessage` to that chat after
+    the message, as the fake server records it; a chat's replies are paired
+    with its messages in order.
+    """
+    start = api.checkpoint()
+    pushed: dict[int, list[float]] = defaultdict(list)
+    begin = time.time()
+    for i, text in enumerate(texts):
+        if rate:
+            delay = begin + i / rate - time.time()
+            if delay > 0:
+                time.sleep(delay)
+        chat = chats[i % len(chats)]
+        pushed[chat].append(time.time())
+        api.push_text(chat, text, language_code=langs[i % len(langs)])
+    replies: dict[int, list[float]] = defaultdict(list)
+    seen, received = start, 0
+    deadline = time.monotonic() + timeout
+    while received < len(texts):
+        if time.monotonic() > deadline:
+            raise click.ClickException(f"only {received} of {len(texts)} replies arrived within {timeout:.0f} s")
+        time.sleep(0.02)
+        end = api.checkpoint()
+        for call in api.calls[seen:end]:
+            chat = call.params.get("chat_id")
+            if call.method == "sendMessage" and call.ok and chat in pushed:
+                replies[chat].append(call.time)
+                received += 1
+        seen = end
+    latencies = []
+    last = 0.0
+    for chat, times in pushed.items():
+        answered = sorted(replies[chat])
+        latencies += [reply - sent for sent, reply in zip(times, answered, strict=False)]
+        last = max(last, answered[-1])
+    first = min(t for times in pushed.values() for t in times)
+    return last - first, sorted(latencies)
+
+
+def bench_e2e(settings: Settings, texts: Sequence[str], *, users: int, messages: int, rate: float) -> E2EFigures:
+    """The real bot in its own process against the fake server in this one."""
+    from .fakebotapi import FakeBotAPI
+
+    rng = random.Random(7)
+    langs = [rng.choice(LANGS) for _ in range(997)]
+    # Enough users that none trips the flood control.
+    users = max(users, math.ceil(messages / MAX_PER_USER))
+    timeout = 60 + messages / 20
+    with FakeBotAPI(token=TOKEN) as api, tempfile.TemporaryDirectory() as tmp:
+        bot = _BotProcess(api.base_url, settings, Path(tmp))
+        try:
+            # Warm-up: connections opened, caches and SQLite pages filled.
+            warm = list(texts[: min(len(texts), 100)])
+            _run_load(api, warm, range(900_000, 900_000 + len(warm)), langs, None, timeout)
+            bot_cpu0, _ = bot.usage()
+            own_cpu0 = _cpu_s()
+            wall, _ = _run_load(api, texts[:messages], range(100_000, 100_000 + users), langs, None, timeout)
+            bot_cpu1, _ = bot.usage()
+            own_cpu = _cpu_s() - own_cpu0
+            paced = [texts[(i + messages) % len(texts)] for i in range(messages)]
+            _, latencies = _run_load(api, paced, range(200_000, 200_000 + users), langs, rate, timeout)
+            _, rss = bot.usage()
+        except BaseException:
+            click.echo(bot.log(), err=True)
+            raise
+        finally:
+            bot.stop()
+    return E2EFigures(
+        msgs_per_s=round(messages / wall, 1),
+        p50_ms=round(1000 * statistics.median(latencies), 2),
+        p99_ms=round(1000 * percentile(latencies, 99), 2),
+        rate=rate,
+        users=users,
+        messages=messages,
+        bot_cpu_pct=round(100 * (bot_cpu1 - bot_cpu0) / wall, 1),
+        fake_cpu_pct=round(100 * own_cpu / wall, 1),
+        fake_max_msgs_per_s=round(messages / own_cpu, 1) if own_cpu > 0 else 0.0,
+        bot_rss_mb=round(rss, 1),
+    )
+
+
+# --- the whole benchmark -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    match: list[MatchFigures]
+    startup_s: float
+    rss_mb: float
+    e2e: E2EFigures
+
+    def as_json(self) -> dict[str, Any]:
+        return {"match": [asdict(m) for m in self.match], "startup_s": self.startup_s, "rss_mb": self.rss_mb, "e2e": asdict(self.e2e)}
+
+
+def run_bench(
+    settings: Settings,
+    *,
+    sizes: Sequence[int] = (1, 10, 100),
+    messages: int = 2000,
+    warmup: int = 200,
+    users: int = 200,
+    e2e_messages: int = 3000,
+    e2e_rate: float = 300.0,
+    startup_runs: int = 3,
+    progress: Any = None,
+) -> BenchResult:
+    """Every figure of `jardam bench`, measured one after the other (never
+    two at once: they would share the machine's cores)."""
+    from .faq import load_faq
+
+    say = progress or (lambda _msg: None)
+    eval_path = settings.faq_dir.parent / "tests" / "eval" / "questions.yaml"
+    base = {
+        "faq_dir": str(settings.faq_dir),
+        "locales_dir": str(settings.locales_dir),
+        "eval_path": str(eval_path) if eval_path.is_file() else "",
+        "messages": messages,
+        "warmup": warmup,
+        "seed": 0,
+    }
+    match = []
+    for times in sizes:
+        say(f"matching on the FAQ ×{times} …")
+        match.append(MatchFigures(**_child("match", {**base, "times": times})))
+    say("start-up …")
+    startup_s, rss_mb = measure_startup(startup_runs)
+    say(f"end to end: {e2e_messages} messages from {users} users …")
+    faq = load_faq(settings.faq_dir, None)
+    texts = benchmark_messages(faq, max(2 * e2e_messages, 200), eval_path=eval_path if eval_path.is_file() else None, seed=3)
+    e2e = bench_e2e(settings, texts, users=users, messages=e2e_messages, rate=e2e_rate)
+    return BenchResult(match, startup_s, rss_mb, e2e)
+
+
+def format_table(result: BenchResult) -> str:
+    """The figures for people: the FAQ sizes side by side."""
+
+    def size(m: MatchFigures) -> str:
+        times = m.entries / result.match[0].entries if result.match and result.match[0].entries else 1
+        return "shipped" if round(times) == 1 else f"{times:.0f}×"
+
+    rows = [
+        ("entries", [f"{m.entries}" for m in result.match]),
+        ("phrasings", [f"{m.phrasings}" for m in result.match]),
+        ("index build, s", [f"{m.index_s:.2f}" for m in result.match]),
+        ("p50, ms", [f"{m.p50_ms:.2f}" for m in result.match]),
+        ("p99, ms", [f"{m.p99_ms:.2f}" for m in result.match]),
+        ("messages/s", [f"{m.per_s:.0f}" for m in result.match]),
+        ("peak RSS, MB", [f"{m.rss_mb:.0f}" for m in result.match]),
+    ]
+    width = max(9, *(len(v) for _, vals in rows for v in vals))
+    lines = ["Matching: Engine.reply per message, one core", f"{'FAQ size':<16}" + "".join(f"{size(m):>{width + 2}}" for m in result.match)]
+    lines += [f"{name:<16}" + "".join(f"{v:>{width + 2}}" for v in vals) for name, vals in rows]
+    e = result.e2e
+    lines += [
+        "",
+        f"Start-up to ready (FAQ loaded and indexed): {result.startup_s:.2f} s; peak RSS {result.rss_mb:.0f} MB",
+        "",
+        f"End to end: the real bot (python-telegram-bot, SQLite) against the fake Bot API, {e.users} users",
+        f"  throughput     {e.msgs_per_s:.0f} messages/s ({e.messages} messages sent at once)",
+        f"  reply latency  p50 {e.p50_ms:.1f} ms, p99 {e.p99_ms:.1f} ms at {e.rate:.0f} messages/s",
+        f"  CPU            bot {e.bot_cpu_pct:.0f} %, fake server and load {e.fake_cpu_pct:.0f} % "
+        f"(it could take ~{e.fake_max_msgs_per_s:.0f} messages/s); bot peak RSS {e.bot_rss_mb:.0f} MB",
+    ]
+    return "\n".join(lines)
+
+
+def _sizes(value: str) -> list[int]:
+    try:
+        sizes = [int(s) for s in value.split(",") if s.strip()]
+    except ValueError:
+        sizes = []
+    if not sizes or min(sizes) < 1:
+        raise click.BadParameter("a comma-separated list of whole numbers ≥ 1, like 1,10,100")
+    return sizes
+
+
+@click.command("bench")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the last line of output).")
+@click.option("--sizes", default="1,10,100", show_default=True, help="FAQ sizes, as multiples of the shipped FAQ.")
+@click.option("--messages", type=click.IntRange(min=1), default=2000, show_default=True, help="Messages matched per FAQ size.")
+@click.option("--users", type=click.IntRange(min=1), default=200, show_default=True, help="Users sending at once, end to end.")
+@click.option("--e2e-messages", type=click.IntRange(min=1), default=3000, show_default=True, help="Messages sent to the bot in each end-to-end run.")
+@click.option("--e2e-rate", type=click.FloatRange(min=1), default=300.0, show_default=True, help="Messages per second while reply latency is measured.")
+@click.option("--startup-runs", type=click.IntRange(min=1), default=3, show_default=True, help="Fresh processes timed for start-up (the median is shown).")
+def bench_command(as_json: bool, sizes: str, messages: int, users: int, e2e_messages: int, e2e_rate: float, startup_runs: int) -> None:
+    """Measure speed and memory: matching at several FAQ sizes, start-up,
+    and the real bot end to end against a fake Bot API on 127.0.0.1.
+
+    Takes a few minutes with the defaults; progress goes to standard error.
+
+    \b
+    Examples:
+      jardam bench
+      jardam bench --json
+      jardam bench --sizes 1,10 --messages 500 --e2e-messages 600
+    """
+    from .config import ConfigError
+
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    result = run_bench(
+        settings,
+        sizes=_sizes(sizes),
+        messages=messages,
+        warmup=min(200, messages),
+        users=users,
+        e2e_messages=e2e_messages,
+        e2e_rate=e2e_rate,
+        startup_runs=startup_runs,
+        progress=lambda msg: click.echo(msg, err=True),
+    )
+    click.echo(json.dumps(result.as_json()) if as_json else format_table(result))
+
+
+if __name__ == "__main__":  # the children: python -m bot.bench ROLE JSON
+    if sys.argv[1] == "match":
+        print(json.dumps(_match_child(json.loads(sys.argv[2]))))
+    elif sys.argv[1] == "bot":
+        _bot_child(json.loads(sys.argv[2]))
