@@ -100,6 +100,9 @@ class Engine:
                 samples[lang].extend(entry.questions.get(lang, ()))
                 samples[lang].append(entry.answer.get(lang, ""))
         self.detector = LanguageDetector(samples)
+        # (entry id, language) → the rendered answer: Babel's date formatting
+        # is a tenth of the cost of a reply, and the text never changes.
+        self._answers: dict[tuple[str, str], str] = {}
 
     # --- language -----------------------------------------------------------
 
@@ -167,12 +170,18 @@ class Engine:
 
     def render_answer(self, entry: Entry, lang: str) -> str:
         """Answer text with its sources and the date it was last checked."""
+        own = entry is self.faq.entries.get(entry.id)  # only this FAQ's own entries are cached
+        if own and (entry.id, lang) in self._answers:
+            return self._answers[(entry.id, lang)]
         labels = [self._source_label(key, lang) for key in entry.sources]
         checked = format_date(entry.reviewed, format="long", locale=babel_locale(lang))
         footer = self._(lang, "Sources: {sources}. Checked: {date}.").format(
             sources="; ".join(labels), date=checked
         )
-        return f"{entry.answer[lang]}\n\n📚 {footer}"
+        text = f"{entry.answer[lang]}\n\n📚 {footer}"
+        if own:
+            self._answers[(entry.id, lang)] = text
+        return text
 
     def _source_label(self, key: str, lang: str) -> str:
         source = self.faq.sources.get(key)

@@ -15,6 +15,7 @@ is scored as any of the three on its skeleton, where "kak proverit" and
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from itertools import repeat
@@ -50,6 +51,8 @@ KYRGYZ_LETTERS = frozenset("өүңӨҮҢ")
 MIN_MARGIN_PER_FEATURE = 0.08
 MIN_LETTERS = 3
 MIN_WORDS = 2
+_CYRILLIC_RE = re.compile("[а-яё]")
+_LATIN_RE = re.compile("[a-z]")
 
 
 def _features(words: list[str]) -> list[str]:
@@ -114,14 +117,15 @@ class LanguageDetector:
 
     def detect(self, text: str) -> str | None:
         """The message's language, or None when the text cannot tell."""
-        if any(ch in KYRGYZ_LETTERS for ch in text):
+        if not KYRGYZ_LETTERS.isdisjoint(text):
             return "ky"
         words = fold(text).split()
         letters = [w for w in words if any(ch.isalpha() for ch in w)]
         if len(letters) < MIN_WORDS or sum(len(w) for w in letters) < MIN_LETTERS:
             return None  # one word ("Amina?", "ЦВСИГ", "патент") does not tell
-        cyr = sum(1 for w in letters for ch in w if "а" <= ch <= "я" or ch == "ё")
-        lat = sum(1 for w in letters for ch in w if "a" <= ch <= "z")
+        joined = "".join(letters)
+        cyr = len(_CYRILLIC_RE.findall(joined))
+        lat = len(_LATIN_RE.findall(joined))
         if cyr == 0 and lat == 0:
             return None
         if cyr >= lat:

@@ -33,7 +33,7 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import count, repeat
+from itertools import compress, count, repeat
 
 from rapidfuzz import fuzz, process
 
@@ -262,8 +262,20 @@ class Matcher:
         gram_df = Counter(g for counts in gram_counts for g in counts)
         self.gram_idf = {g: math.log(1 + n / df) for g, df in gram_df.items()}
         self.profiles = [_unit({g: (1 + math.log(c)) * self.gram_idf[g] for g, c in counts.items()}) for counts in gram_counts]
-        self.postings: dict[str, tuple[tuple[int, float], ...]] = {w: tuple(sorted(p.items())) for w, p in postings.items()}
-        self.idf: dict[str, float] = {w: math.log(1 + n / len(p)) for w, p in self.postings.items()}
+        # word -> (entry indices, ascending; the word's strength for each):
+        # two flat tuples take a quarter of the memory of (index, strength)
+        # pairs, and let `_reach` work through them in C.
+        self.postings: dict[str, tuple[tuple[int, ...], tuple[float, ...]]] = {
+            w: (tuple(sorted(p)), tuple(p[i] for i in sorted(p))) for w, p in postings.items()
+        }
+        self.idf: dict[str, float] = {w: math.log(1 + n / len(p[0])) for w, p in self.postings.items()}
+        # A word reaches the entries where its strength is positive (only an
+        # answer-word strength of 0 makes any other).
+        self._reaching = self.postings
+        if self.tuning.answer_word_strength <= 0:
+            self._reaching = {
+                w: (tuple(compress(ids, map(bool, ss))), tuple(filter(None, ss))) for w, (ids, ss) in self.postings.items()
+            }
         self.max_idf = math.log(1 + n)
         self.vocab: list[str] = sorted(self.postings)
         self.by_prefix: dict[str, list[str]] = defaultdict(list)
@@ -317,10 +329,12 @@ class Matcher:
         in the order the entries are first reached."""
         best: dict[int, float] = {}
         for other, sim in expansions:
-            for idx, strength in self.postings[other]:
-                value = sim * strength
-                if value > best.get(idx, 0.0):
-                    best[idx] = value
+            # As `if sim * strength > best.get(idx, 0.0): best[idx] = sim * strength`
+            # for each (idx, strength), in C: values are positive, an entry
+            # keeps its place, and a new one goes at the end.
+            ids, strengths = self._reaching[other]
+            current = list(map(best.get, ids, repeat(0.0)))
+            best.update(zip(ids, map(max, map(sim.__mul__, strengths), current), strict=True))
         return best
 
     def _group_uncached(self, prefix: str) -> _Group:

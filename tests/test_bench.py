@@ -1,0 +1,58 @@
+"""`jardam bench` in a quick mode: it runs and reports every figure.
+
+Timings depend on the machine and are never asserted; what is checked is
+that each measurement happened and produced a positive number.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from bot.bench import BenchResult, E2EFigures, MatchFigures, bench_command, format_table, synthetic_faq
+from bot.faq import FAQ
+
+
+@pytest.fixture(scope="module")
+def quick_run() -> dict[str, Any]:
+    args = ["--json", "--sizes", "1,2", "--messages", "20", "--users", "5", "--e2e-messages", "20", "--startup-runs", "1"]
+    result = CliRunner().invoke(bench_command, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_bench_reports_every_figure(quick_run: dict[str, Any]) -> None:
+    data = quick_run
+    assert set(data) >= {"match", "startup_s", "rss_mb", "e2e"}
+    shipped = data["match"][0]["entries"]
+    assert [m["entries"] for m in data["match"]] == [shipped, 2 * shipped]
+    for figures in data["match"]:
+        assert all(figures[key] > 0 for key in ("entries", "p50_ms", "p99_ms", "per_s", "index_s", "rss_mb"))
+        assert figures["p50_ms"] <= figures["p99_ms"]
+    assert data["startup_s"] > 0 and data["rss_mb"] > 0
+    e2e = data["e2e"]
+    assert all(e2e[key] > 0 for key in ("msgs_per_s", "p50_ms", "p99_ms", "bot_rss_mb"))
+    assert e2e["messages"] == 20 and e2e["p50_ms"] <= e2e["p99_ms"]
+
+
+def test_bench_table_shows_the_sizes_side_by_side(quick_run: dict[str, Any]) -> None:
+    data = quick_run
+    result = BenchResult([MatchFigures(**m) for m in data["match"]], data["startup_s"], data["rss_mb"], E2EFigures(**data["e2e"]))
+    table = format_table(result)
+    header = next(line for line in table.splitlines() if line.startswith("FAQ size"))
+    assert header.split()[2:] == ["shipped", "2×"]
+    for label in ("p99, ms", "messages/s", "Start-up to ready", "End to end"):
+        assert label in table
+
+
+def test_synthetic_faq_is_bigger_and_not_a_copy(faq: FAQ) -> None:
+    big = synthetic_faq(faq, 3)
+    assert len(big.entries) == 3 * len(faq.entries)
+    for entry in list(faq.entries.values())[:5]:
+        copy = big.entries[f"{entry.id}-2"]
+        assert copy.answer == entry.answer and copy.sources == entry.sources
+        assert copy.questions != entry.questions
+        assert all(r in big.entries for r in copy.related)
