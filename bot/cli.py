@@ -413,3 +413,7 @@ def main() -> None:
 from .stress import stress_command  # noqa: E402  (the stress run lives in its own module)
 
 cli.add_command(stress_command)
+
+from .bench import bench_command  # noqa: E402  (the benchmark lives in its own module)
+
+cli.add_command(bench_command)
