@@ -62,8 +62,11 @@ class _FoldTable(dict[int, str | None]):
         cat = unicodedata.category(ch)
         if cat[0] in "LN":
             value: str | None = ch
-        elif cat == "Mn" or ch in _APOSTROPHES:
-            value = None  # combining marks; apostrophes standing for ь/ъ ("v'ezd")
+        elif cat in ("Mn", "Cf") or ch in _APOSTROPHES:
+            # Combining marks; invisible format characters (soft hyphen,
+            # zero-width, direction marks) pasted inside words; apostrophes
+            # standing for ь/ъ ("v'ezd").
+            value = None
         else:
             value = " "
         if len(self) < self.MAX_SIZE:

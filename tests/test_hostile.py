@@ -97,11 +97,6 @@ def test_every_text_gets_one_of_three_outcomes_the_same_way_every_time(engine: E
     assert engine.reply(text, user_lang) == reply
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fold() turns format characters (category Cf: soft hyphen, zero-width, direction marks) into spaces, "
-    "so one pasted inside a word splits it; fix: drop Cf like Mn in bot/normalize.py",
-)
 def test_invisible_marks_do_not_change_the_answer(engine: Engine) -> None:
     """Zero-width and direction marks pasted into a question are not letters."""
     for text in ("как проверить запрет на въезд", "patent kerekpi", "how do I check if I have an entry ban"):
