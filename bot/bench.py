@@ -401,7 +401,7 @@ def _bot_child(args: dict[str, Any]) -> None:
     from .faq import load_faq
     from .i18n import Catalogs
     from .store import Store
-    from .telegram_app import build_application
+    from .telegram_app import build_application, start_polling_app, stop_polling_app
 
     settings = Settings(
         token=TOKEN,
@@ -417,22 +417,11 @@ def _bot_child(args: dict[str, Any]) -> None:
         engine = Engine(load_faq(settings.faq_dir, None), Catalogs(settings.locales_dir))
         store = Store(settings.db_path)
         app = build_application(settings, engine, store)
-        await app.initialize()
-        if app.post_init:
-            await app.post_init(app)
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=10)
+        await start_polling_app(app)
         print("ready", flush=True)
         while (await asyncio.to_thread(sys.stdin.readline)).strip() == "cpu":
             print(json.dumps({"cpu_s": _cpu_s(), "rss_mb": _peak_rss_mb()}), flush=True)
-        await app.updater.stop()
-        await app.stop()
-        if app.post_stop:
-            await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
+        await stop_polling_app(app)
 
     asyncio.run(main())
 

@@ -888,6 +888,32 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
     return app
 
 
+async def start_polling_app(app: Application, *, timeout: int = 10) -> None:  # type: ignore[type-arg]
+    """Start an application by hand, hooks included, as `run_polling` would.
+
+    For embedding the bot in another event loop (tests, the benchmark):
+    `initialize`/`start` do not call `post_init`, so it is called here.
+    """
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    await app.start()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0.0, timeout=timeout)
+
+
+async def stop_polling_app(app: Application) -> None:  # type: ignore[type-arg]
+    """Stop what `start_polling_app` started, with the stop and shutdown hooks."""
+    assert app.updater is not None
+    await app.updater.stop()
+    await app.stop()
+    if app.post_stop:
+        await app.post_stop(app)
+    await app.shutdown()
+    if app.post_shutdown:
+        await app.post_shutdown(app)
+
+
 def run_bot(settings: Settings, engine: Engine, store: Store) -> None:
     """Run until SIGINT/SIGTERM, by long polling or by webhook."""
     configure_logging(settings.log_level, [settings.token, settings.webhook_secret])

@@ -94,27 +94,16 @@ class BotRunner:
             self._ready.set()
 
     async def _run(self) -> None:
-        from bot.telegram_app import build_application
+        from bot.telegram_app import build_application, start_polling_app, stop_polling_app
 
         self.store = Store(self.settings.db_path)
         app = build_application(self.settings, self.engine, self.store)
-        await app.initialize()
-        if app.post_init:
-            await app.post_init(app)
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        await start_polling_app(app, timeout=1)
         self.app = app
         self._ready.set()
         while not self._stop.is_set():
             await asyncio.sleep(0.02)
-        await app.updater.stop()
-        await app.stop()
-        if app.post_stop:
-            await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
+        await stop_polling_app(app)
 
     def stop(self) -> None:
         self._stop.set()
