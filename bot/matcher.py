@@ -441,6 +441,14 @@ class Matcher:
         ranked.sort()
         return [(idx, -negated) for negated, _, idx in ranked[:size]]
 
+    def unknown_words(self, text: str) -> tuple[int, int]:
+        """(words in the message, how many of them the FAQ never uses, not
+        even as a typo or an inflection): the calibrated confidence counts
+        them, since a question about something else is made of such words."""
+        words = skeleton(text).split()
+        unknown = sum(1 for w in words if w not in FILLER_WORDS and not self._expand(w)[0])
+        return len(words), unknown
+
     def match(self, text: str, limit: int = 5) -> list[Candidate]:
         """The best entries for `text`, best first; empty when nothing is close."""
         query = skeleton(text)
