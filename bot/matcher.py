@@ -441,13 +441,16 @@ class Matcher:
         ranked.sort()
         return [(idx, -negated) for negated, _, idx in ranked[:size]]
 
-    def unknown_words(self, text: str) -> tuple[int, int]:
-        """(words in the message, how many of them the FAQ never uses, not
-        even as a typo or an inflection): the calibrated confidence counts
-        them, since a question about something else is made of such words."""
+    def unknown_words(self, text: str) -> tuple[int, int, int]:
+        """(words in the message; informative ones — not filler, not one or
+        two letters, not numbers; ones the FAQ never uses, not even as a
+        typo or an inflection): the calibrated confidence counts them, as a
+        question about something else is made of unknown words, and "ok" or
+        "hi" of no informative ones."""
         words = skeleton(text).split()
+        informative = sum(1 for w in words if w not in FILLER_WORDS and len(w) > 2 and not w.isdigit())
         unknown = sum(1 for w in words if w not in FILLER_WORDS and not self._expand(w)[0])
-        return len(words), unknown
+        return len(words), informative, unknown
 
     def match(self, text: str, limit: int = 5) -> list[Candidate]:
         """The best entries for `text`, best first; empty when nothing is close."""
