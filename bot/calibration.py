@@ -21,8 +21,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .matcher import Candidate
+if TYPE_CHECKING:  # tuning.py holds a model, and the matcher imports tuning
+    from .matcher import Candidate
 
 FEATURES: tuple[str, ...] = (
     "score",  # the best entry's 0–100 match score
@@ -69,13 +71,13 @@ class ConfidenceModel:
 
 def features(candidates: Sequence[Candidate], evidence: Evidence) -> list[float]:
     """The evidence about the best candidate, in the order of `FEATURES`."""
-    best = candidates[0] if candidates else Candidate("", 0.0, 0.0, 0.0)
+    score = candidates[0].score if candidates else 0.0
     runner_up = candidates[1].score if len(candidates) > 1 else 0.0
     return [
-        best.score,
-        best.score - runner_up,
-        best.coverage,
-        best.phrasing,
+        score,
+        score - runner_up,
+        candidates[0].coverage if candidates else 0.0,
+        candidates[0].phrasing if candidates else 0.0,
         evidence.unknown / max(1, evidence.words),
         min(evidence.words, 20) / 20,
         float(evidence.unknown),

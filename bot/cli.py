@@ -198,7 +198,7 @@ def eval_cmd(file: Path | None, as_json: bool, tune: bool) -> None:
     """
     from dataclasses import asdict
 
-    from .evaluation import format_report, load_items, run_report, split_items, tune_engine
+    from .evaluation import format_report, load_items, matcher_scorer, run_report, split_items, tune_engine
     from .matcher import Matcher
 
     settings = settings_or_fail()
@@ -210,7 +210,7 @@ def eval_cmd(file: Path | None, as_json: bool, tune: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     if tune:
         dev = split_items(items)["dev"]
-        best = tune_engine(dev, engine.faq, lambda t: Matcher(engine.faq, t).match, engine.tuning)
+        best = tune_engine(dev, engine.faq, lambda t: matcher_scorer(Matcher(engine.faq, t)), engine.tuning)
         click.echo(json.dumps(asdict(best), indent=2))
         return
     report = run_report(items, engine)

@@ -14,10 +14,12 @@ from typing import Any, Literal
 from babel.dates import format_date
 
 from .faq import FAQ, LANGS, Entry
+from .calibration import Evidence
 from .i18n import Catalogs, babel_locale
 from .langdetect import LanguageDetector
 from .matcher import Candidate, Matcher
 from .normalize import fold
+from .smalltalk import recognise
 from .tuning import DEFAULT, Tuning
 
 Outcome = Literal["answer", "clarify", "handoff"]
@@ -60,22 +62,25 @@ class Reply:
         }
 
 
-def decide(candidates: list[Candidate], tuning: Tuning) -> tuple[Outcome, list[Candidate]]:
+def decide(
+    candidates: list[Candidate], evidence: Evidence, tuning: Tuning
+) -> tuple[Outcome, list[Candidate], float]:
     """Answer, clarify or hand off, from scored candidates (best first).
 
-    Returned candidates are the entry to answer, or the choices to offer.
+    Returns the outcome, the entry to answer or the choices to offer, and
+    the calibrated probability that the best entry is right.
     """
-    if not candidates or candidates[0].score < tuning.clarify_at:
-        return "handoff", []
+    if not candidates:
+        return "handoff", [], 0.0
     best = candidates[0]
+    probability = tuning.confidence.probability(candidates, evidence)
     runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-    gap = best.score - runner_up
-    if (best.score >= tuning.answer_at and gap >= tuning.answer_margin) or (
-        best.score >= tuning.answer_clear_at and gap >= tuning.answer_clear_margin
-    ):
-        return "answer", [best]
+    if probability >= tuning.answer_probability and best.score - runner_up >= tuning.answer_margin:
+        return "answer", [best], probability
+    if best.score < tuning.clarify_at:
+        return "handoff", [], probability
     close = [c for c in candidates if c.score >= max(tuning.clarify_at, best.score - tuning.clarify_window)]
-    return "clarify", close[:MAX_CHOICES]
+    return "clarify", close[:MAX_CHOICES], probability
 
 
 class Engine:
@@ -125,9 +130,19 @@ class Engine:
         lang = self.reply_language(text, user_lang)
         if not any(ch.isalpha() for ch in fold(text[:MAX_MATCH_CHARS])):
             return Reply("clarify", lang, 0, self._(lang, "Please write your question in words, for example: “Do I need a patent?”"))
-        candidates = self.matcher.match(text[:MAX_MATCH_CHARS], limit=5)
-        outcome, chosen = decide(candidates, self.tuning)
-        confidence = int(round(candidates[0].score)) if candidates else 0
+        talk = recognise(text[:MAX_MATCH_CHARS])
+        if talk is not None:
+            # "спасибо" alone is too short to detect, yet says its language.
+            if talk.lang and not self.detector.detect(text[:MAX_MATCH_CHARS]):
+                lang = talk.lang
+            if talk.kind == "greeting":
+                said = self._(lang, "Hello! Write your question in a few words, for example: “Do I need a patent?”")
+            else:
+                said = self._(lang, "You are welcome! If you have another question, just write it.")
+            return Reply("clarify", lang, 0, said)
+        candidates, evidence = self.assess(text)
+        outcome, chosen, probability = decide(candidates, evidence, self.tuning)
+        confidence = int(round(100 * probability))
         if outcome == "answer":
             return self.entry_reply(chosen[0].entry_id, lang, confidence=confidence, candidates=candidates)
         if outcome == "clarify":
@@ -142,6 +157,12 @@ class Engine:
             "I have passed your question to a person, who will answer here.",
         )
         return Reply("handoff", lang, confidence, text_out, candidates=tuple(candidates))
+
+    def assess(self, text: str) -> tuple[list[Candidate], Evidence]:
+        """The scored candidates for a message, and what the message itself
+        tells about them (what `decide` and the evaluation look at)."""
+        text = text[:MAX_MATCH_CHARS]
+        return self.matcher.match(text, limit=5), Evidence(*self.matcher.unknown_words(text))
 
     def choice(self, entry_id: str, lang: str) -> Choice:
         entry = self.faq.entries[entry_id]

@@ -67,7 +67,7 @@ MIN_WORD_SHARE = 0.5
 LOOKALIKE_THRESHOLD = 90.0
 # Suggestion bands, relative to the engine's thresholds so they follow
 # tuning.  Measured on the same set with the tuning of 2026-11: of questions
-# scoring at least answer_at - 15, 82 % have the right entry nearest (add a
+# scoring at least strong_score - 15, 82 % have the right entry nearest (add a
 # phrasing); under clarify_at - 5, 95 % are out of scope (a new entry); in
 # between, 70 % are out of scope and 24 % have the right entry nearest: too
 # mixed to suggest either (by hand).
@@ -387,7 +387,7 @@ def suggest(members: Sequence[dict[str, Any]], nearest: str | None, score: float
         entries = ", ".join(sorted({m["feedback_entry"] for m in members if m.get("feedback_entry")})) or "an answer"
         return "unclear", f"review by hand: 👎 on {entries} without the question", None
     tuning = engine.tuning
-    if nearest is not None and score >= tuning.answer_at - PHRASING_BAND:
+    if nearest is not None and score >= tuning.strong_score - PHRASING_BAND:
         return "phrasing", f"add as a phrasing of {nearest}", nearest
     if score < tuning.clarify_at - NEW_ENTRY_BAND:
         return "new_entry", "new entry needed", None

@@ -1,0 +1,70 @@
+"""Greetings, thanks and "ok": messages that are not questions.
+
+People greet before asking and thank after an answer.  Matched against the
+FAQ, "привет" or "ок" share a letter pattern with some phrasing and could
+be answered with an unrelated entry, and "спасибо" would be handed to the
+operators as an unanswered question.  A message made only of such words
+(and filler like "брат", "большое") gets a short friendly reply instead,
+which asks for the question; nothing is handed off.
+
+Words are compared as skeletons (see `normalize`), so "рахмат", "rahmat"
+and "РАХМААТ" are one word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .matcher import FILLER_WORDS
+from .normalize import skeleton, tokens
+
+Kind = Literal["greeting", "thanks"]
+
+# (kind, language or "" when the word is shared) → words.
+_WORDS: dict[tuple[Kind, str], str] = {
+    # No "күн" (day) or "канча": "канча күн?" is a question.
+    ("greeting", "ky"): "саламатсызбы саламатсыңарбы кандайсыз кандайсыздар кутман кутмандуу",
+    ("greeting", "ru"): "привет приветствую здравствуйте здрасте здравствуй добрый день вечер утро доброе дела",
+    ("greeting", "en"): "hello hi hey good morning afternoon evening greetings",
+    ("greeting", ""): "салам salam salem ассаламу ассалому алейкум",
+    ("thanks", "ky"): "рахмат ыракмат чоң түшүндүм түшүндүк макул жарайт болуптур жакшы мейли кош саламатта калыңыз",
+    ("thanks", "ru"): "спасибо спс благодарю большое огромное понятно ясно хорошо ладно отлично пока до свидания "
+    "всего доброго понял поняла",
+    ("thanks", "en"): "thanks thank thx ty much lot understood got great cool bye goodbye",
+    ("thanks", ""): "ok ок okay окей okey норм",
+}
+
+
+@dataclass(frozen=True)
+class SmallTalk:
+    kind: Kind
+    lang: str | None  # the language the words give away, if they do
+
+
+def _vocabulary() -> dict[str, tuple[Kind, set[str]]]:
+    found: dict[str, tuple[Kind, set[str]]] = {}
+    for (kind, lang), text in _WORDS.items():
+        for word in tokens(text):
+            previous_kind, langs = found.get(word, (kind, set()))
+            # A word both greets and thanks ("кош" is bye): greeting wins,
+            # it is the reply that asks for a question.
+            found[word] = ("greeting" if "greeting" in (kind, previous_kind) else "thanks", langs | {lang})
+    return found
+
+
+_VOCABULARY = _vocabulary()
+MAX_WORDS = 6
+
+
+def recognise(text: str) -> SmallTalk | None:
+    """The kind of small talk `text` is, or None if it may be a question."""
+    words = skeleton(text).split()
+    if not words or len(words) > MAX_WORDS:
+        return None
+    known = [w for w in words if w in _VOCABULARY]
+    if not known or any(w not in _VOCABULARY and w not in FILLER_WORDS for w in words):
+        return None
+    kind: Kind = "greeting" if any(_VOCABULARY[w][0] == "greeting" for w in known) else "thanks"
+    langs = set().union(*(_VOCABULARY[w][1] for w in known)) - {""}
+    return SmallTalk(kind, langs.pop() if len(langs) == 1 else None)
