@@ -101,7 +101,9 @@ def fit(rows: Sequence[Sequence[float]], labels: Sequence[int], *, ridge: float 
         raise ValueError("no examples to fit the confidence model on")
     n = len(rows[0])
     means = [sum(r[j] for r in rows) / len(rows) for j in range(n)]
-    scales = [math.sqrt(sum((r[j] - means[j]) ** 2 for r in rows) / len(rows)) or 1.0 for j in range(n)]
+    # A feature that does not vary (within rounding) is left unscaled.
+    spread = [math.sqrt(sum((r[j] - means[j]) ** 2 for r in rows) / len(rows)) for j in range(n)]
+    scales = [s if s > 1e-6 else 1.0 for s in spread]
     xs = [[(r[j] - means[j]) / scales[j] for j in range(n)] + [1.0] for r in rows]
     w = [0.0] * (n + 1)
     for _ in range(steps):

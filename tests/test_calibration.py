@@ -1,0 +1,89 @@
+"""The calibrated confidence: fitting, probabilities, and how `decide` uses them."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+
+from bot.calibration import FEATURES, ConfidenceModel, Evidence, features, fit
+from bot.engine import decide
+from bot.evaluation import EvalItem, tune_thresholds
+from bot.matcher import Candidate
+from bot.tuning import DEFAULT
+
+
+def test_fit_learns_which_feature_predicts_the_label() -> None:
+    rng = random.Random(7)
+    rows, labels = [], []
+    for _ in range(400):
+        signal, noise = rng.random(), rng.random()
+        rows.append([signal, noise])
+        labels.append(int(signal + rng.gauss(0, 0.1) > 0.5))
+    model = fit(rows, labels, ridge=1.0)
+    assert model.weights[0] > 1.0 > abs(model.weights[1])
+    assert model.probability_of([0.95, 0.5]) > 0.9
+    assert model.probability_of([0.05, 0.5]) < 0.1
+    assert model.probability_of([0.5, 0.1]) == model.probability_of([0.5, 0.1])  # pure function
+
+
+def test_ridge_shrinks_weights() -> None:
+    rows = [[float(i), float(i % 3)] for i in range(40)]
+    labels = [int(i >= 20) for i in range(40)]
+    loose, tight = fit(rows, labels, ridge=0.01), fit(rows, labels, ridge=10.0)
+    assert abs(tight.weights[0]) < abs(loose.weights[0])
+
+
+def test_features_follow_the_declared_order() -> None:
+    cands = [Candidate("a", 70.0, 80.0, 60.0), Candidate("b", 50.0, 40.0, 40.0)]
+    values = dict(zip(FEATURES, features(cands, Evidence(words=4, informative=3, unknown=1)), strict=True))
+    assert values == {
+        "score": 70.0,
+        "gap": 20.0,
+        "coverage": 80.0,
+        "phrasing": 60.0,
+        "unknown_share": 0.25,
+        "length": 0.2,
+        "unknown": 1.0,
+        "informative": 0.3,
+    }
+
+
+def _model_on_score() -> ConfidenceModel:
+    # Probability rises with the score only: 0.5 at a score of 50.
+    n = len(FEATURES)
+    return ConfidenceModel((50.0,) + (0.0,) * (n - 1), (5.0,) + (1.0,) * (n - 1), (1.0,) + (0.0,) * (n - 1), 0.0)
+
+
+def test_decide_answers_only_when_probable_and_clear() -> None:
+    tuning = replace(DEFAULT, confidence=_model_on_score(), answer_probability=0.8, answer_margin=3.0, clarify_at=40.0)
+    evidence = Evidence(3, 3, 0)
+    clear = [Candidate("a", 70.0, 0, 0), Candidate("b", 50.0, 0, 0)]
+    assert decide(clear, evidence, tuning)[:2] == ("answer", [clear[0]])
+    tied = [Candidate("a", 70.0, 0, 0), Candidate("b", 68.0, 0, 0)]
+    outcome, chosen, probability = decide(tied, evidence, tuning)
+    assert outcome == "clarify" and [c.entry_id for c in chosen] == ["a", "b"] and probability > 0.95
+    unsure = [Candidate("a", 45.0, 0, 0)]
+    assert decide(unsure, evidence, tuning)[0] == "clarify"
+    far = [Candidate("a", 30.0, 0, 0)]
+    assert decide(far, evidence, tuning)[0] == "handoff"
+    assert decide([], evidence, tuning) == ("handoff", [], 0.0)
+
+
+def test_tuning_keeps_wrong_answers_out() -> None:
+    # High scores are right, middling ones are wrong half the time, and
+    # out-of-scope questions score low: tuning must answer only the first.
+    items, table = [], {}
+    for i in range(60):
+        score = 80.0 + i % 10 if i < 30 else 55.0 + i % 5
+        right = i < 30 or i % 2 == 0
+        q = f"q{i}"
+        items.append(EvalItem(q, "en", frozenset({"a"}), "dev"))
+        table[q] = [Candidate("a" if right else "b", score, score, score), Candidate("c", score - 20, 0, 0)]
+    for i in range(20):
+        q = f"oos{i}"
+        items.append(EvalItem(q, "en", frozenset(), "dev"))
+        table[q] = [Candidate("a", 40.0 + i % 5, 30, 30), Candidate("c", 30.0, 0, 0)]
+    tuned, _ = tune_thresholds(items, lambda q: (table[q], Evidence(3, 3, 0)), DEFAULT)
+    answered = [q for q in table if decide(table[q], Evidence(3, 3, 0), tuned)[0] == "answer"]
+    assert {f"q{i}" for i in range(30)} <= set(answered)
+    assert not [q for q in answered if q.startswith("oos") or int(q[1:]) >= 30 and int(q[1:]) % 2]
