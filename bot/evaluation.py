@@ -14,8 +14,9 @@ the same procedure.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -318,3 +319,32 @@ def format_report(report: Report) -> str:
         lines.append(f"Engine's wrong answers ({len(wrong)}):")
         lines.extend(f"  {w}" for w in wrong)
     return "\n".join(lines)
+
+
+def rewrite_tuning_module(source: str, tuning: Tuning) -> str:
+    """`bot/tuning.py`'s text with the values of `tuning` in place of the old
+    ones, comments and layout kept: what `jardam eval --tune --write` saves,
+    so a re-tune is one command and a reviewable diff."""
+    model = tuning.confidence
+
+    def numbers(values: Sequence[float]) -> str:
+        return "(" + ", ".join(repr(round(v, 6)) for v in values) + ")"
+
+    fitted = (
+        "CONFIDENCE = ConfidenceModel(\n"
+        f"    means={numbers(model.means)},\n"
+        f"    scales={numbers(model.scales)},\n"
+        f"    weights={numbers(model.weights)},\n"
+        f"    bias={round(model.bias, 6)!r},\n"
+        ")"
+    )
+    out, found = re.subn(r"CONFIDENCE = ConfidenceModel\(.*?\n\)", lambda _: fitted, source, count=1, flags=re.S)
+    if not found:
+        raise ValueError("tuning.py has no CONFIDENCE = ConfidenceModel(...) block")
+    for name, value in asdict(tuning).items():
+        if name == "confidence":
+            continue
+        out, found = re.subn(rf"(\n    {name}: float = )[-+0-9.e]+", lambda m, v=value: f"{m.group(1)}{float(v)!r}", out, count=1)
+        if not found:
+            raise ValueError(f"tuning.py has no field {name}")
+    return out

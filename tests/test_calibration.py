@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 from bot.calibration import FEATURES, ConfidenceModel, Evidence, features, fit
 from bot.engine import decide
@@ -87,3 +87,20 @@ def test_tuning_keeps_wrong_answers_out() -> None:
     answered = [q for q in table if decide(table[q], Evidence(3, 3, 0), tuned)[0] == "answer"]
     assert {f"q{i}" for i in range(30)} <= set(answered)
     assert not [q for q in answered if q.startswith("oos") or int(q[1:]) >= 30 and int(q[1:]) % 2]
+
+
+def test_tuning_module_rewrite_changes_only_values() -> None:
+    from pathlib import Path
+
+    import bot.tuning as module
+    from bot.evaluation import rewrite_tuning_module
+
+    source = Path(module.__file__).read_text(encoding="utf-8")
+    assert rewrite_tuning_module(source, DEFAULT) == source
+    tuned = replace(DEFAULT, answer_probability=0.61, clarify_at=40.5, confidence=_model_on_score())
+    rewritten = rewrite_tuning_module(source, tuned)
+    namespace: dict[str, object] = {}
+    exec(compile(rewritten.replace("from .calibration", "from bot.calibration"), "tuning.py", "exec"), namespace)
+    assert asdict(namespace["DEFAULT"]) == asdict(tuned)  # type: ignore[call-overload]
+    changed = [line for line in rewritten.splitlines() if line not in source.splitlines()]
+    assert len(changed) <= 6  # the model's four lines and two thresholds
