@@ -70,7 +70,9 @@ def decide(
     Returns the outcome, the entry to answer or the choices to offer, and
     the calibrated probability that the best entry is right.
     """
-    if not candidates:
+    if not candidates or candidates[0].out_of_scope:
+        # Nothing close, or closest to a subject the FAQ knows it does not
+        # cover ("send money home", "registration in Kazakhstan").
         return "handoff", [], 0.0
     best = candidates[0]
     probability = tuning.confidence.probability(candidates, evidence)
@@ -79,7 +81,8 @@ def decide(
         return "answer", [best], probability
     if best.score < tuning.clarify_at:
         return "handoff", [], probability
-    close = [c for c in candidates if c.score >= max(tuning.clarify_at, best.score - tuning.clarify_window)]
+    floor = max(tuning.clarify_at, best.score - tuning.clarify_window)
+    close = [c for c in candidates if c.score >= floor and not c.out_of_scope]
     return "clarify", close[:MAX_CHOICES], probability
 
 
@@ -100,7 +103,7 @@ class Engine:
         self.default_lang = default_lang if default_lang in LANGS else "ru"
         self.matcher = Matcher(faq, tuning)
         samples: dict[str, list[str]] = {lang: [] for lang in LANGS}
-        for entry in faq.entries.values():
+        for entry in faq.matchable():
             for lang in LANGS:
                 samples[lang].extend(entry.questions.get(lang, ()))
                 samples[lang].append(entry.answer.get(lang, ""))

@@ -192,15 +192,17 @@ def tune_thresholds(items: Sequence[EvalItem], scorer: Scorer, base: Tuning) -> 
         best = cands[0].score if cands else 0.0
         gap = best - (cands[1].score if len(cands) > 1 else 0.0)
         right = bool(cands) and cands[0].entry_id in item.expect
-        facts.append((features(cands, evidence), best, gap, right, item.in_scope))
+        facts.append((features(cands, evidence), best, gap, right, item.in_scope, bool(cands) and cands[0].out_of_scope))
     model = fit([f[0] for f in facts], [int(f[3]) for f in facts], ridge=RIDGE)
-    probabilities = [model.probability_of(f[0]) if f[1] > 0 else 0.0 for f in facts]
+    # As in `decide`: no answer when nothing matched or the best match is a
+    # known out-of-scope subject.
+    probabilities = [model.probability_of(f[0]) if f[1] > 0 and not f[5] else 0.0 for f in facts]
     n_in = sum(1 for f in facts if f[4]) or 1
     n_out = sum(1 for f in facts if not f[4]) or 1
     best_key: tuple[float, float, float] | None = None
     for threshold, margin in itertools.product([x / 100 for x in range(98, 19, -1)], (3.0, 5.0, 7.0)):
         correct = wrong = oos_answered = 0
-        for p, (_, best, gap, right, in_scope) in zip(probabilities, facts, strict=True):
+        for p, (_, best, gap, right, in_scope, _oos) in zip(probabilities, facts, strict=True):
             if best <= 0 or p < threshold or gap < margin:
                 continue
             if in_scope:
@@ -216,7 +218,7 @@ def tune_thresholds(items: Sequence[EvalItem], scorer: Scorer, base: Tuning) -> 
     # Clarify only where a person would plausibly mean an entry: above most
     # of the out-of-scope questions that were not answered.
     refused = sorted(
-        best for p, (_, best, gap, _r, in_scope) in zip(probabilities, facts, strict=True)
+        best for p, (_, best, gap, _r, in_scope, _oos) in zip(probabilities, facts, strict=True)
         if not in_scope and not (p >= threshold and gap >= margin)
     )
     clarify_at = refused[int(len(refused) * 0.8)] if refused else base.clarify_at

@@ -27,6 +27,7 @@ MAX_TITLE_CHARS = 60
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SEED_RE = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
 SOURCES_FILE = "_sources.yaml"
+OUT_OF_SCOPE_FILE = "_out_of_scope.yaml"
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,9 @@ class Entry:
     keywords: tuple[str, ...] = ()
     file: str = ""
     line: int = 0
+    # A known out-of-scope subject (`_out_of_scope.yaml`): matched like an
+    # entry so that questions about it lose to it, never answered.
+    out_of_scope: bool = False
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,11 @@ class FAQ:
     sources: Mapping[str, Source]
     loaded_from: str = ""
     warnings: tuple[str, ...] = field(default=())
+    out_of_scope: Mapping[str, Entry] = field(default_factory=dict)
+
+    def matchable(self) -> list[Entry]:
+        """What the matcher indexes: the entries, then the out-of-scope subjects."""
+        return [*self.entries.values(), *self.out_of_scope.values()]
 
     def entry(self, entry_id: str) -> Entry | None:
         return self.entries.get(entry_id)
@@ -375,6 +384,53 @@ class _Checker:
             line=line,
         )
 
+    def load_out_of_scope(self) -> list[Entry]:
+        """Subjects the bot must hand off although they share the FAQ's words
+        (money transfers, other countries' rules…); the file is optional."""
+        path = self.faq_dir / OUT_OF_SCOPE_FILE
+        if not path.exists():
+            return []
+        file = self.shown(path)
+        data = _read_yaml(path, file, self.problems)
+        if data is None:
+            return []
+        raw_list = data.get("out_of_scope") if isinstance(data, dict) else None
+        if not isinstance(raw_list, list):
+            self.add(file, _line_of(data), "expected a list 'out_of_scope:' of subjects")
+            return []
+        subjects = []
+        for raw in raw_list:
+            line = _line_of(raw)
+            if not isinstance(raw, dict):
+                self.add(file, line, "each out-of-scope subject must be a mapping with 'id', 'about' and 'questions'")
+                continue
+            for key in raw:
+                if key not in {"id", "about", "questions"}:
+                    self.add(file, _line_of(raw, key), f"unknown field {key!r}")
+            subject_id = raw.get("id")
+            if not isinstance(subject_id, str) or not ID_RE.match(subject_id):
+                self.add(file, _line_of(raw, "id", line), f"subject id {subject_id!r} must be a slug (a-z, 0-9, dashes)")
+                subject_id = f"<subject at line {line}>"
+            about = raw.get("about")
+            if not isinstance(about, str) or not about.strip():
+                self.add(file, _line_of(raw, "about", line), f"subject {subject_id}: 'about' must say what it covers")
+            questions = self.questions(file, raw, f"subject {subject_id}")
+            subjects.append(
+                Entry(
+                    id=subject_id,
+                    topic="",
+                    title={},
+                    questions=questions,
+                    answer={},
+                    sources=(),
+                    reviewed=dt.date.min,
+                    file=file,
+                    line=line,
+                    out_of_scope=True,
+                )
+            )
+        return subjects
+
     def questions(self, file: str, raw: dict[str, Any], where: str) -> dict[str, tuple[str, ...]]:
         value = raw.get("questions")
         line = _line_of(raw, "questions")
@@ -409,6 +465,8 @@ class _Checker:
             else:
                 seen[e.id] = e
         for e in entries:
+            if e.out_of_scope:
+                continue
             for rel in e.related:
                 if rel not in seen:
                     self.add(e.file, e.line, f"entry {e.id}: related id {rel!r} does not exist")
@@ -424,10 +482,11 @@ class _Checker:
                         continue
                     other = claimed.get(key)
                     if other and other[0].id != e.id:
+                        kind = "out-of-scope subject" if other[0].out_of_scope else "entry"
                         self.add(
                             e.file,
                             raw_lines.get((e.id, lang, i), e.line),
-                            f"entry {e.id}: question {q!r} is also claimed by entry {other[0].id} ({other[1]!r})",
+                            f"{'subject' if e.out_of_scope else 'entry'} {e.id}: question {q!r} is also claimed by {kind} {other[0].id} ({other[1]!r})",
                         )
                     claimed.setdefault(key, (e, q))
 
@@ -461,7 +520,8 @@ def load_faq(faq_dir: Path, seeds_dir: Path | None = None, *, shown_root: Path |
                 checker.add(topic.file, 1, f"topic id {topic.id!r} is also used by {other.file}")
             topics.append(topic)
         entries.extend(file_entries)
-    checker.cross_checks(entries)
+    out_of_scope = checker.load_out_of_scope()
+    checker.cross_checks(entries + out_of_scope)
     if seeds_dir is None:
         checker.warnings.append("source documents not found: seed file names were not checked")
     if checker.problems:
@@ -472,6 +532,7 @@ def load_faq(faq_dir: Path, seeds_dir: Path | None = None, *, shown_root: Path |
         sources=sources,
         loaded_from=str(faq_dir),
         warnings=tuple(checker.warnings),
+        out_of_scope={e.id: e for e in out_of_scope},
     )
 
 

@@ -233,6 +233,7 @@ class Candidate:
     score: float
     coverage: float
     phrasing: float
+    out_of_scope: bool = False  # a known subject the bot does not answer
 
 
 class Matcher:
@@ -240,14 +241,16 @@ class Matcher:
 
     def __init__(self, faq: FAQ, tuning: Tuning = DEFAULT):
         self.tuning = tuning
-        self.entry_ids: list[str] = list(faq.entries)
+        indexed = faq.matchable()
+        self.entry_ids: list[str] = [entry.id for entry in indexed]
+        self.out_of_scope = frozenset(idx for idx, entry in enumerate(indexed) if entry.out_of_scope)
         self.phrasings: list[list[str]] = []
         self.profiles: list[dict[str, float]] = []
         gram_counts: list[Counter[str]] = []
         self.stemmed: list[list[str]] = []
         # word -> {entry index: how strongly the word points to the entry}
         postings: dict[str, dict[int, float]] = defaultdict(dict)
-        for idx, entry in enumerate(faq.entries.values()):
+        for idx, entry in enumerate(indexed):
             texts = [q for lang in LANGS for q in entry.questions.get(lang, ())]
             texts += [entry.title[lang] for lang in LANGS if lang in entry.title]
             keys = sorted({s for s in (skeleton(t) for t in texts) if s})
@@ -481,6 +484,8 @@ class Matcher:
             profile = self.profiles[idx]
             cosine = 100.0 * sum(map(operator.mul, query_weights, map(profile.get, query_grams, repeat(0.0))))
             score = share * coverage + (1 - share - self.tuning.cosine_share) * phrasing + self.tuning.cosine_share * cosine
-            out.append(Candidate(self.entry_ids[idx], round(score, 1), round(coverage, 1), round(phrasing, 1)))
+            out.append(
+                Candidate(self.entry_ids[idx], round(score, 1), round(coverage, 1), round(phrasing, 1), idx in self.out_of_scope)
+            )
         out.sort(key=lambda c: c.score, reverse=True)
         return out[:limit]

@@ -362,7 +362,8 @@ def nearest_entry(texts: Iterable[str], engine: Engine) -> tuple[str | None, flo
     # The matcher sees skeletons: texts that share one share the result.
     distinct = {skeleton(t[:MAX_MATCH_CHARS]): t for t in texts if not is_placeholder(t)}
     for text in distinct.values():
-        candidates = engine.matcher.match(text[:MAX_MATCH_CHARS], limit=1)
+        # Known out-of-scope subjects are not entries one can add to.
+        candidates = [c for c in engine.matcher.match(text[:MAX_MATCH_CHARS], limit=5) if not c.out_of_scope]
         if candidates and candidates[0].score > best[1]:
             best = (candidates[0].entry_id, float(candidates[0].score))
     return best

@@ -148,3 +148,42 @@ def test_cli_reports_and_exits_1(faq_dir: Path, tmp_path: Path, monkeypatch: pyt
     lines = [line for line in bad.output.splitlines() if line.startswith("faq/")]
     assert len(lines) == 2
     assert all(re.match(r"faq/work\.yaml:\d+: ", line) for line in lines)
+
+
+OUT_OF_SCOPE = """\
+out_of_scope:
+  - id: money-transfers
+    about: Sending money home.
+    questions:
+      ky: [акча жиберүү, акча которуу, которуунун комиссиясы, акчаны кантип жиберем, арзан которуу]
+      ru: [перевод денег, отправить деньги домой, комиссия за перевод, как перевести деньги, дешевый перевод]
+      en: [send money home, money transfer, transfer fee, how to send money, cheap transfer]
+"""
+
+
+def test_out_of_scope_subjects_load_and_are_matched_but_never_answered(faq_dir: Path) -> None:
+    from bot.engine import Engine
+    from bot.i18n import Catalogs
+
+    (faq_dir / "_out_of_scope.yaml").write_text(OUT_OF_SCOPE, encoding="utf-8")
+    faq = load_faq(faq_dir, default_seeds_dir())
+    assert list(faq.out_of_scope) == ["money-transfers"] and "money-transfers" not in faq.entries
+    engine = Engine(faq, Catalogs(ROOT / "locales"))
+    (best, *_) = engine.matcher.match("how to send money home cheaply")
+    assert best.entry_id == "money-transfers" and best.out_of_scope
+    reply = engine.reply("how to send money home cheaply")
+    assert reply.outcome == "handoff" and reply.entry_id is None and not reply.choices
+
+
+def test_out_of_scope_mistakes_have_file_and_line(faq_dir: Path) -> None:
+    path = faq_dir / "_out_of_scope.yaml"
+    text = OUT_OF_SCOPE.replace("    about: Sending money home.\n", "    colour: red\n")
+    text = text.replace("en: [send money home,", "en: [do i need a patent,")
+    text += "  - id: Money Transfers\n    about: again\n    questions: {ky: [a], ru: [b], en: [c]}\n"
+    path.write_text(text, encoding="utf-8")
+    found = problems(faq_dir)
+    shown = "faq/_out_of_scope.yaml"
+    assert f"{shown}:{line_of(path, 'colour')}: unknown field 'colour'" in found
+    assert any(p.startswith(f"{shown}:{line_of(path, 'id: Money')}: subject id 'Money Transfers' must be a slug") for p in found)
+    assert any(p.startswith(f"{shown}:") and "'about' must say what it covers" in p for p in found)
+    assert any(p.startswith(f"{shown}:{line_of(path, 'en: [do i need')}:") and "also claimed by entry" in p for p in found), found
