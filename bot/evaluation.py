@@ -174,9 +174,12 @@ def evaluate_engine(items: Sequence[EvalItem], engine: Engine) -> dict[str, Tall
 
 
 def objective(correct: int, wrong: int, oos_answered: int, n_in: int, n_out: int) -> float:
-    """What tuning maximises: right answers, with wrong ones costing dearly
-    (`WRONG_COST`), and an answered out-of-scope question counting as wrong."""
-    return 100 * correct / n_in - WRONG_COST * 100 * wrong / n_in - WRONG_COST * 100 * oos_answered / n_out
+    """What tuning maximises: right answers, where a wrong one costs
+    `WRONG_COST` missed ones, and answering an out-of-scope question with
+    an entry is a wrong answer like any other.  Counted per question, so
+    that one answered out-of-scope question weighs what one wrong in-scope
+    answer does, however the labelled set divides the two."""
+    return 100 * (correct - WRONG_COST * (wrong + oos_answered)) / max(1, n_in + n_out)
 
 
 def heldout_phrasings(faq: FAQ, make_scorer: Callable[[FAQ], Scorer], *, folds: int = 5, seed: int = 1) -> list[tuple[list[float], int]]:
@@ -265,8 +268,8 @@ def tune_thresholds(
     # Clarify only where a person would plausibly mean an entry: above most
     # of the out-of-scope questions that were not answered.
     refused = sorted(
-        best for p, (_, best, gap, _r, in_scope, _oos) in zip(probabilities, facts, strict=True)
-        if not in_scope and not (p >= threshold and gap >= margin)
+        best for p, (_, best, gap, _r, in_scope, subject) in zip(probabilities, facts, strict=True)
+        if not in_scope and not subject and not (p >= threshold and gap >= margin)
     )
     clarify_at = refused[int(len(refused) * 0.8)] if refused else base.clarify_at
     tuned = replace(base, confidence=model, answer_probability=threshold, answer_margin=margin, clarify_at=round(clarify_at, 1))

@@ -24,7 +24,8 @@ Kind = Literal["greeting", "thanks"]
 # (kind, language or "" when the word is shared) → words.
 _WORDS: dict[tuple[Kind, str], str] = {
     # No "күн" (day) or "канча": "канча күн?" is a question.
-    ("greeting", "ky"): "саламатсызбы саламатсыңарбы кандайсыз кандайсыздар кутман кутмандуу",
+    ("greeting", "ky"): "саламатсызбы саламатсыңарбы кандайсыз кандайсыздар кутман кутмандуу "
+    "агай агайлар агалар байкелер эжелер туугандар достор",
     ("greeting", "ru"): "привет приветствую здравствуйте здрасте здравствуй добрый день вечер утро доброе дела",
     ("greeting", "en"): "hello hi hey good morning afternoon evening greetings",
     ("greeting", ""): "салам salam salem ассаламу ассалому алейкум",

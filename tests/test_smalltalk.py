@@ -19,6 +19,7 @@ from bot.smalltalk import recognise
         ("ок", "thanks", None),
         ("привет", "greeting", "ru"),
         ("Салам брат", "greeting", None),
+        ("ассалому алейкум агайлар", "greeting", "ky"),
         ("Ассалому алейкум", "greeting", None),
         ("саламатсызбы", "greeting", "ky"),
         ("good morning", "greeting", "en"),
