@@ -8,8 +8,18 @@ users — goes through the outbox from the start, because those must arrive
 exactly once even when the process dies: the row is written before any
 attempt and marked sent right after Telegram accepts it.
 
-A user who blocked the bot (403) is marked so and never retried; a 429
-waits for Telegram's `retry_after`.
+The outbox is delivered in lanes, several at once: a lane gets its messages
+in the order they were queued, one at a time (a later one waits while an
+earlier one is retried), and up to `CONCURRENCY` lanes are sent to in
+parallel.  A user's chat is one lane.  In the operators' group each question
+is one (its post, follow-ups and acknowledgements in order): posts about
+different questions need no order, and one post retried after a 5xx must
+not hold up every other.  A 429's `retry_after` holds the whole chat it
+came for (Telegram's flood limits are per chat), and no other.  Users'
+chats come before the operators' group, so a backlog of posts to operators
+never delays a user's reply.
+
+A user who blocked the bot (403) is marked so and never retried.
 """
 
 from __future__ import annotations
@@ -18,7 +28,9 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import sqlite3
 import time
+from collections.abc import Callable
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, Message, ReplyParameters
@@ -30,6 +42,19 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 300.0
 MAX_BAD_REQUEST_ATTEMPTS = 3
+# Lanes sent to at once.  The outbox shares the bot's HTTP connection pool
+# (12, see `build_application`) with the handlers (8 updates at a time):
+# with 4 the handlers' replies never wait for a connection because of the
+# outbox, and 4 sends in flight at ~200 ms each still make 20 a second,
+# more than Telegram lets a bot send to one group in a minute.
+CONCURRENCY = 4
+# At shutdown, how long sends under way may take to finish (and be marked
+# sent) before they are abandoned, to be sent again at the next start.
+STOP_GRACE_S = 5.0
+
+OnSent = Callable[[int], None]
+# A lane: (chat id, question id in the operators' group, else 0).
+Lane = tuple[int, int]
 
 
 def _retry_after_seconds(exc: RetryAfter) -> float:
@@ -45,17 +70,48 @@ def _reply_params(message_id: int | None) -> ReplyParameters | None:
     return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
 
 
+def _notify(on_sent: OnSent | None, message_id: int) -> None:
+    """Tell the sender its message went out; its trouble is not delivery's."""
+    if on_sent is None:
+        return
+    try:
+        on_sent(message_id)
+    except Exception:
+        log.exception("after-send callback failed")
+
+
 class Delivery:
     """Owns every outgoing message that must not be lost."""
 
-    def __init__(self, bot: Bot, store: Store, operator_chat_id: int | None, *, tick_s: float = 1.0):
+    def __init__(
+        self,
+        bot: Bot,
+        store: Store,
+        operator_chat_id: int | None,
+        *,
+        tick_s: float = 1.0,
+        concurrency: int = CONCURRENCY,
+    ):
         self.bot = bot
         self.store = store
         self.operator_chat_id = operator_chat_id
         self.tick_s = tick_s
+        self.concurrency = max(1, concurrency)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()
+        # Attempts under way by outbox id, and their lanes: a row in flight is
+        # never handed out again, and a lane has one attempt at a time.
+        self._inflight: dict[int, asyncio.Task[bool]] = {}
+        self._busy_lanes: set[Lane] = set()
+        # Chats Telegram told to wait (429), until when.
+        self._held_until: dict[int, float] = {}
+        # Rows Telegram accepted that the database could not mark sent (disk
+        # full, read-only), by id, with their lane and message id: kept from
+        # being sent again, and their lanes held, until marked.
+        self._unmarked: dict[int, tuple[Lane, int]] = {}
+        # What senders of queued replies want done once those are sent
+        # (in memory only: forgotten at a restart, like the texts they keep).
+        self._on_sent: dict[int, OnSent] = {}
 
     # --- direct sends with fallback --------------------------------------
 
@@ -66,10 +122,21 @@ class Delivery:
         *,
         reply_markup: InlineKeyboardMarkup | None = None,
         reply_to: int | None = None,
+        on_sent: OnSent | None = None,
     ) -> Message | None:
-        """Send now; on a transient failure queue it and return None."""
+        """Send now; on a transient failure queue it and return None.
+
+        A chat Telegram told to wait (429) is not tried before its time:
+        the text is queued.  `on_sent` is called with the sent message's
+        id, now or when the outbox delivers it (not after a restart).
+        """
+        payload = {"text": text, "reply_to": reply_to, "reply_markup": reply_markup.to_dict() if reply_markup else None}
+        held = self._held_until.get(chat_id, 0.0) - time.time()
+        if held > 0:
+            self._queue_retry(chat_id, payload, held, "chat waiting after a 429", on_sent)
+            return None
         try:
-            return await self.bot.send_message(
+            sent = await self.bot.send_message(
                 chat_id, text, reply_markup=reply_markup, reply_parameters=_reply_params(reply_to)
             )
         except Forbidden:
@@ -77,16 +144,25 @@ class Delivery:
             return None
         except RetryAfter as exc:
             wait = _retry_after_seconds(exc)
+            self._hold(chat_id, wait)
         except BadRequest:
             raise
         except NetworkError as exc:  # includes TimedOut and 5xx
             log.warning("send to a user failed (%s); queued for retry", type(exc).__name__)
             wait = 1.0
-        payload = {"text": text, "reply_to": reply_to, "reply_markup": reply_markup.to_dict() if reply_markup else None}
-        item_id = self.store.enqueue("text", chat_id, payload)
-        self.store.outbox_retry(item_id, time.time() + wait, "first attempt failed")
-        self.kick()
+        else:
+            _notify(on_sent, sent.message_id)
+            return sent
+        self._queue_retry(chat_id, payload, wait, "first attempt failed", on_sent)
         return None
+
+    def _queue_retry(self, chat_id: int, payload: dict[str, Any], wait: float, why: str, on_sent: OnSent | None) -> None:
+        """Queue a text that could not be sent now, due in `wait` seconds."""
+        item_id = self.store.enqueue("text", chat_id, payload)
+        self.store.outbox_retry(item_id, time.time() + wait, why)
+        if on_sent is not None:
+            self._on_sent[item_id] = on_sent
+        self.kick()
 
     def enqueue(self, kind: str, chat_id: int, payload: dict[str, Any], qid: int | None = None) -> None:
         self.store.enqueue(kind, chat_id, payload, qid)
@@ -102,67 +178,174 @@ class Delivery:
         self._task = asyncio.create_task(self._run(), name="jardam-outbox")
 
     async def stop(self) -> None:
+        """Take no new items; let sends under way finish, so they are marked sent."""
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._inflight:
+            _, late = await asyncio.wait(list(self._inflight.values()), timeout=STOP_GRACE_S)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
 
     async def _run(self) -> None:
         while True:
+            self._wake.clear()
+            wait = self.tick_s
             try:
-                await self.flush()
+                wait = self._dispatch()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the worker must outlive any one failure
                 log.exception("outbox pass failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.tick_s)
-            self._wake.clear()
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
     async def flush(self) -> int:
-        """Deliver every item that is due; return how many were sent."""
+        """Deliver everything due now and wait for it; return how many were sent.
+
+        The worker does the same by itself; this is for tests and tools
+        that need the outbox empty of due items before going on.
+        """
         sent = 0
-        async with self._lock:
-            while True:
-                items = self.store.due_outbox(time.time())
-                if not items:
-                    return sent
-                progressed = False
-                for item in items:
-                    if await self._attempt(item):
-                        sent += 1
-                        progressed = True
-                if not progressed:
-                    return sent
+        while True:
+            self._dispatch()
+            if not self._inflight:
+                return sent
+            done, _ = await asyncio.wait(list(self._inflight.values()), return_when=asyncio.FIRST_COMPLETED)
+            sent += sum(1 for t in done if not t.cancelled() and t.exception() is None and t.result())
+
+    def _dispatch(self) -> float:
+        """Start an attempt for each lane whose next item is due, users first.
+
+        Synchronous on purpose: between reading the due items and recording
+        them as in flight nothing else runs, so no row is handed out twice.
+        Returns how long the worker may sleep before an item falls due.
+        """
+        self._mark_unmarked()
+        free = self.concurrency - len(self._inflight)
+        if free <= 0:
+            return self.tick_s  # a finishing attempt wakes the worker
+        now = time.time()
+        held = self._held_chats(now)
+        waiting = self._busy_lanes | {lane for lane, _ in self._unmarked.values()}
+        heads = self.store.due_outbox(
+            now, limit=free + len(waiting), operator_chat_id=self.operator_chat_id, skip_chats=held
+        )
+        for item in heads:
+            if free == 0:
+                return self.tick_s  # more is due: a finishing attempt wakes the worker
+            if self._lane(item) in waiting or item.id in self._inflight:
+                continue
+            self._launch(item)
+            free -= 1
+        next_due = self.store.outbox_next_due(now)
+        wake_at = [t for t in (next_due, *self._held_until.values()) if t is not None]
+        return min([self.tick_s, *(max(0.0, t - now) for t in wake_at)])
+
+    def _lane(self, item: OutboxItem) -> Lane:
+        """The lane an item is ordered in (as `Store.due_outbox` orders them)."""
+        if item.chat_id != self.operator_chat_id:
+            return (item.chat_id, 0)
+        return (item.chat_id, item.question_id if item.question_id is not None else -item.id)
+
+    def _hold(self, chat_id: int, seconds: float) -> None:
+        """Send nothing to this chat for a while (Telegram's 429 `retry_after`)."""
+        until = time.time() + seconds
+        self._held_until[chat_id] = max(until, self._held_until.get(chat_id, 0.0))
+
+    def _held_chats(self, now: float) -> set[int]:
+        """The chats still waiting after a 429 (forgetting those whose wait is over)."""
+        for chat_id in [c for c, until in self._held_until.items() if until <= now]:
+            del self._held_until[chat_id]
+        return set(self._held_until)
+
+    def _launch(self, item: OutboxItem) -> None:
+        self._busy_lanes.add(self._lane(item))
+        task = asyncio.create_task(self._attempt(item), name=f"jardam-outbox-{item.id}")
+        self._inflight[item.id] = task
+        task.add_done_callback(lambda done: self._landed(item, done))
+
+    def _landed(self, item: OutboxItem, task: asyncio.Task[bool]) -> None:
+        """An attempt ended: free its lane and its slot, and look for more.
+
+        An attempt whose outcome could not be recorded (the database refused
+        the write) leaves its row due: it is tried again at the next tick,
+        not at once, so a read-only database does not turn into a busy loop.
+        """
+        self._inflight.pop(item.id, None)
+        self._busy_lanes.discard(self._lane(item))
+        if task.cancelled():
+            return
+        if task.exception() is not None:
+            log.error("outbox item %s: attempt failed: %s", item.id, task.exception())
+            return
+        self.kick()
+
+    # --- one attempt ---------------------------------------------------------
 
     async def _attempt(self, item: OutboxItem) -> bool:
+        """Send one item; on failure drop it or schedule its next attempt."""
         if self.store.is_blocked(item.chat_id):
-            self.store.outbox_drop(item.id, "user blocked the bot")
+            self._drop(item, "user blocked the bot")
             return False
         try:
             message_id = await self._send(item)
-        except Forbidden as exc:
-            self.store.mark_blocked(item.chat_id)
-            self.store.outbox_drop(item.id, f"forbidden: {exc.message}")
+        except TelegramError as exc:
+            self._failed(item, exc)
             return False
-        except RetryAfter as exc:
-            self.store.outbox_retry(item.id, time.time() + _retry_after_seconds(exc), "429 retry after")
+        except Exception as exc:  # not Telegram's answer: retry later rather than at once, forever
+            log.exception("outbox item %s could not be sent", item.id)
+            self._retry_later(item, f"{type(exc).__name__}: {exc}")
             return False
-        except BadRequest as exc:
-            if item.attempts + 1 >= MAX_BAD_REQUEST_ATTEMPTS:
-                log.error("outbox item %s dropped: %s", item.id, exc.message)
-                self.store.outbox_drop(item.id, f"bad request: {exc.message}")
-            else:
-                self.store.outbox_retry(item.id, time.time() + 2.0, f"bad request: {exc.message}")
-            return False
-        except (NetworkError, TelegramError) as exc:
-            backoff = min(MAX_BACKOFF_S, 2.0 ** min(item.attempts, 9))
-            self.store.outbox_retry(item.id, time.time() + backoff, f"{type(exc).__name__}: {exc}")
-            return False
-        self.store.outbox_sent(item.id, message_id)
+        self._mark_sent(item, message_id)
         await self._after_sent(item, message_id)
         return True
+
+    def _failed(self, item: OutboxItem, exc: TelegramError) -> None:
+        """What a failure means for this item (and, through their order, for the items behind it)."""
+        if isinstance(exc, Forbidden):
+            self.store.mark_blocked(item.chat_id)
+            self._drop(item, f"forbidden: {exc.message}")
+        elif isinstance(exc, RetryAfter):  # a chat's flood limit: the whole chat waits, others go on
+            wait = _retry_after_seconds(exc)
+            self._hold(item.chat_id, wait)
+            self.store.outbox_retry(item.id, time.time() + wait, "429 retry after")
+        elif isinstance(exc, BadRequest):
+            if item.attempts + 1 >= MAX_BAD_REQUEST_ATTEMPTS:
+                log.error("outbox item %s dropped: %s", item.id, exc.message)
+                self._drop(item, f"bad request: {exc.message}")
+            else:
+                self.store.outbox_retry(item.id, time.time() + 2.0, f"bad request: {exc.message}")
+        else:  # NetworkError (5xx, timeouts) and anything else Telegram says
+            self._retry_later(item, f"{type(exc).__name__}: {exc}")
+
+    def _retry_later(self, item: OutboxItem, error: str) -> None:
+        backoff = min(MAX_BACKOFF_S, 2.0 ** min(item.attempts, 9))
+        self.store.outbox_retry(item.id, time.time() + backoff, error)
+
+    def _drop(self, item: OutboxItem, error: str) -> None:
+        self.store.outbox_drop(item.id, error)
+        self._on_sent.pop(item.id, None)
+
+    def _mark_sent(self, item: OutboxItem, message_id: int) -> None:
+        """Record the send; if the database refuses, never send the row again."""
+        try:
+            self.store.outbox_sent(item.id, message_id)
+        except sqlite3.Error as exc:
+            log.error("outbox item %s was sent but cannot be marked sent (%s); will mark it later", item.id, exc)
+            self._unmarked[item.id] = (self._lane(item), message_id)
+
+    def _mark_unmarked(self) -> None:
+        """Record the sends the database refused earlier, once it takes writes again."""
+        for item_id, (_, message_id) in list(self._unmarked.items()):
+            try:
+                self.store.outbox_sent(item_id, message_id)
+            except sqlite3.Error:
+                return  # still not writable; try at the next pass
+            del self._unmarked[item_id]
 
     async def _send(self, item: OutboxItem) -> int:
         p = item.payload
@@ -181,6 +364,7 @@ class Delivery:
 
     async def _after_sent(self, item: OutboxItem, message_id: int) -> None:
         """Remember which sent message belongs to which question."""
+        _notify(self._on_sent.pop(item.id, None), message_id)
         if item.question_id is None:
             return
         if item.kind in {"operator_post", "copy"}:
@@ -188,5 +372,7 @@ class Delivery:
             self.store.link_message(item.chat_id, message_id, item.question_id)
         ack = item.payload.get("ack")
         if ack and self.operator_chat_id is not None:
-            self.store.enqueue("text", self.operator_chat_id, {"text": ack, "reply_to": item.payload.get("ack_reply_to")})
+            # In the question's lane: after the post, in order with its follow-ups.
+            ack_payload = {"text": ack, "reply_to": item.payload.get("ack_reply_to")}
+            self.store.enqueue("text", self.operator_chat_id, ack_payload, item.question_id)
             self.kick()

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,12 +164,23 @@ def _m005_replay_after_crash(db: sqlite_utils.Database) -> None:
     questions.create_index(["update_id"], if_not_exists=True)
 
 
+def _m006_outbox_lanes(db: sqlite_utils.Database) -> None:
+    # The outbox sends each lane's oldest pending item next (see
+    # `Store.due_outbox`); these find it, and the next retry time, without
+    # reading every pending row on each pass.  Partial indexes: pending
+    # rows only, a few among the many sent ones kept until the purge.
+    db.execute("CREATE INDEX IF NOT EXISTS outbox_pending_chat ON outbox (chat_id, id) WHERE status = 'pending'")
+    db.execute("CREATE INDEX IF NOT EXISTS outbox_pending_question ON outbox (question_id, id) WHERE status = 'pending'")
+    db.execute("CREATE INDEX IF NOT EXISTS outbox_pending_due ON outbox (not_before) WHERE status = 'pending'")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_clarifications", _m002_clarifications),
     ("003_processed_updates", _m003_processed_updates),
     ("004_review_state", _m004_review_state),
     ("005_replay_after_crash", _m005_replay_after_crash),
+    ("006_outbox_lanes", _m006_outbox_lanes),
 ]
 
 
@@ -414,14 +425,68 @@ class Store:
         with self.transaction():
             return self._enqueue(kind, chat_id, payload, qid)
 
-    def due_outbox(self, now: float, limit: int = 50) -> list[OutboxItem]:
+    # The next item of each lane.  A lane is a chat, so that a user gets
+    # messages in the order they were queued; in the operators' group it is
+    # a question (its post, then follow-ups and acknowledgements), since
+    # posts about different questions need no order and one being retried
+    # must not hold up the rest.  A lane's oldest pending item goes first:
+    # no earlier pending item in its chat (users) or its question
+    # (operators; an item without a question is a lane of its own).
+    _USER_HEAD = (
+        "NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.status = 'pending' AND e.chat_id = o.chat_id AND e.id < o.id)"
+    )
+    _OPERATOR_HEAD = (
+        "NOT EXISTS (SELECT 1 FROM outbox AS e WHERE e.status = 'pending' AND e.question_id = o.question_id "
+        "AND e.chat_id = o.chat_id AND e.id < o.id)"
+    )
+
+    def due_outbox(
+        self, now: float, limit: int = 50, *, operator_chat_id: int | None = None, skip_chats: Collection[int] = ()
+    ) -> list[OutboxItem]:
+        """The items to send next: each lane's oldest pending item, if it is due.
+
+        A lane's later items wait behind its oldest one, even while that one
+        waits for a retry; an item dropped or sent lets the next one through.
+        Items for the operators' group come after every other chat's, then
+        oldest first, so users are never kept waiting behind a backlog of
+        posts to operators.  `skip_chats` are chats not to send to now.
+        """
+        skip = [c for c in skip_chats if c != operator_chat_id]
+        users = self._due_heads(
+            f"o.chat_id IS NOT ? AND o.chat_id NOT IN ({', '.join('?' * len(skip))}) AND {self._USER_HEAD}",
+            [operator_chat_id, *skip],
+            now,
+            limit,
+        )
+        if operator_chat_id is None or operator_chat_id in skip_chats or len(users) >= limit:
+            return users
+        operators = self._due_heads(f"o.chat_id = ? AND {self._OPERATOR_HEAD}", [operator_chat_id], now, limit - len(users))
+        return users + operators
+
+    def _due_heads(self, where: str, params: list[Any], now: float, limit: int) -> list[OutboxItem]:
+        # INDEXED BY: without statistics SQLite would take the (status, id)
+        # index and read every pending row, the operators' backlog included,
+        # on each pass; this one filters chats within the index.
         rows = self.db.query(
-            "SELECT * FROM outbox WHERE status = 'pending' AND not_before <= ? ORDER BY id LIMIT ?", [now, limit]
+            "SELECT * FROM outbox AS o INDEXED BY outbox_pending_chat "
+            f"WHERE o.status = 'pending' AND o.not_before <= ? AND {where} ORDER BY o.id LIMIT ?",
+            [now, *params, limit],
         )
         return [
             OutboxItem(r["id"], r["kind"], r["chat_id"], json.loads(r["payload"]), r["question_id"], r["attempts"])
             for r in rows
         ]
+
+    def outbox_next_due(self, now: float) -> float | None:
+        """When the next pending item falls due (after `now`), if any.
+
+        Any item, not only lanes' oldest: waking early for an item still
+        behind another costs one look, and keeps this an index lookup.
+        """
+        row = self.db.execute(
+            "SELECT min(not_before) FROM outbox INDEXED BY outbox_pending_due WHERE status = 'pending' AND not_before > ?", [now]
+        ).fetchone()
+        return float(row[0]) if row and row[0] is not None else None
 
     def outbox_sent(self, item_id: int, message_id: int | None) -> None:
         _table(self.db, "outbox").update(item_id, {"status": "sent", "sent_message_id": message_id})

@@ -31,7 +31,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, MessageLimit
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -433,19 +433,24 @@ async def send_reply(update: Update, svc: Services, reply: Reply, via: str, user
         markup = choices_keyboard(reply.choices, [human])
     else:
         markup = topics_button(svc, reply.lang)
-    sent = await svc.delivery.send_text(chat.id, reply.text[: MessageLimit.MAX_TEXT_LENGTH], reply_markup=markup)
-    if sent and user_text:
-        svc.remember(chat.id, sent.message_id, user_text)
+
+    def sent(message_id: int) -> None:
+        """Once the reply is out (now, or later from the outbox): what its buttons will need."""
+        svc.remember(chat.id, message_id, user_text)
         if reply.outcome == "clarify" and reply.choices:
             candidates = [{"id": c.entry_id, "score": c.score} for c in reply.candidates[:3]]
             svc.record(
                 svc.store.add_clarification,
                 chat_id=chat.id,
-                message_id=sent.message_id,
+                message_id=message_id,
                 lang=reply.lang,
                 text=mask_personal_data(user_text),
                 candidates=candidates,
             )
+
+    await svc.delivery.send_text(
+        chat.id, reply.text[: MessageLimit.MAX_TEXT_LENGTH], reply_markup=markup, on_sent=sent if user_text else None
+    )
 
 
 async def hand_off(
@@ -493,7 +498,7 @@ async def hand_off(
         log.error("could not store a handed-off question: %s", exc)
         await svc.delivery.send_text(chat.id, reply_text, reply_markup=topics_button(svc, lang))
         if operator_chat is not None:
-            await svc.delivery.send_text(operator_chat, operator_post_text(0, lang, reason + " (NOT STORED)", question, candidates))
+            await svc.delivery.send_text(operator_chat, unstored_post_text(lang, reason, question, candidates))
         return
     svc.delivery.kick()
     reference = tr(svc, lang, "Reference: #{ref}").format(ref=q.id)
@@ -506,6 +511,25 @@ def operator_post_text(qid: int, lang: str, reason: str, question: str, candidat
     if candidates:
         lines += ["", "FAQ: " + ", ".join(f"{c['id']} ({c['score']:.0f})" for c in candidates)]
     lines += ["", "↩️ Reply to this message to answer the user. /close " + str(qid)]
+    return "\n".join(lines)
+
+
+def unstored_post_text(lang: str, reason: str, question: str, candidates: list[dict[str, Any]]) -> str:
+    """The post for a question the database could not store.
+
+    Without a stored question there is no reference, and the user's chat id
+    is deliberately not put anywhere else (not in the post, not in a log):
+    operators must know that a reply cannot reach the user.
+    """
+    lines = [f"⚠️ NOT STORED · {lang} · {reason}", "", question[:OPERATOR_PREVIEW_CHARS] or "(—)"]
+    if candidates:
+        lines += ["", "FAQ: " + ", ".join(f"{c['id']} ({c['score']:.0f})" for c in candidates)]
+    lines += [
+        "",
+        "⛔ The database could not be written, so this question has no reference and the user's chat id is not stored. "
+        "Replying to this message will NOT reach the user; the user was told a person will answer, "
+        "and can be answered only if they write again.",
+    ]
     return "\n".join(lines)
 
 
@@ -559,7 +583,10 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await answer_button(query)
         if isinstance(query.message, Message):
             svc.record(svc.store.clarification_chosen, chat.id, query.message.message_id, cb.arg)
-        await send_reply(update, svc, svc.engine.entry_reply(cb.arg, lang), "button")
+        # The question the pressed message answered (a "did you mean" or an
+        # answer's related entry) stays the user's question: 👎 hands it on.
+        asked = recent_question(svc, query.message)
+        await send_reply(update, svc, svc.engine.entry_reply(cb.arg, lang), "button", user_text=asked)
     elif cb.kind == "forget":
         await forget_confirmed(update, svc, lang, cb.arg == "yes")
     elif cb.kind == "feedback":
@@ -783,8 +810,18 @@ async def ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log without the token; never let one update stop the bot."""
-    log.error("error while handling an update: %s: %s", type(context.error).__name__, context.error)
+    """Log without the token; never let one update stop the bot.
+
+    python-telegram-bot also reports here, with no update, a failed
+    `getUpdates` (5xx, timeout, network), which it retries by itself: that
+    is Telegram being unreachable for a moment, not an update gone wrong,
+    so it is one warning line.
+    """
+    error = context.error
+    if update is None and isinstance(error, NetworkError):
+        log.warning("polling Telegram for updates failed (%s: %s); retrying", type(error).__name__, error)
+        return
+    log.error("error while handling an update: %s: %s", type(error).__name__, error)
 
 
 async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
