@@ -19,10 +19,10 @@ from .calibration import ConfidenceModel
 # for the order: score, gap, coverage, phrasing, unknown_share, length,
 # unknown, informative).
 CONFIDENCE = ConfidenceModel(
-    means=(53.99695, 15.01329, 66.866449, 73.530065, 0.056902, 0.437908, 0.440087, 0.540087),
-    scales=(14.200345, 11.334099, 26.697536, 13.636783, 0.102312, 0.186444, 0.700299, 0.223862),
-    weights=(1.97731, 1.548771, 0.119644, -0.000471, -0.663588, 0.836149, 0.47912, 0.759541),
-    bias=2.082869,
+    means=(55.757107, 15.455201, 75.345213, 72.683589, 0.017633, 0.306465, 0.109822, 0.402777),
+    scales=(11.723066, 10.944153, 21.266217, 11.634148, 0.059876, 0.134711, 0.341796, 0.164141),
+    weights=(2.988796, 2.003448, -1.827096, -0.841348, -0.253511, -0.085947, 0.005298, 0.260803),
+    bias=3.028224,
 )
 
 
@@ -33,9 +33,9 @@ class Tuning:
     # `answer_margin` score points: two entries scoring alike are offered as
     # choices whatever the model says (the labelled set rewards picking one,
     # a user is better served by choosing).
-    answer_probability: float = 0.74
+    answer_probability: float = 0.77
     answer_margin: float = 3.0
-    clarify_at: float = 43.2  # best score at or above: offer choices; below: hand off
+    clarify_at: float = 51.7  # best score at or above: offer choices; below: hand off
     clarify_window: float = 12.0  # choices are entries within this of the best
     # A best score from which the nearest entry is usually the right one:
     # `jardam review` suggests adding a question as its phrasing above
@@ -45,11 +45,11 @@ class Tuning:
     # message's informative words by an entry's vocabulary, the TF-IDF
     # cosine between character 4-grams of the message and of all the
     # entry's phrasings, and the rest the best phrasing's fuzzy similarity.
-    coverage_share: float = 0.2
+    coverage_share: float = 0.3
     cosine_share: float = 0.35
     # Weight of a word the FAQ never uses, as a share of the rarest word's
     # weight: unknown words ("flight", "money") pull the score down.
-    unknown_word_weight: float = 1.0
+    unknown_word_weight: float = 0.8
     # A word found only in an entry's answer (not its questions) counts this
     # much: answers name things users ask about ("ЦВСИГ", "school").
     answer_word_strength: float = 0.2

@@ -1,11 +1,10 @@
-"""Answer quality: a floor on the labelled set, and fixed expectations.
+"""Answer quality: the issue's targets on the labelled set, and fixed expectations.
 
 These are quality floors, not timings.  The issue's targets are at least
 90 % of in-scope questions answered correctly, at most 3 % answered wrongly,
 and at least 90 % of out-of-scope questions refused (handed off or
-clarified).  The two safety targets hold; the floor for correct answers is
-set at the level reached (see README, "Quality figures"), so that any
-regression fails here.
+clarified), on the whole set; the holdout split, never tuned on, must reach
+90 % too.  The figures reached are in the README ("Quality figures").
 """
 
 from __future__ import annotations
@@ -41,12 +40,14 @@ def test_safety_targets_on_whole_set(report) -> None:  # type: ignore[no-untyped
     assert overall["oos_refused_pct"] >= 90.0
 
 
-def test_quality_floor(report) -> None:  # type: ignore[no-untyped-def]
+def test_quality_targets(report) -> None:  # type: ignore[no-untyped-def]
     ours = report.engine
-    assert ours["all"]["all"].summary()["correct_pct"] >= 80.0
-    assert ours["holdout"]["all"].summary()["correct_pct"] >= 80.0
+    assert ours["all"]["all"].summary()["correct_pct"] >= 90.0
+    assert ours["holdout"]["all"].summary()["correct_pct"] >= 90.0
+    assert ours["holdout"]["all"].summary()["wrong_pct"] <= 3.0
+    assert ours["holdout"]["all"].summary()["oos_refused_pct"] >= 90.0
     for lang in ("ky", "ru", "en"):
-        assert ours["all"][lang].summary()["correct_pct"] >= 75.0, lang
+        assert ours["all"][lang].summary()["correct_pct"] >= 90.0, lang
         assert ours["all"][lang].summary()["lang_right_pct"] >= 97.0, lang
 
 
@@ -77,6 +78,12 @@ EXPECTED = [
     ("какой курс доллара сегодня", "handoff", None, "ru"),
     ("how to buy a plane ticket to Moscow", "handoff", None, "en"),
     ("🙏🙏🙏", "clarify", None, None),
+    # Small talk is answered kindly, not matched or handed off.
+    ("спасибо", "clarify", None, "ru"),
+    ("привет", "clarify", None, "ru"),
+    # Known out-of-scope subjects are handed off, not answered by a look-alike.
+    ("how do I send money home to Kyrgyzstan", "handoff", None, "en"),
+    ("Казакстанда каттоо канча күнгө чейин керек", "handoff", None, "ky"),
 ]
 
 
