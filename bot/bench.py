@@ -260,6 +260,10 @@ class E2EFigures:
     fake_cpu_pct: float  # the fake server's (with the load generator) during it
     fake_max_msgs_per_s: float  # messages per second the fake server could take on its one core
     bot_rss_mb: float
+    # The bot's CPU time per message in the throughput run: what limits
+    # throughput once a core is busy, and steadier than messages per second
+    # when other programs share the machine.
+    bot_cpu_ms_per_msg: float = 0.0
 
 
 def percentile(sorted_values: Sequence[float], q: float) -> float:
@@ -591,6 +595,7 @@ def bench_e2e(settings: Settings, texts: Sequence[str], *, users: int, messages:
         fake_cpu_pct=round(100 * own_cpu / wall, 1),
         fake_max_msgs_per_s=round(messages / own_cpu, 1) if own_cpu > 0 else 0.0,
         bot_rss_mb=round(rss, 1),
+        bot_cpu_ms_per_msg=round(1000 * (bot_cpu1 - bot_cpu0) / messages, 2),
     )
 
 
@@ -674,8 +679,8 @@ def format_table(result: BenchResult) -> str:
         f"End to end: the real bot (python-telegram-bot, SQLite) against the fake Bot API, {e.users} users",
         f"  throughput     {e.msgs_per_s:.0f} messages/s ({e.messages} messages sent at once)",
         f"  reply latency  p50 {e.p50_ms:.1f} ms, p99 {e.p99_ms:.1f} ms at {e.rate:.0f} messages/s",
-        f"  CPU            bot {e.bot_cpu_pct:.0f} %, fake server and load {e.fake_cpu_pct:.0f} % "
-        f"(it could take ~{e.fake_max_msgs_per_s:.0f} messages/s); bot peak RSS {e.bot_rss_mb:.0f} MB",
+        f"  CPU            bot {e.bot_cpu_pct:.0f} % ({e.bot_cpu_ms_per_msg:.1f} ms per message), fake server and load "
+        f"{e.fake_cpu_pct:.0f} % (it could take ~{e.fake_max_msgs_per_s:.0f} messages/s); bot peak RSS {e.bot_rss_mb:.0f} MB",
     ]
     return "\n".join(lines)
 

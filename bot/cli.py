@@ -6,17 +6,25 @@ function and turns user errors into `click.ClickException`.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .config import ConfigError, Settings
-from .engine import Engine, Reply
 from .faq import FAQ, LANGS, FAQError, load_faq
-from .i18n import Catalogs
-from .store import Store, StoreError
+
+# Imported by the commands that use them, not here: the store pulls in
+# sqlite_utils (and through it numpy), the engine rapidfuzz and Babel, and
+# the benchmark and stress commands a fake Bot API server; together about
+# half of the start-up time of commands that need none of them (see
+# "Performance" in the README).
+if TYPE_CHECKING:
+    from .engine import Engine, Reply
+    from .store import Store
 
 LANG_CHOICE = click.Choice(list(LANGS))
 
@@ -38,17 +46,57 @@ def load_faq_or_fail(settings: Settings) -> FAQ:
 
 
 def build_engine(settings: Settings) -> Engine:
+    from .engine import Engine
+    from .i18n import Catalogs
+
     return Engine(load_faq_or_fail(settings), Catalogs(settings.locales_dir), default_lang=settings.default_lang)
 
 
 def open_store(settings: Settings) -> Store:
+    from .store import Store, StoreError
+
     try:
         return Store(settings.db_path)
     except StoreError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
-@click.group(invoke_without_command=True)
+class LazyGroup(click.Group):
+    """A command group whose listed subcommands are imported when used.
+
+    Click's documented pattern for lazily loaded subcommands: `jardam ask`
+    does not import the benchmark or the stress run (and the fake Bot API
+    server they bring), which would cost every command tens of
+    milliseconds.  `jardam --help` imports them, to show their help.
+    """
+
+    def __init__(self, *args: Any, lazy_subcommands: dict[str, str] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        # command name -> "module:attribute"
+        self.lazy_subcommands = lazy_subcommands or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_subcommands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_subcommands and cmd_name not in self.commands:
+            self.add_command(self._load(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def _load(self, cmd_name: str) -> click.Command:
+        module_name, attribute = self.lazy_subcommands[cmd_name].split(":")
+        command = getattr(importlib.import_module(module_name, __package__), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{module_name}:{attribute} is not a click command")
+        return command
+
+
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    # Each lives in its own module.
+    lazy_subcommands={"stress": ".stress:stress_command", "bench": ".bench:bench_command"},
+)
 @click.version_option(package_name="jardam")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -158,7 +206,10 @@ def faq_check(faq_dir: Path | None) -> None:
     for warning in loaded.warnings:
         click.echo(f"warning: {warning}", err=True)
     phrasings = sum(len(q) for e in loaded.entries.values() for q in e.questions.values())
-    click.echo(f"OK: {len(loaded.entries)} entries in {len(loaded.topics)} topics, {phrasings} phrasings, languages {', '.join(LANGS)}.")
+    subjects = f", {len(loaded.out_of_scope)} out-of-scope subjects" if loaded.out_of_scope else ""
+    click.echo(
+        f"OK: {len(loaded.entries)} entries in {len(loaded.topics)} topics, {phrasings} phrasings{subjects}, languages {', '.join(LANGS)}."
+    )
 
 
 @faq.command("links")
@@ -184,8 +235,9 @@ def faq_links(username: str, lang: str) -> None:
 @cli.command("eval")
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@click.option("--tune", is_flag=True, help="Search the tuning on the dev split and print it (does not change the code).")
-def eval_cmd(file: Path | None, as_json: bool, tune: bool) -> None:
+@click.option("--tune", is_flag=True, help="Search the tuning on the dev split and print it.")
+@click.option("--write", is_flag=True, help="With --tune: save the result into bot/tuning.py.")
+def eval_cmd(file: Path | None, as_json: bool, tune: bool, write: bool) -> None:
     """Measure the engine on a labelled question set, beside a naive baseline.
 
     FILE defaults to tests/eval/questions.yaml.  Figures are printed for the
@@ -195,11 +247,11 @@ def eval_cmd(file: Path | None, as_json: bool, tune: bool) -> None:
     Examples:
       jardam eval
       jardam eval --tune
+      jardam eval --tune --write && jardam eval
     """
     from dataclasses import asdict
 
-    from .evaluation import format_report, load_items, matcher_scorer, run_report, split_items, tune_engine
-    from .matcher import Matcher
+    from .evaluation import format_report, load_items, rewrite_tuning_module, run_report, split_items, tune_engine
 
     settings = settings_or_fail()
     engine = build_engine(settings)
@@ -210,9 +262,17 @@ def eval_cmd(file: Path | None, as_json: bool, tune: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     if tune:
         dev = split_items(items)["dev"]
-        best = tune_engine(dev, engine.faq, lambda t: matcher_scorer(Matcher(engine.faq, t)), engine.tuning)
+        best = tune_engine(dev, engine.faq, engine.tuning)
         click.echo(json.dumps(asdict(best), indent=2))
+        if write:
+            from . import tuning as tuning_module
+
+            target = Path(tuning_module.__file__)
+            target.write_text(rewrite_tuning_module(target.read_text(encoding="utf-8"), best), encoding="utf-8")
+            click.echo(f"written to {target}", err=True)
         return
+    if write:
+        raise click.UsageError("--write goes with --tune")
     report = run_report(items, engine)
     if as_json:
         out = {
@@ -408,12 +468,3 @@ def run() -> None:
 
 def main() -> None:
     cli()
-
-
-from .stress import stress_command  # noqa: E402  (the stress run lives in its own module)
-
-cli.add_command(stress_command)
-
-from .bench import bench_command  # noqa: E402  (the benchmark lives in its own module)
-
-cli.add_command(bench_command)

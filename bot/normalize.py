@@ -113,6 +113,9 @@ def skeleton_word(word: str) -> str:
     return _REPEATS_RE.sub(r"\1", latin)
 
 
+# Cached: a message's skeleton is wanted three times (small talk, matching,
+# the unknown-word count), and the strings are short.
+@lru_cache(maxsize=1024)
 def skeleton(text: str) -> str:
     """The matching form of a whole text (see the module docstring)."""
     words = (skeleton_word(w) for w in fold(text).split())
