@@ -15,11 +15,14 @@ Two signals, both on skeletons (see `normalize`):
 The index is built once per FAQ; `match` does no I/O and allocates little.
 
 Speed (see "Performance" in the README): what a message word contributes
-to every entry is computed once per distinct word and cached (`_word`), and
-adding up the words' contributions over thousands of entries is done in
-fixed point on packed integers (`_shortlist`), which only chooses the few
-entries whose exact coverage is then computed as it always was: results
-are bit-for-bit those of the plain loops.
+to every entry is computed once per distinct word and cached (`_word`), as
+a few similarity levels with the set of entries at each, in bitsets (one
+bit per entry, operated on whole); the entries with the highest coverage
+are found by a best-first search over classes of entries alike in every
+word (`_shortlist`), which sums each class once and sets aside those that
+cannot reach the top, rather than adding up thousands of entries one by
+one.  Results are bit-for-bit those of the plain loops: every sum is made
+in the same order, with the same floating-point operations.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ import heapq
 import math
 import operator
 import sys
-from array import array
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -98,7 +100,9 @@ class _SharedLetters:
     sharing too few letters cannot reach the cutoff, so only the others are
     compared.  Shared letters are counted for the whole vocabulary at once:
     bit i of each integer below stands for vocabulary word i, and the
-    counts are kept bit-sliced (one integer per bit of the count).
+    counts are kept bit-sliced (one integer per bit of the count), as are
+    the counts each word needs, so that one bit-sliced comparison serves
+    every word length.
     """
 
     # Below the true threshold by more than any rounding, so no word that
@@ -115,6 +119,25 @@ class _SharedLetters:
                     having[(letter, n)].append(i)
         self.having = {key: _bits(ids) for key, ids in having.items()}
         self.of_length = sorted((length, _bits(ids)) for length, ids in of_length.items())
+        self._needs = lru_cache(maxsize=256)(self._needs_uncached)
+
+    def _needs_uncached(self, length: int, cutoff: float) -> tuple[list[int], int]:
+        """For a word of `length` letters: how many letters each vocabulary
+        word must share with it to reach `cutoff`, bit-sliced, and the words
+        whose length lets them reach it at all."""
+        needs: list[int] = []  # needs[j]: words whose needed count has bit j set
+        able = 0
+        for other, words in self.of_length:
+            # ratio ≤ 200 × shared / (length + other)
+            need = math.ceil((cutoff - self.EPSILON) * (length + other) / 200)
+            if need > min(length, other):
+                continue
+            able |= words
+            for j in range(need.bit_length()):
+                if need >> j & 1:
+                    needs += [0] * (j + 1 - len(needs))
+                    needs[j] |= words
+        return needs, able
 
     def candidates(self, word: str, cutoff: float) -> list[int]:
         """Indices (ascending) of the vocabulary words that may score ≥ `cutoff` with `word`."""
@@ -128,40 +151,130 @@ class _SharedLetters:
                         slices.append(0)
                     slices[j], carry = slices[j] ^ carry, slices[j] & carry
                     j += 1
-        found = 0
-        for length, words in self.of_length:
-            # ratio ≤ 200 × shared / (len(word) + length)
-            need = math.ceil((cutoff - self.EPSILON) * (len(word) + length) / 200)
-            if need > min(len(word), length) or need >> len(slices):
-                continue
-            greater, equal = 0, words
-            for j in range(len(slices) - 1, -1, -1):
-                if need >> j & 1:
-                    equal &= slices[j]
-                else:
-                    greater |= equal & slices[j]
-                    equal &= ~slices[j]
-            found |= greater | equal
-        return _positions(found)
+        needs, able = self._needs(len(word), cutoff)
+        # shared ≥ needed, compared bit by bit from the top for every word at once
+        greater, equal = 0, able
+        for j in range(max(len(slices), len(needs)) - 1, -1, -1):
+            have = slices[j] if j < len(slices) else 0
+            need = needs[j] if j < len(needs) else 0
+            greater |= equal & have & ~need
+            equal &= ~(have ^ need)
+        return _positions(greater | equal)
 
 
 def _bits(positions: Sequence[int]) -> int:
     """An integer with the given bits set."""
-    raw = bytearray((max(positions, default=0) >> 3) + 1)
-    for p in positions:
-        raw[p >> 3] |= 1 << (p & 7)
-    return int.from_bytes(raw, "little")
+    if len(positions) < 256:
+        out = 0
+        for p in positions:
+            out |= 1 << p
+        return out
+    # Many: a binary numeral, one ASCII digit per bit, written and read in C.
+    digits = bytearray(b"0") * (max(positions) + 1)
+    deque(map(digits.__setitem__, positions, repeat(ord("1"))), maxlen=0)
+    return int(digits[::-1], 2)
+
+
+# ASCII binary digits to the bytes 0 and 1 (`_spread`).
+_DIGIT_BYTES = bytes.maketrans(b"01", b"\x00\x01")
+
+
+def _spread(bits: int) -> int:
+    """`bits` spread out to one byte per bit: byte i of the result is bit i
+    (0 or 1), so that a small number times it sets bytes, not bits."""
+    return int.from_bytes(format(bits, "b").encode("ascii").translate(_DIGIT_BYTES), "big")
+
+
+# For each byte value: the positions of its set bits, lowest first.
+_BYTE_BITS = tuple(tuple(b for b in range(8) if value >> b & 1) for value in range(256))
+# Any byte but 0 to 1 (`_positions`).
+_NONZERO = bytes([0] + [1] * 255)
 
 
 def _positions(bits: int) -> list[int]:
     """The set bits of an integer, lowest first."""
-    binary = bin(bits)[:1:-1]  # lowest bit first, without "0b"
-    out = []
-    at = binary.find("1")
+    # Byte by byte, finding the nonzero ones in C: a sparse bitset over a
+    # big vocabulary has a few dozen among thousands.
+    data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
+    marks = data.translate(_NONZERO)
+    out: list[int] = []
+    at = marks.find(1)
     while at >= 0:
-        out.append(at)
-        at = binary.find("1", at + 1)
+        out += map((at << 3).__add__, _BYTE_BITS[data[at]])
+        at = marks.find(1, at + 1)
     return out
+
+
+def _union(bitsets: Iterable[int]) -> int:
+    """The union of bitsets."""
+    out = 0
+    for bits in bitsets:
+        out |= bits
+    return out
+
+
+def _lowest(bits: int, wanted: int) -> list[int]:
+    """The (at most `wanted`) lowest set bits of an integer, lowest first."""
+    out: list[int] = []
+    while bits and len(out) < wanted:
+        low = bits & -bits
+        out.append(low.bit_length() - 1)
+        bits ^= low
+    return out
+
+
+def _by_strength(ids: Sequence[int], strengths: Sequence[float]) -> tuple[tuple[float, int], ...]:
+    """Entries with strengths, as (strength, bitset of its entries) for each
+    distinct strength (usually one)."""
+    kinds = dict.fromkeys(strengths)
+    if len(kinds) == 1:
+        return ((strengths[0], _bits(ids)),)
+    return tuple((s, _bits(list(compress(ids, map(s.__eq__, strengths))))) for s in kinds)
+
+
+def _unit(vector: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+    return {k: v / norm for k, v in vector.items()}
+
+
+# The word caches keep about this many bytes each: a cached word takes
+# about 2 bytes per entry (a byte for its level, and a few bitsets; 8 more
+# for its packed contribution in a small FAQ), a prefix group ~1 (a FAQ 100
+# times the shipped one: ~9,000 words).
+_WORD_CACHE_BYTES = 64 << 20
+# Classes of at most this many entries are summed entry by entry
+# (`Matcher._search`): cheaper than splitting them further.
+_FEW_ENTRIES = 4
+# Up to this many entries, adding up every entry (`Matcher._dense`) is the
+# cheaper way; beyond, the search (`Matcher._search`), which gives up for it
+# after about as long as it would have taken: measured, `_dense` costs
+# about (25 + the message's words) / 600 search steps per entry.
+_DENSE_UP_TO = 512
+_DENSE_STEP_ENTRIES = 600
+# Bounds in the search are raised by this fraction of the largest possible
+# sum, far above any floating-point rounding, so no entry is set aside that
+# could reach the top.
+_SLACK = 1e-9
+
+# Fixed point for adding up word contributions over every entry at once
+# (`Matcher._dense`): similarities and weights both get 20 bits after the
+# point, so a word's contribution to an entry is about weight × sim × 2**40,
+# in a 64-bit field.  A field stays below 2**63 unless a message has
+# millions of words.
+_FRACTION_BITS = 20
+_FIELD_BITS = 64
+_FIELD_BYTES = _FIELD_BITS // 8
+_ONE = float(1 << _FRACTION_BITS)
+# Words' packed contributions kept for `_dense`, in bytes (8 per entry).
+_PACKED_CACHE_BYTES = 16 << 20
+# Up to this many candidates, `_coverage` sums each one's coverage directly.
+_FEW_CANDIDATES = 32
+
+
+def _fixed(values: Iterable[float]) -> Iterator[int]:
+    """Similarities (0–1) in fixed point, rounded up: anything reached
+    counts at least 1, and each is within 1 of the exact value."""
+    return map(math.ceil, map(_ONE.__mul__, values))
 
 
 def _flagged(flags: bytes) -> list[int]:
@@ -174,55 +287,43 @@ def _flagged(flags: bytes) -> list[int]:
     return out
 
 
-def _unit(vector: dict[str, float]) -> dict[str, float]:
-    norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-    return {k: v / norm for k, v in vector.items()}
-
-
-# Fixed point for adding up word contributions (see `Matcher._shortlist`):
-# similarities and weights both get 20 bits after the point, so a word's
-# contribution to an entry is about weight × sim × 2**40, in a 64-bit field.
-# A field stays below 2**63 unless a message has millions of words.
-_FRACTION_BITS = 20
-_FIELD_BITS = 64
-_FIELD_BYTES = _FIELD_BITS // 8
-# Cached word contributions take 16 bytes per entry; the word cache keeps
-# about this many bytes (a FAQ 100 times the shipped one: ~1,000 words).
-_WORD_CACHE_BYTES = 64 << 20
-
-
-_ONE = float(1 << _FRACTION_BITS)
-
-
-def _fixed(values: Iterable[float]) -> Iterator[int]:
-    """Similarities (0–1) in fixed point, rounded up: anything reached
-    counts at least 1, and each is within 1 of the exact value."""
-    return map(math.ceil, map(_ONE.__mul__, values))
-
-
 @dataclass(frozen=True)
 class _Group:
-    """The entries reached through the FAQ words that share a prefix with a
-    message word (its "same stem" expansions), computed once per prefix."""
+    """The FAQ words that share a prefix with a message word (its "same
+    stem" expansions) and the entries they reach, computed once per prefix."""
 
-    sims: array[float]  # per entry: PREFIX_SIMILARITY × the best strength among the words (0.0: none)
-    first: array[int]  # per entry: 1 + its place when the words are taken in order (0: none)
-    fixed: int  # `sims` in fixed point, packed one field per entry
+    # (PREFIX_SIMILARITY × a strength, the entries some word reaches with that strength)
+    reached: tuple[tuple[float, int], ...]
+    words: tuple[int, ...]  # the entries each word reaches, the words in vocabulary order
 
 
 @dataclass(frozen=True)
 class _Word:
     """What one (skeleton) word of a message contributes to the coverage of
-    each entry: `weight` × `sims[entry]`, the best similarity × strength
-    among the FAQ words the word stands for (0.0: none)."""
+    each entry: `weight` × its similarity to the entry, the best similarity ×
+    strength among the FAQ words the word stands for (0.0: none).
+
+    The similarities an entry can get are few (a word has at most nine
+    expansions of its own, each with at most two strengths, and a prefix
+    group), so they are kept once, best first, in `values`, with the set of
+    entries at each (`sets`, bitsets) and each entry's index into `values`
+    (`levels`, a byte per entry).  Everything is built with operations on
+    whole integers (`Matcher._levels`), not one per entry reached (a
+    thousand for a frequent word in a big FAQ)."""
 
     weight: float
-    sims: array[float]
-    # Entries reached by the word itself or its typo neighbours → the order
-    # in which they were reached; the others through `group`, after them.
-    head: dict[int, int]
+    values: tuple[float, ...]  # the similarities, best first, after values[0] = 0.0
+    levels: bytes  # per entry: the index in `values` of its similarity
+    sets: tuple[int, ...]  # sets[i]: the entries at values[i], for i ≥ 1; sets[0]: all those reached
+    # The entries each of the word's own expansions (the word itself, its
+    # typo neighbours) reaches, in order; the rest are reached through
+    # `group`, after them.
+    head: tuple[int, ...]
     group: _Group | None
-    fixed: int  # weight × sims in fixed point, packed one field per entry
+    # weight × similarity in fixed point, one field per entry (`_dense`):
+    # made with the word in a FAQ small enough that `_dense` is the rule,
+    # else when needed, by `Matcher._packed_of`.
+    fixed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -288,12 +389,22 @@ class Matcher:
         self._letters = _SharedLetters(self.vocab)
         # Per-index caches: users repeat the same words.
         self._expand = lru_cache(maxsize=16384)(self._expand_uncached)
-        per_entry = max(1, 16 * len(self.entry_ids))
-        self._word = lru_cache(maxsize=max(256, min(16384, _WORD_CACHE_BYTES // per_entry)))(self._word_uncached)
-        self._group = lru_cache(maxsize=max(64, min(4096, _WORD_CACHE_BYTES // per_entry)))(self._group_uncached)
-        # One bit at the bottom / the top of every entry's field.
+        n_entries = max(1, len(self.entry_ids))
+        per_word = (2 + (_FIELD_BYTES if n_entries <= _DENSE_UP_TO else 0)) * n_entries
+        self._word = lru_cache(maxsize=max(256, min(16384, _WORD_CACHE_BYTES // per_word)))(self._word_uncached)
+        self._group = lru_cache(maxsize=max(64, min(4096, _WORD_CACHE_BYTES // n_entries)))(self._group_uncached)
+        # FAQ word → the entries it reaches, as a bitset per strength (1.0,
+        # or an answer word's): what `_word` combines.  Made here rather than
+        # on first use, as a frequent word's takes a tenth of a millisecond.
+        self._reached = {w: _by_strength(ids, strengths) for w, (ids, strengths) in self._reaching.items()}
+        self._reached_any = {w: by[0][1] if len(by) == 1 else _union(bits for _, bits in by) for w, by in self._reached.items()}
+        # For `_dense` in a big FAQ: a word's packed contribution, made when
+        # first needed (keyed by its levels, whose hash `bytes` keeps).
+        self._packed_of = lru_cache(maxsize=max(64, min(4096, _PACKED_CACHE_BYTES // (_FIELD_BYTES * n_entries))))(self._packed)
+        # One bit at the bottom / the top of every entry's field; its lowest byte.
         self._ones = int.from_bytes((b"\x01" + bytes(_FIELD_BYTES - 1)) * len(self.entry_ids), "little")
         self._tops = self._ones << (_FIELD_BITS - 1)
+        self._low_bytes = 0xFF * self._ones
 
     def _expand_uncached(self, word: str) -> tuple[tuple[tuple[str, float], ...], int]:
         """FAQ words that `word` may stand for, with a 0–1 similarity; and
@@ -307,14 +418,18 @@ class Matcher:
             cutoff = self.tuning.word_cutoff if len(word) >= 6 else max(self.tuning.word_cutoff, 80.0)
             # Only the words that can reach the cutoff, in vocabulary order
             # (so ties come out as they would from the whole vocabulary).
-            pool = [self.vocab[i] for i in self._letters.candidates(word, cutoff)]
+            pool = list(map(self.vocab.__getitem__, self._letters.candidates(word, cutoff)))
             for other, ratio, _ in process.extract(word, pool, scorer=fuzz.ratio, score_cutoff=cutoff, limit=8):
                 sim = 0.5 + 0.5 * (ratio - cutoff) / (100 - cutoff)
                 found[other] = max(found.get(other, 0.0), sim)
         head = len(found)
         if len(word) >= PREFIX_LEN:
-            for other in self.by_prefix.get(word[:PREFIX_LEN], ()):
-                found[other] = max(found.get(other, 0.0), PREFIX_SIMILARITY)
+            # found[other] = max(found.get(other, 0.0), PREFIX_SIMILARITY) for
+            # each, in C: a big FAQ has hundreds of words with one prefix.
+            own = dict(found)
+            found.update(dict.fromkeys(self.by_prefix.get(word[:PREFIX_LEN], ()), PREFIX_SIMILARITY))
+            for other, sim in own.items():
+                found[other] = max(sim, found[other])
         return tuple(found.items()), head
 
     def _word_weight(self, word: str, expansions: Sequence[tuple[str, float]]) -> float:
@@ -327,57 +442,196 @@ class Matcher:
         best_word = max(expansions, key=lambda e: e[1])[0]
         return self.idf[best_word]
 
-    def _reach(self, expansions: Sequence[tuple[str, float]]) -> dict[int, float]:
-        """Entry index → the best similarity × strength among `expansions`,
-        in the order the entries are first reached."""
-        best: dict[int, float] = {}
-        for other, sim in expansions:
-            # As `if sim * strength > best.get(idx, 0.0): best[idx] = sim * strength`
-            # for each (idx, strength), in C: values are positive, an entry
-            # keeps its place, and a new one goes at the end.
-            ids, strengths = self._reaching[other]
-            current = list(map(best.get, ids, repeat(0.0)))
-            best.update(zip(ids, map(max, map(sim.__mul__, strengths), current), strict=True))
-        return best
-
     def _group_uncached(self, prefix: str) -> _Group:
-        n = len(self.entry_ids)
-        sims, first = array("d", bytes(8 * n)), array("I", bytes(array("I").itemsize * n))
-        reached = self._reach([(other, PREFIX_SIMILARITY) for other in self.by_prefix[prefix]])
-        for place, (idx, sim) in enumerate(reached.items(), 1):
-            sims[idx], first[idx] = sim, place
-        fixed = array("Q", _fixed(sims))
-        return _Group(sims, first, int.from_bytes(fixed.tobytes(), sys.byteorder))
+        words = self.by_prefix[prefix]
+        by_strength: dict[float, int] = {}
+        for other in words:
+            for strength, bits in self._reached[other]:
+                by_strength[strength] = by_strength.get(strength, 0) | bits
+        # As in `_word`: a value is the word's similarity × its strength for the entry.
+        reached = tuple((PREFIX_SIMILARITY * strength, bits) for strength, bits in by_strength.items())
+        return _Group(reached, tuple(self._reached_any[other] for other in words))
 
     def _word_uncached(self, word: str) -> _Word:
         """A message word's contribution to every entry.
 
-        The words sharing its prefix can be many (every inflected form in a
-        big FAQ) and are the same for many message words, so what they
-        reach is computed once per prefix (`_group`) and merged here: the
-        best value per entry is the larger of the two, and an entry the word
-        or its typo neighbours reach comes first, as in one pass over all
-        expansions in order.  Only the entries those reach are touched one
-        by one; the rest is copied or computed on whole packed integers.
+        Its similarity to an entry is the best of similarity × strength over
+        the FAQ words it stands for: the word itself and its typo
+        neighbours, then the words sharing its prefix (a group computed once
+        per prefix, as the same group serves many message words).
         """
         expansions, head_size = self._expand(word)
         weight = self._word_weight(word, expansions)
-        head = self._reach(expansions[:head_size])
+        head = expansions[:head_size]
         group = self._group(word[:PREFIX_LEN]) if head_size < len(expansions) else None
+        reached = [(sim * strength, bits) for other, sim in head for strength, bits in self._reached[other]]
+        if group is not None:
+            reached += group.reached
+        values, sets, levels = self._levels(reached)
+        heads = tuple(self._reached_any[other] for other, _ in head)
+        fixed = self._packed(weight, values, levels) if len(self.entry_ids) <= _DENSE_UP_TO else None
+        return _Word(weight, values, levels, sets, heads, group, fixed)
+
+    def _levels(self, reached: Sequence[tuple[float, int]]) -> tuple[tuple[float, ...], tuple[int, ...], bytes]:
+        """Per entry, the best value among `reached` ((value, bitset of
+        entries) pairs): the distinct values, best first after 0.0; the
+        entries at each (after all those reached); and one byte per entry
+        giving the index of its value (0: not reached).
+
+        The values are taken best first, each for the entries no better one
+        reached: a few operations on bitsets per value.
+        """
+        values = [0.0]
+        sets = [0]
+        for value, bits in sorted(reached, key=operator.itemgetter(0), reverse=True):
+            new = bits & ~sets[0]
+            if not new:
+                continue
+            sets[0] |= new
+            if value == values[-1]:
+                sets[-1] |= new
+            else:
+                values.append(value)
+                sets.append(new)
+        if len(values) > 256:  # at most 9 expansions × 2 strengths + a group's 2
+            raise AssertionError("too many distinct similarities for one byte per entry")
+        # Bit j of every entry's byte, for the levels that have it, spread out at once.
+        planes = [_union(new for level, new in enumerate(sets) if level >> j & 1) for j in range(len(values).bit_length())]
+        levels = sum(_spread(plane) << j for j, plane in enumerate(planes) if plane)
+        return tuple(values), tuple(sets), levels.to_bytes(len(self.entry_ids), "little")
+
+    def _shortlist(self, hits: Sequence[_Word], size: int) -> list[tuple[int, float]]:
+        """The `size` entries with the highest coverage weight, best first,
+        ties in the order the message's words first reached them: exactly
+        `sorted(covered.items(), …)[:size]` of the plain loop, in which
+        `covered[idx] += weight * sim` for each word and entry it reaches.
+
+        With thousands of entries that loop costs milliseconds.  A small FAQ
+        adds up every entry at once in packed fixed point (`_dense`).  A big
+        one searches (`_search`): the reached entries are split into
+        classes, word by word (the weightiest first), by their level for the
+        word; entries in one class have had the same similarities so far, so
+        the class has one partial sum and one bound (that sum plus the most
+        the remaining words can add).  Classes are taken best bound first;
+        complete ones (and small ones, entry by entry) get their exact sum,
+        made in message order as the plain loop makes it, and the search
+        stops once `size` entries have an exact sum above every bound left:
+        typically after a few dozen classes, with a few operations on
+        bitsets each.  A message that drags the search on goes to `_dense`.
+        """
+        found = None
+        if len(self.entry_ids) > _DENSE_UP_TO:
+            live = [hit for hit in hits if hit.sets[0]]
+            # The entries considered are those some word adds at least 1 to
+            # in fixed point (as in `_dense`), that is any a word reaches, as
+            # no word that reaches one weighs less than 0.1.
+            counted = _union(hit.sets[0] for hit in live if round(hit.weight * _ONE))
+            if not counted:
+                return []
+            found = self._search(hits, live, counted, size)
+        if found is None:
+            found = self._dense(hits, size)
+        out: list[tuple[int, float]] = []
+        for covered in sorted(found, reverse=True):
+            tied = found[covered]
+            if tied & (tied - 1):  # more than one entry
+                out += [(idx, covered) for idx in self._reach_order(tied, hits, size - len(out))]
+            else:
+                out.append((tied.bit_length() - 1, covered))
+            if len(out) >= size:
+                break
+        return out
+
+    def _search(self, hits: Sequence[_Word], live: list[_Word], counted: int, size: int) -> dict[float, int] | None:
+        """The best-first search of `_shortlist`: exact coverage sums → the
+        entries that have them, for at least the `size` best entries and
+        every entry tying with them; None if it takes about as long as
+        `_dense` would (a long message of words that each reach many
+        entries, none standing out).
+
+        A class is (−bound, tie-breaker, depth, entries, its sum over
+        live[:depth] + slack); depth −1 marks an exact sum.
+        """
+        live.sort(key=lambda hit: hit.weight * hit.values[1], reverse=True)
+        # rest[d]: the most the words live[d:] can add to any entry
+        rest = [0.0] * (len(live) + 1)
+        for depth in range(len(live) - 1, -1, -1):
+            rest[depth] = rest[depth + 1] + live[depth].weight * live[depth].values[1]
+        steps = max(64, len(self.entry_ids) * (25 + len(live)) // _DENSE_STEP_ENTRIES)
+        slack = _SLACK * (rest[0] + 1.0)
+        heap = [(-(rest[0] + slack), 0, 0, counted, slack)]
+        ticket = count(1)
+        found: dict[float, int] = {}
+        floor: float | None = None  # once `size` entries are found: no entry below it can be in the top
+        for _ in range(steps):
+            if not heap:
+                return found
+            negated, _, depth, members, partial = heapq.heappop(heap)
+            if floor is not None and -negated < floor:
+                return found
+            if depth < 0:
+                found[-negated] = found.get(-negated, 0) | members
+                if floor is None and sum(map(int.bit_count, found.values())) >= size:
+                    floor = -negated - slack  # entries tying with it still come out
+            elif depth == len(live):  # alike in every word: one sum for all
+                heapq.heappush(heap, (-self._exact(hits, _lowest(members, 1)[0]), next(ticket), -1, members, 0.0))
+            elif members.bit_count() <= _FEW_ENTRIES:
+                for idx in _lowest(members, _FEW_ENTRIES):
+                    heapq.heappush(heap, (-self._exact(hits, idx), next(ticket), -1, 1 << idx, 0.0))
+            else:
+                for value, part in self._split(live[depth], members):
+                    reached = partial + value
+                    heapq.heappush(heap, (-(reached + rest[depth + 1]), next(ticket), depth + 1, part, reached))
+        return None
+
+    def _dense(self, hits: Sequence[_Word], size: int) -> dict[float, int]:
+        """What `_search` finds, for messages that defeat it: the words'
+        contributions to every entry are added up in fixed point, 64 bits
+        per entry packed in one integer per word, so a message's sums over
+        every entry take one integer addition per word.  A fixed-point sum
+        is within 2 per word of the exact one, so the exact top `size` are
+        all within a small margin of the `size`-th largest fixed-point sum;
+        only those candidates are then summed exactly (`_coverage`)."""
         n = len(self.entry_ids)
-        sims = array("d", group.sims) if group else array("d", bytes(8 * n))
-        # sims[idx] = max(head value, group value) for each head entry, and
-        # the fixed-point raise that makes; in bulk (C loops), as a big FAQ's
-        # head can reach a thousand entries.
-        entries = list(head)
-        before = list(map(sims.__getitem__, entries))
-        after = list(map(max, head.values(), before))
-        raise_by = array("Q", bytes(_FIELD_BYTES * n))
-        deque(map(sims.__setitem__, entries, after), maxlen=0)
-        deque(map(raise_by.__setitem__, entries, map(operator.sub, _fixed(after), _fixed(before))), maxlen=0)
-        fixed = (group.fixed if group else 0) + int.from_bytes(raise_by.tobytes(), sys.byteorder)
-        places = dict(zip(entries, count(), strict=False))
-        return _Word(weight, sims, places, group, round(weight * _ONE) * fixed)
+        packed = 0
+        for hit in hits:
+            packed += self._packed_of(hit.weight, hit.values, hit.levels) if hit.fixed is None else hit.fixed
+        if not packed:
+            return {}
+        # A word's field is off from weight × sim × 2**40 by less than
+        # (weight + 1) × 2**20 (the rounding of both), so two entries' sums
+        # can swap order only within twice the total.
+        margin = 2 * sum(int(hit.weight) + 2 for hit in hits) << _FRACTION_BITS
+        reached = self._at_least(packed, 1)
+        if reached.count(0x80) <= size:
+            return self._coverage(_flagged(reached), hits)
+        # The size-th largest sum, found in two steps: its top 8 bits first
+        # (C-speed counting over one byte per entry), then exactly among the
+        # entries whose top bits are that high.
+        bound = sum(round(hit.weight * _ONE) for hit in hits) * ((1 << _FRACTION_BITS) + 1)
+        shift = max(0, bound.bit_length() - 8)
+        top_bits = ((packed >> shift) & self._low_bytes).to_bytes(_FIELD_BYTES * n, "little")[::_FIELD_BYTES]
+        level = max(top_bits)
+        at_level = top_bits.count(level)
+        while at_level < size:
+            level -= 1
+            at_level += top_bits.count(level)
+        sums = memoryview(packed.to_bytes(_FIELD_BYTES * n, sys.byteorder)).cast("Q")
+        near = _flagged(self._at_least(packed, max(1, (level << shift) - margin)))
+        kth = heapq.nlargest(size, (sums[idx] for idx in near))[-1]
+        return self._coverage([idx for idx in near if sums[idx] >= kth - margin], hits)
+
+    def _packed(self, weight: float, values: tuple[float, ...], levels: bytes) -> int:
+        """A word's weight × each entry's similarity in fixed point, one
+        64-bit field per entry, built a byte of every field at a time by
+        translating the word's levels through its values' bytes."""
+        scale = round(weight * _ONE)
+        fields = [(scale * f).to_bytes(_FIELD_BYTES, "little") for f in _fixed(values)]
+        out = bytearray(_FIELD_BYTES * len(self.entry_ids))
+        for byte, column in enumerate(zip(*fields, strict=True)):  # byte `byte` of each value's field
+            if any(column):
+                out[byte::_FIELD_BYTES] = levels.translate(bytes(column).ljust(256, b"\0"))
+        return int.from_bytes(out, "little")
 
     def _at_least(self, packed: int, floor: int) -> bytes:
         """Per entry, 0x80 where its packed field is ≥ `floor`, else 0."""
@@ -386,63 +640,84 @@ class Matcher:
         flagged = (packed + ((1 << (_FIELD_BITS - 1)) - floor) * self._ones) & self._tops
         return flagged.to_bytes(_FIELD_BYTES * len(self.entry_ids), "little")[_FIELD_BYTES - 1 :: _FIELD_BYTES]
 
-    def _shortlist(self, hits: Sequence[_Word], size: int) -> list[tuple[int, float]]:
-        """The `size` entries with the highest coverage weight, best first,
-        ties in the order the message's words first reached them: exactly
-        `sorted(covered.items(), …)[:size]` of the plain loop, in which
-        `covered[idx] += weight * sim` for each word and entry.
+    def _coverage(self, candidates: Sequence[int], hits: Sequence[_Word]) -> dict[float, int]:
+        """The candidates' exact coverage weights, each with the bitset of
+        the candidates that have it, summed as the plain loop sums them.
 
-        With thousands of entries that loop costs milliseconds.  Instead each
-        word's contribution is packed in one integer, 64 bits of fixed point
-        per entry, so a message's sums over every entry take one integer
-        addition per word.  A fixed-point sum is within 2 per word of the
-        exact one, so the exact top `size` are all within a small margin of
-        the `size`-th largest fixed-point sum; only those few are then
-        summed exactly, in floating point, as the plain loop does.
+        A big FAQ can tie hundreds of entries (copies of one question alike
+        in every word of a message).  Entries at the same level of every word
+        have the same sum, so beyond a few candidates they are split into
+        such classes on bitsets, word by word, and each class is summed once.
         """
-        n = len(self.entry_ids)
-        packed = 0
+        by_coverage: dict[float, int] = {}
+        if len(candidates) <= _FEW_CANDIDATES:
+            for idx in candidates:
+                covered = 0.0  # as `_exact`, inline: this is every message's loop in a small FAQ
+                for hit in hits:
+                    level = hit.levels[idx]
+                    if level:
+                        covered += hit.weight * hit.values[level]
+                by_coverage[covered] = by_coverage.get(covered, 0) | 1 << idx
+            return by_coverage
+        classes = [(0.0, _bits(candidates))]
         for hit in hits:
-            packed += hit.fixed
-        if not packed:
-            return []
-        # A word's field is off from weight × sim × 2**40 by less than
-        # (weight + 1) × 2**20 (the rounding of both), so two entries' sums
-        # can swap order only within twice the total.
-        margin = 2 * sum(int(hit.weight) + 2 for hit in hits) << _FRACTION_BITS
-        reached = self._at_least(packed, 1)
-        if reached.count(0x80) <= size:
-            candidates = _flagged(reached)
-        else:
-            # The size-th largest sum, found in two steps: its top 8 bits
-            # first (C-speed counting over one byte per entry), then exactly
-            # among the entries whose top bits are that high.
-            bound = sum(round(hit.weight * _ONE) for hit in hits) * ((1 << _FRACTION_BITS) + 1)
-            shift = max(0, bound.bit_length() - 8)
-            top_bits = ((packed >> shift) & (0xFF * self._ones)).to_bytes(_FIELD_BYTES * n, "little")[::_FIELD_BYTES]
-            level = max(top_bits)
-            at_level = top_bits.count(level)
-            while at_level < size:
-                level -= 1
-                at_level += top_bits.count(level)
-            sums = memoryview(packed.to_bytes(_FIELD_BYTES * n, sys.byteorder)).cast("Q")
-            near = _flagged(self._at_least(packed, max(1, (level << shift) - margin)))
-            kth = heapq.nlargest(size, (sums[idx] for idx in near))[-1]
-            candidates = [idx for idx in near if sums[idx] >= kth - margin]
-        ranked = []
-        for idx in candidates:
-            covered = 0.0
-            first: tuple[int, int, int] | None = None
-            for position, hit in enumerate(hits):
-                sim = hit.sims[idx]
-                if sim:
-                    covered += hit.weight * sim
-                    if first is None:
-                        place = hit.head.get(idx)
-                        first = (position, 0, place) if place is not None else (position, 1, hit.group.first[idx])  # type: ignore[union-attr]
-            ranked.append((-covered, first, idx))
-        ranked.sort()
-        return [(idx, -negated) for negated, _, idx in ranked[:size]]
+            split: list[tuple[float, int]] = []
+            for covered, members in classes:
+                split += ((covered + value, part) if value else (covered, part) for value, part in self._split(hit, members))
+            classes = split
+        for covered, members in classes:
+            by_coverage[covered] = by_coverage.get(covered, 0) | members
+        return by_coverage
+
+    @staticmethod
+    def _split(hit: _Word, members: int) -> Iterator[tuple[float, int]]:
+        """`members` split by their level for `hit`: (what the word adds to
+        their coverage weight, the entries) for each nonempty part."""
+        inside = members & hit.sets[0]
+        if inside != members:
+            yield 0.0, members ^ inside
+        for level in range(1, len(hit.values)):
+            if not inside:
+                break
+            part = inside & hit.sets[level]
+            if part:
+                inside ^= part
+                yield hit.weight * hit.values[level], part
+
+    @staticmethod
+    def _exact(hits: Sequence[_Word], idx: int) -> float:
+        """One entry's coverage weight, summed as the plain loop sums it."""
+        covered = 0.0
+        for hit in hits:
+            level = hit.levels[idx]
+            if level:
+                covered += hit.weight * hit.values[level]
+        return covered
+
+    def _reach_order(self, tied: int, hits: Sequence[_Word], wanted: int) -> list[int]:
+        """The first `wanted` entries of a bitset of tied ones, in the order
+        the message's words first reach them: by the first word reaching
+        each; for one word, the entries its own expansions reach, expansion
+        by expansion, then those only its prefix group reaches, group word
+        by group word; each step's entries in ascending order.  That is the
+        order in which one pass over the words and their expansions would
+        first meet them."""
+        out: list[int] = []
+        for hit in hits:
+            now = tied & hit.sets[0]
+            if not now:
+                continue
+            tied ^= now
+            for bits in hit.head + (hit.group.words if hit.group else ()):
+                part = now & bits
+                if part:
+                    now ^= part
+                    out += _lowest(part, wanted - len(out))
+                    if len(out) >= wanted or not now:
+                        break
+            if len(out) >= wanted or not tied:
+                break
+        return out
 
     def unknown_words(self, text: str) -> tuple[int, int, int]:
         """(words in the message; informative ones — not filler, not one or
