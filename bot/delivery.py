@@ -99,6 +99,7 @@ class Delivery:
         self.concurrency = max(1, concurrency)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         # Attempts under way by outbox id, and their lanes: a row in flight is
         # never handed out again, and a lane has one attempt at a time.
         self._inflight: dict[int, asyncio.Task[bool]] = {}
@@ -178,12 +179,19 @@ class Delivery:
         self._task = asyncio.create_task(self._run(), name="jardam-outbox")
 
     async def stop(self) -> None:
-        """Take no new items; let sends under way finish, so they are marked sent."""
+        """Take no new items; let sends under way finish, so they are marked sent.
+
+        The worker is told to stop by a flag as well as cancelled: on Python
+        3.11 `asyncio.wait_for` can swallow a cancellation that arrives as
+        the awaited event is set (CPython gh-86296), and a worker that missed
+        its cancel kept `stop()` waiting for ever.
+        """
+        self._stopping = True
         if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            worker, self._task = self._task, None
+            self.kick()
+            worker.cancel()
+            await asyncio.wait([worker])  # unlike `await worker`, leaves stop()'s own cancellation alone
         if self._inflight:
             _, late = await asyncio.wait(list(self._inflight.values()), timeout=STOP_GRACE_S)
             for task in late:
@@ -191,7 +199,7 @@ class Delivery:
             await asyncio.gather(*late, return_exceptions=True)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             wait = self.tick_s
             try:
@@ -201,7 +209,8 @@ class Delivery:
             except Exception:  # the worker must outlive any one failure
                 log.exception("outbox pass failed")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
 
     async def flush(self) -> int:
         """Deliver everything due now and wait for it; return how many were sent.
