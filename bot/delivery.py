@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 300.0
 MAX_BAD_REQUEST_ATTEMPTS = 3
 # Lanes sent to at once.  The outbox shares the bot's HTTP connection pool
-# (12, see `build_application`) with the handlers (8 updates at a time):
+# (40, see `build_application`) with the handlers (32 updates at a time):
 # with 4 the handlers' replies never wait for a connection because of the
 # outbox, and 4 sends in flight at ~200 ms each still make 20 a second,
 # more than Telegram lets a bot send to one group in a minute.

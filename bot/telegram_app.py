@@ -48,6 +48,7 @@ from .config import Settings
 from .delivery import Delivery
 from .engine import Engine, Reply
 from .faq import LANGS, FAQError, load_faq
+from .httpclient import make_request
 from .keyboards import (
     answer_keyboard,
     choices_keyboard,
@@ -836,18 +837,18 @@ async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
 def build_application(settings: Settings, engine: Engine, store: Store) -> Application:  # type: ignore[type-arg]
     """The whole bot: services and every handler, in order."""
     queue = DurableUpdateQueue(store)
-    # Eight updates at a time, over at most twelve connections: the HTTP
-    # client's (httpcore's) bookkeeping per request grows with the number of
-    # open connections, checking each of them with system calls: a
-    # sendMessage took 3.6 ms of CPU with 64 requests in flight and 1.6 ms
-    # with 8 (see "Performance" in the README).  Telegram lets a bot send
-    # ~30 messages a second, which eight handlers each waiting ~200 ms for
-    # Telegram still exceed.
+    # 32 updates at a time, over at most 40 connections (the outbox takes
+    # up to four): each handler spends most of its time waiting for
+    # Telegram (~100-200 ms a request), and with 8 the bot idled at a
+    # quarter of its CPU under load.  HTTP goes through `bot.httpclient`
+    # (see there why not httpx, whose per-request cost grew with the open
+    # connections and made more concurrency cost more CPU per message).
     builder = (
         ApplicationBuilder()
         .token(settings.token or "")
-        .concurrent_updates(8)
-        .connection_pool_size(12)
+        .concurrent_updates(32)
+        .request(make_request(40))
+        .get_updates_request(make_request(1))
         .update_queue(queue)
     )
     if settings.api_url:
