@@ -557,6 +557,12 @@ def bench_e2e(settings: Settings, texts: Sequence[str], *, users: int, messages:
     users = max(users, math.ceil(messages / MAX_PER_USER))
     timeout = 60 + messages / 20
     with tempfile.TemporaryDirectory() as tmp:
+        # The fake server answers each connection in a thread of this
+        # process; at the interpreter's default switch interval (5 ms) a
+        # thread waits for the GIL that long, and the server — a stand-in
+        # for Telegram, not what is measured — becomes the bottleneck.
+        switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(0.0005)
         api = FakeBotAPI(token=TOKEN).start()
         try:
             bot = _BotProcess(api.base_url, settings, Path(tmp))
@@ -584,6 +590,7 @@ def bench_e2e(settings: Settings, texts: Sequence[str], *, users: int, messages:
             with contextlib.redirect_stderr(io.StringIO()):
                 bot.stop()
                 api.stop()
+            sys.setswitchinterval(switch_interval)
     return E2EFigures(
         msgs_per_s=round(messages / wall, 1),
         p50_ms=round(1000 * statistics.median(latencies), 2),
