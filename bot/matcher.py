@@ -27,6 +27,7 @@ in the same order, with the same floating-point operations.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 import operator
@@ -175,8 +176,9 @@ def _bits(positions: Sequence[int]) -> int:
     return int(digits[::-1], 2)
 
 
-# ASCII binary digits to the bytes 0 and 1 (`_spread`).
+# ASCII binary digits to the bytes 0 and 1 (`_spread`), and to 1 and 0.
 _DIGIT_BYTES = bytes.maketrans(b"01", b"\x00\x01")
+_NOT_DIGIT_BYTES = bytes.maketrans(b"01", b"\x01\x00")
 
 
 def _spread(bits: int) -> int:
@@ -326,6 +328,37 @@ class _Word:
     fixed: int | None = None
 
 
+# An upper bound on a `fuzz.token_set_ratio` is set against the best score
+# found with this much to spare, far above rapidfuzz's rounding.
+_BOUND_SLACK = 1e-6
+
+
+@dataclass(frozen=True)
+class _WordSets:
+    """An entry's stemmed phrasings as `fuzz.token_set_ratio` sees them:
+    sets of words.  Kept so that `Matcher._token_set_best` scores only the
+    phrasings that may beat the best one, rather than all of them (some
+    fifty per entry, eight entries a message: half of its time)."""
+
+    texts: tuple[str, ...]  # the distinct word sets, words sorted and joined; shortest first
+    lengths: tuple[int, ...]  # len(texts[i]), ascending
+    having: dict[str, int]  # word → bitset of the texts that have it
+
+
+def _word_sets(stemmed: Sequence[str], canonical: dict[str, str]) -> _WordSets | None:
+    """`_WordSets` of an entry's stemmed phrasings; None if one is not
+    ASCII (where Python's and rapidfuzz's word splitting are sure to agree)."""
+    if not all(map(str.isascii, stemmed)):
+        return None
+    texts = sorted({" ".join(sorted(set(text.split()))) for text in stemmed}, key=lambda t: (len(t), t))
+    having: dict[str, int] = {}
+    for i, text in enumerate(texts):
+        for word in text.split():
+            word = canonical.setdefault(word, word)
+            having[word] = having.get(word, 0) | 1 << i
+    return _WordSets(tuple(texts), tuple(map(len, texts)), having)
+
+
 @dataclass(frozen=True)
 class Candidate:
     """An entry and how well it fits the message (0–100)."""
@@ -362,6 +395,8 @@ class Matcher:
                 postings[word].setdefault(idx, self.tuning.answer_word_strength)
             for word in {w for k in keys for w in k.split()} | set(tokens(" ".join(entry.keywords))):
                 postings[word][idx] = 1.0
+        canonical: dict[str, str] = {}  # one string object per word across entries
+        self.word_sets: list[_WordSets | None] = [_word_sets(stemmed, canonical) for stemmed in self.stemmed]
         n = max(len(self.entry_ids), 1)
         gram_df = Counter(g for counts in gram_counts for g in counts)
         self.gram_idf = {g: math.log(1 + n / df) for g, df in gram_df.items()}
@@ -730,6 +765,58 @@ class Matcher:
         unknown = sum(1 for w in words if w not in FILLER_WORDS and not self._expand(w)[0])
         return len(words), informative, unknown
 
+    def _token_set_best(self, idx: int, stemmed_query: str, query_words: list[str] | None) -> float:
+        """`fuzz.token_set_ratio` of the stemmed query with the entry's closest
+        stemmed phrasing (0.0: none), scoring only the phrasings that may beat
+        the best.
+
+        The ratio depends only on the two sets of words.  A phrasing sharing
+        no word with the query scores the indel similarity of the two sets
+        joined, which is at most 200 × min(lengths) / (sum of lengths), so
+        once the phrasings that share a word are scored, only those of the
+        others whose length allows the best to be beaten are looked at (they
+        are kept shortest first, so that is one slice), and through the
+        cheaper `fuzz.ratio`.  The result is exactly the best over every
+        phrasing.
+        """
+        sets = self.word_sets[idx]
+        if sets is None or query_words is None:
+            best = process.extractOne(stemmed_query, self.stemmed[idx], scorer=fuzz.token_set_ratio)
+            return best[1] if best else 0.0
+        query_key = " ".join(query_words)
+        sharing = _union(map(sets.having.get, query_words, repeat(0)))
+        # Digit i: whether text i shares a word with the query (picked in C by `compress`).
+        digits = format(sharing, "b").zfill(len(sets.texts))[::-1].encode("ascii")
+        top = 0.0
+        if sharing:
+            best = process.extractOne(query_key, list(compress(sets.texts, digits.translate(_DIGIT_BYTES))), scorer=fuzz.token_set_ratio)
+            top = best[1] if best else 0.0
+        if top >= 100.0:
+            return top
+        # Lengths L with 200 × min(Q, L) / (Q + L) ≥ top (Q: the query's), widened by the slack.
+        size = len(query_key)
+        low, high = 0, len(sets.texts)
+        if top > _BOUND_SLACK:
+            bar = top - _BOUND_SLACK
+            low = bisect.bisect_left(sets.lengths, math.floor(bar * size / (200.0 - bar)))
+            high = bisect.bisect_right(sets.lengths, math.ceil(size * (200.0 - bar) / bar))
+        rest = list(compress(sets.texts[low:high], digits[low:high].translate(_NOT_DIGIT_BYTES)))
+        if not rest:
+            return top
+        # Sharing no word, a phrasing's token_set_ratio is the query's and its
+        # joined words' indel similarity, as `fuzz.ratio` (some ten times
+        # cheaper) is, only written 100 − 100 × d / n rather than (1 − d / n) ×
+        # 100: both rise with the same 1 − d / n, so the best token_set_ratio
+        # is among the phrasings tying for the best `fuzz.ratio`, which alone
+        # are scored with it.
+        # (No score_cutoff: rapidfuzz turned away a score equal to it.)
+        ranked = process.extract(query_key, rest, scorer=fuzz.ratio, limit=None)
+        for text, ratio, _ in ranked:
+            if ratio < ranked[0][1]:
+                break
+            top = max(top, fuzz.token_set_ratio(query_key, text))
+        return top
+
     def match(self, text: str, limit: int = 5) -> list[Candidate]:
         """The best entries for `text`, best first; empty when nothing is close."""
         query = skeleton(text)
@@ -746,14 +833,18 @@ class Matcher:
         if not shortlist:
             return []
         stemmed_query = stem_text(query)
+        # The query as `fuzz.token_set_ratio` sees it (None: not ASCII, score plainly).
+        query_words = sorted(set(stemmed_query.split())) if stemmed_query.isascii() else None
         query_profile = _unit({g: (1 + math.log(c)) * self.gram_idf.get(g, self.max_idf) for g, c in Counter(char_grams(query)).items()})
-        query_grams, query_weights = list(query_profile), list(query_profile.values())
+        # Only grams some entry has: the others add 0.0 to every cosine, which
+        # leaves each sum as it was (and there are many in a typo or a Latin spelling).
+        known = [gram in self.gram_idf for gram in query_profile]
+        query_grams, query_weights = list(compress(query_profile, known)), list(compress(query_profile.values(), known))
         share = self.tuning.coverage_share
         out = []
         for idx, cov_weight in shortlist:
             coverage = 100.0 * cov_weight / total_weight
-            best = process.extractOne(stemmed_query, self.stemmed[idx], scorer=fuzz.token_set_ratio)
-            phrasing = best[1] if best else 0.0
+            phrasing = self._token_set_best(idx, stemmed_query, query_words)
             ratio = process.extractOne(query, self.phrasings[idx], scorer=fuzz.ratio)
             phrasing = (phrasing + (ratio[1] if ratio else 0.0)) / 2
             profile = self.profiles[idx]
