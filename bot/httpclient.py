@@ -83,15 +83,11 @@ class StreamRequest(BaseRequest):
         self._slots: asyncio.Semaphore | None = None
         self._idle: dict[Origin, list[_Connection]] = {}
         self._tls: ssl.SSLContext | None = None
-        # Uploads (multipart) go through python-telegram-bot's own client.
-        self._uploads = HTTPXRequest(
-            connection_pool_size=1,
-            read_timeout=read_timeout,
-            write_timeout=write_timeout,
-            connect_timeout=connect_timeout,
-            pool_timeout=pool_timeout,
-            media_write_timeout=media_write_timeout,
-        )
+        self._media_write_timeout = media_write_timeout
+        # Uploads (multipart) go through python-telegram-bot's own client,
+        # made at the first upload (the bot itself sends none; building an
+        # httpx client costs start-up time).
+        self._uploads: HTTPXRequest | None = None
 
     @property
     def read_timeout(self) -> float | None:
@@ -99,14 +95,29 @@ class StreamRequest(BaseRequest):
 
     async def initialize(self) -> None:
         self._slots = asyncio.Semaphore(self._size)
-        await self._uploads.initialize()
 
     async def shutdown(self) -> None:
         for connections in self._idle.values():
             for conn in connections:
                 conn.close()
         self._idle.clear()
-        await self._uploads.shutdown()
+        if self._uploads is not None:
+            await self._uploads.shutdown()
+            self._uploads = None
+
+    async def _upload_client(self) -> HTTPXRequest:
+        if self._uploads is None:
+            t = self._timeouts
+            self._uploads = HTTPXRequest(
+                connection_pool_size=1,
+                read_timeout=t["read"],
+                write_timeout=t["write"],
+                connect_timeout=t["connect"],
+                pool_timeout=t["pool"],
+                media_write_timeout=self._media_write_timeout,
+            )
+            await self._uploads.initialize()
+        return self._uploads
 
     async def do_request(
         self,
@@ -119,7 +130,8 @@ class StreamRequest(BaseRequest):
         pool_timeout: float | None | object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if request_data is not None and request_data.contains_files:
-            return await self._uploads.do_request(
+            uploads = await self._upload_client()
+            return await uploads.do_request(
                 url, method, request_data, read_timeout, write_timeout, connect_timeout, pool_timeout  # type: ignore[arg-type]
             )
         if self._slots is None:
