@@ -54,7 +54,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -545,6 +545,23 @@ def _run_load(api: Any, texts: Sequence[str], chats: Sequence[int], langs: Seque
     return last - first, sorted(latencies)
 
 
+@contextlib.contextmanager
+def _quick_thread_switches(interval_s: float = 0.0005) -> Iterator[None]:
+    """Let this process's threads take turns every `interval_s`.
+
+    The fake server answers each connection in a thread of this process; at
+    the interpreter's default switch interval (5 ms) a thread waits for the
+    GIL that long, and the server — a stand-in for Telegram, not what is
+    measured — becomes the bottleneck.
+    """
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(interval_s)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
 def bench_e2e(settings: Settings, texts: Sequence[str], *, users: int, messages: int, rate: float) -> E2EFigures:
     """The real bot in its own process against the fake server in this one."""
     import tempfile
@@ -556,13 +573,7 @@ def bench_e2e(settings: Settings, texts: Sequence[str], *, users: int, messages:
     # Enough users that none trips the flood control.
     users = max(users, math.ceil(messages / MAX_PER_USER))
     timeout = 60 + messages / 20
-    with tempfile.TemporaryDirectory() as tmp:
-        # The fake server answers each connection in a thread of this
-        # process; at the interpreter's default switch interval (5 ms) a
-        # thread waits for the GIL that long, and the server — a stand-in
-        # for Telegram, not what is measured — becomes the bottleneck.
-        switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(0.0005)
+    with tempfile.TemporaryDirectory() as tmp, _quick_thread_switches():
         api = FakeBotAPI(token=TOKEN).start()
         try:
             bot = _BotProcess(api.base_url, settings, Path(tmp))
@@ -590,7 +601,6 @@ def bench_e2e(settings: Settings, texts: Sequence[str], *, users: int, messages:
             with contextlib.redirect_stderr(io.StringIO()):
                 bot.stop()
                 api.stop()
-            sys.setswitchinterval(switch_interval)
     return E2EFigures(
         msgs_per_s=round(messages / wall, 1),
         p50_ms=round(1000 * statistics.median(latencies), 2),

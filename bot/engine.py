@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from babel.dates import format_date
 
-from .faq import FAQ, LANGS, Entry
 from .calibration import Evidence
+from .faq import FAQ, LANGS, Entry
 from .i18n import Catalogs, babel_locale
 from .langdetect import LanguageDetector
 from .matcher import Candidate, Matcher

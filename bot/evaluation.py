@@ -401,8 +401,8 @@ def rewrite_tuning_module(source: str, tuning: Tuning) -> str:
     for name, value in asdict(tuning).items():
         if name == "confidence":
             continue
-        literal = repr(float(value))
-        out, found = re.subn(rf"(\n    {name}: float = )[-+0-9.e]+", lambda m: f"{m.group(1)}{literal}", out, count=1)
+        # A float's repr has no backslash, so it is safe in a replacement string.
+        out, found = re.subn(rf"(\n    {name}: float = )[-+0-9.e]+", rf"\g<1>{float(value)!r}", out, count=1)
         if not found:
             raise ValueError(f"tuning.py has no field {name}")
     return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,13 @@ async def drained(store: Store, timeout: float = 30.0) -> None:
     raise AssertionError(f"outbox not drained: {store.pending_count()} pending")
 
 
+def enqueue_rounds(delivery: Delivery, chats: Sequence[int], rounds: int) -> None:
+    """Queue `rounds` texts "CHAT:N" for each chat, round by round (chats interleaved)."""
+    for n in range(rounds):
+        for chat in chats:
+            delivery.enqueue("text", chat, {"text": f"{chat}:{n}"})
+
+
 def texts(api: FakeBotAPI, chat_id: int) -> list[str]:
     return [m["text"] for m in api.sent_messages(chat_id)]
 
@@ -70,9 +77,7 @@ def test_each_chat_keeps_its_order_while_other_chats_go_on(api: FakeBotAPI, db_p
 
     async def scenario() -> None:
         async with outbox(api, db_path) as delivery:
-            for n in range(5):
-                for chat in CHATS:
-                    delivery.enqueue("text", chat, {"text": f"{chat}:{n}"})
+            enqueue_rounds(delivery, CHATS, 5)
             delivery.start()
             await drained(delivery.store)
 
@@ -157,9 +162,7 @@ def test_nothing_sent_twice_with_faults_and_concurrent_passes(api: FakeBotAPI, d
 
     async def scenario() -> None:
         async with outbox(api, db_path) as delivery:
-            for n in range(6):
-                for chat in chats:
-                    delivery.enqueue("text", chat, {"text": f"{chat}:{n}"})
+            enqueue_rounds(delivery, chats, 6)
             delivery.start()
             await asyncio.gather(*(delivery.flush() for _ in range(3)))
             await drained(delivery.store)
