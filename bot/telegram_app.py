@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import logging
 import re
 import signal
@@ -21,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import (
-    Bot,
     BotCommand,
     BotCommandScopeAllPrivateChats,
     CallbackQuery,
@@ -49,6 +47,7 @@ from .delivery import Delivery
 from .engine import Engine, Reply
 from .faq import LANGS, FAQError, load_faq
 from .httpclient import make_request
+from .inbox import DurableUpdateQueue, UpdatesRequest
 from .keyboards import (
     answer_keyboard,
     choices_keyboard,
@@ -152,44 +151,6 @@ def user_lang(update: Update, svc: Services) -> str:
 
 def tr(svc: Services, lang: str, message: str) -> str:
     return svc.engine.catalogs.gettext(lang, message)
-
-
-class DurableUpdateQueue(asyncio.Queue[object]):
-    """The application's update queue, written through to the inbox table.
-
-    python-telegram-bot confirms fetched updates to Telegram (the next
-    getUpdates offset) as soon as they are queued, long before they are
-    handled: without this, a crash would lose every update still queued or
-    in progress.  Each update is stored before it is queued (in webhook mode
-    too, before Telegram gets its 200), `mark_handled` removes it, and the
-    next start replays what is left.
-    """
-
-    def __init__(self, store: Store):
-        super().__init__()
-        self.store = store
-
-    async def put(self, item: object) -> None:
-        if isinstance(item, Update):
-            try:
-                fresh = self.store.inbox_add(item.update_id, item.to_json())
-            except sqlite3.Error as exc:
-                log.error("cannot store an incoming update, handling it anyway: %s", exc)
-                fresh = True
-            if not fresh:
-                return  # already queued from the inbox, or already handled
-        await super().put(item)
-
-    async def replay(self, bot: Bot) -> int:
-        """Queue the updates received before a crash and never handled."""
-        try:
-            pending = self.store.inbox_pending()
-        except sqlite3.Error as exc:
-            log.error("cannot read the inbox: %s", exc)
-            return 0
-        for payload in pending:
-            await super().put(Update.de_json(json.loads(payload), bot))
-        return len(pending)
 
 
 # --- guards ---------------------------------------------------------------
@@ -836,7 +797,8 @@ async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
 
 def build_application(settings: Settings, engine: Engine, store: Store) -> Application:  # type: ignore[type-arg]
     """The whole bot: services and every handler, in order."""
-    queue = DurableUpdateQueue(store)
+    fetched = UpdatesRequest(make_request(1))
+    queue = DurableUpdateQueue(store, fetched)
     # 32 updates at a time, over at most 40 connections (the outbox takes
     # up to four): each handler spends most of its time waiting for
     # Telegram (~100-200 ms a request), and with 8 the bot idled at a
@@ -848,7 +810,7 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
         .token(settings.token or "")
         .concurrent_updates(32)
         .request(make_request(40))
-        .get_updates_request(make_request(1))
+        .get_updates_request(fetched)
         .update_queue(queue)
     )
     if settings.api_url:
