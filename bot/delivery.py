@@ -131,10 +131,14 @@ class Delivery:
         the text is queued.  `on_sent` is called with the sent message's
         id, now or when the outbox delivers it (not after a restart).
         """
-        payload = {"text": text, "reply_to": reply_to, "reply_markup": reply_markup.to_dict() if reply_markup else None}
+        # What the outbox keeps of it, should it be queued (made only then:
+        # `to_dict` walks every button in Python).
+        def payload() -> dict[str, Any]:
+            return {"text": text, "reply_to": reply_to, "reply_markup": reply_markup.to_dict() if reply_markup else None}
+
         held = self._held_until.get(chat_id, 0.0) - time.time()
         if held > 0:
-            self._queue_retry(chat_id, payload, held, "chat waiting after a 429", on_sent)
+            self._queue_retry(chat_id, payload(), held, "chat waiting after a 429", on_sent)
             return None
         try:
             sent = await self.bot.send_message(
@@ -154,7 +158,7 @@ class Delivery:
         else:
             _notify(on_sent, sent.message_id)
             return sent
-        self._queue_retry(chat_id, payload, wait, "first attempt failed", on_sent)
+        self._queue_retry(chat_id, payload(), wait, "first attempt failed", on_sent)
         return None
 
     def _queue_retry(self, chat_id: int, payload: dict[str, Any], wait: float, why: str, on_sent: OnSent | None) -> None:
