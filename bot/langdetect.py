@@ -18,7 +18,8 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from itertools import repeat
+from functools import lru_cache
+from itertools import chain, repeat
 
 from .normalize import fold, skeleton_word
 
@@ -91,13 +92,24 @@ class _Model:
             denom = math.log(self.totals[lang] + self.vocab_size)
             self.log_prob[lang] = {f: math.log(n + 1) - denom for f, n in c.items()}
             self.unseen[lang] = math.log(0 + 1) - denom
+        self._langs = tuple(self.log_prob)
+        # Users repeat words: each word's features and their log-probabilities
+        # are looked up once, not on every message.
+        self._word = lru_cache(maxsize=16384)(self._word_uncached)
+
+    def _word_uncached(self, word: str) -> tuple[tuple[float, ...], ...]:
+        """The log-probability of each of a word's features, in order, for each language."""
+        feats = _features([word])
+        return tuple(tuple(map(self.log_prob[lang].get, feats, repeat(self.unseen[lang]))) for lang in self._langs)
 
     def scores(self, words: list[str]) -> tuple[dict[str, float], int]:
-        feats = _features(words)
-        out = {}
-        for lang, log_prob in self.log_prob.items():
-            out[lang] = sum(map(log_prob.get, feats, repeat(self.unseen[lang])))
-        return out, len(feats)
+        """Each language's log-likelihood of the words, and the number of
+        features.  The cached values are added in the same order as the
+        features come, one by one, so each sum is the one a single pass
+        over the message's features makes, to the last bit."""
+        per_word = list(map(self._word, words))
+        out = {lang: sum(chain.from_iterable(word[i] for word in per_word)) for i, lang in enumerate(self._langs)}
+        return out, sum(len(word[0]) for word in per_word)
 
 
 class LanguageDetector:
@@ -120,8 +132,8 @@ class LanguageDetector:
         if not KYRGYZ_LETTERS.isdisjoint(text):
             return "ky"
         words = fold(text).split()
-        letters = [w for w in words if any(ch.isalpha() for ch in w)]
-        if len(letters) < MIN_WORDS or sum(len(w) for w in letters) < MIN_LETTERS:
+        letters = [w for w in words if any(map(str.isalpha, w))]
+        if len(letters) < MIN_WORDS or sum(map(len, letters)) < MIN_LETTERS:
             return None  # one word ("Amina?", "ЦВСИГ", "патент") does not tell
         joined = "".join(letters)
         cyr = len(_CYRILLIC_RE.findall(joined))

@@ -122,10 +122,13 @@ class _SharedLetters:
         self.of_length = sorted((length, _bits(ids)) for length, ids in of_length.items())
         self._needs = lru_cache(maxsize=256)(self._needs_uncached)
 
-    def _needs_uncached(self, length: int, cutoff: float) -> tuple[list[int], int]:
+    def _needs_uncached(self, length: int, cutoff: float) -> tuple[list[int], list[int], int]:
         """For a word of `length` letters: how many letters each vocabulary
-        word must share with it to reach `cutoff`, bit-sliced, and the words
-        whose length lets them reach it at all."""
+        word must share with it to reach `cutoff`, bit-sliced, the same
+        with every bit flipped among the words whose length lets them reach
+        it at all, and those words.  (Comparing with the flipped slices
+        rather than with `~need` keeps every integer positive: Python's
+        bitwise operations on negative ones take extra passes.)"""
         needs: list[int] = []  # needs[j]: words whose needed count has bit j set
         able = 0
         for other, words in self.of_length:
@@ -138,7 +141,7 @@ class _SharedLetters:
                 if need >> j & 1:
                     needs += [0] * (j + 1 - len(needs))
                     needs[j] |= words
-        return needs, able
+        return needs, [able ^ need for need in needs], able
 
     def candidates(self, word: str, cutoff: float) -> list[int]:
         """Indices (ascending) of the vocabulary words that may score ≥ `cutoff` with `word`."""
@@ -152,14 +155,18 @@ class _SharedLetters:
                         slices.append(0)
                     slices[j], carry = slices[j] ^ carry, slices[j] & carry
                     j += 1
-        needs, able = self._needs(len(word), cutoff)
-        # shared ≥ needed, compared bit by bit from the top for every word at once
+        needs, lacks, able = self._needs(len(word), cutoff)
+        # shared ≥ needed, compared bit by bit from the top for every word at
+        # once (`equal` stays within `able`, so `equal & lacks[j]` is `equal & ~needs[j]`)
         greater, equal = 0, able
         for j in range(max(len(slices), len(needs)) - 1, -1, -1):
             have = slices[j] if j < len(slices) else 0
-            need = needs[j] if j < len(needs) else 0
-            greater |= equal & have & ~need
-            equal &= ~(have ^ need)
+            if j < len(needs):
+                greater |= equal & have & lacks[j]
+                equal ^= equal & (have ^ needs[j])
+            else:
+                greater |= equal & have
+                equal ^= equal & have
         return _positions(greater | equal)
 
 
@@ -322,6 +329,10 @@ class _Word:
     # `group`, after them.
     head: tuple[int, ...]
     group: _Group | None
+    # weight × values[i] for each level i (0.0 for level 0): the term the
+    # word adds to an entry's coverage weight, multiplied once rather than
+    # for every entry summed (`Matcher._exact`).
+    terms: tuple[float, ...]
     # weight × similarity in fixed point, one field per entry (`_dense`):
     # made with the word in a FAQ small enough that `_dense` is the rule,
     # else when needed, by `Matcher._packed_of`.
@@ -474,7 +485,7 @@ class Matcher:
             if len(word) <= 2 or word.isdigit():
                 return 0.2
             return self.tuning.unknown_word_weight * self.max_idf
-        best_word = max(expansions, key=lambda e: e[1])[0]
+        best_word = max(expansions, key=operator.itemgetter(1))[0]
         return self.idf[best_word]
 
     def _group_uncached(self, prefix: str) -> _Group:
@@ -505,7 +516,8 @@ class Matcher:
         values, sets, levels = self._levels(reached)
         heads = tuple(self._reached_any[other] for other, _ in head)
         fixed = self._packed(weight, values, levels) if len(self.entry_ids) <= _DENSE_UP_TO else None
-        return _Word(weight, values, levels, sets, heads, group, fixed)
+        terms = (0.0, *(weight * value for value in values[1:]))
+        return _Word(weight, values, levels, sets, heads, group, terms, fixed)
 
     def _levels(self, reached: Sequence[tuple[float, int]]) -> tuple[tuple[float, ...], tuple[int, ...], bytes]:
         """Per entry, the best value among `reached` ((value, bitset of
@@ -595,6 +607,7 @@ class Matcher:
         steps = max(64, len(self.entry_ids) * (25 + len(live)) // _DENSE_STEP_ENTRIES)
         slack = _SLACK * (rest[0] + 1.0)
         heap = [(-(rest[0] + slack), 0, 0, counted, slack)]
+        by_word = [(hit.levels, hit.terms) for hit in hits]
         ticket = count(1)
         found: dict[float, int] = {}
         floor: float | None = None  # once `size` entries are found: no entry below it can be in the top
@@ -609,10 +622,10 @@ class Matcher:
                 if floor is None and sum(map(int.bit_count, found.values())) >= size:
                     floor = -negated - slack  # entries tying with it still come out
             elif depth == len(live):  # alike in every word: one sum for all
-                heapq.heappush(heap, (-self._exact(hits, _lowest(members, 1)[0]), next(ticket), -1, members, 0.0))
+                heapq.heappush(heap, (-self._exact(by_word, _lowest(members, 1)[0]), next(ticket), -1, members, 0.0))
             elif members.bit_count() <= _FEW_ENTRIES:
                 for idx in _lowest(members, _FEW_ENTRIES):
-                    heapq.heappush(heap, (-self._exact(hits, idx), next(ticket), -1, 1 << idx, 0.0))
+                    heapq.heappush(heap, (-self._exact(by_word, idx), next(ticket), -1, 1 << idx, 0.0))
             else:
                 for value, part in self._split(live[depth], members):
                     reached = partial + value
@@ -686,12 +699,9 @@ class Matcher:
         """
         by_coverage: dict[float, int] = {}
         if len(candidates) <= _FEW_CANDIDATES:
+            by_word = [(hit.levels, hit.terms) for hit in hits]
             for idx in candidates:
-                covered = 0.0  # as `_exact`, inline: this is every message's loop in a small FAQ
-                for hit in hits:
-                    level = hit.levels[idx]
-                    if level:
-                        covered += hit.weight * hit.values[level]
+                covered = self._exact(by_word, idx)
                 by_coverage[covered] = by_coverage.get(covered, 0) | 1 << idx
             return by_coverage
         classes = [(0.0, _bits(candidates))]
@@ -717,16 +727,17 @@ class Matcher:
             part = inside & hit.sets[level]
             if part:
                 inside ^= part
-                yield hit.weight * hit.values[level], part
+                yield hit.terms[level], part
 
     @staticmethod
-    def _exact(hits: Sequence[_Word], idx: int) -> float:
-        """One entry's coverage weight, summed as the plain loop sums it."""
+    def _exact(by_word: Sequence[tuple[bytes, tuple[float, ...]]], idx: int) -> float:
+        """One entry's coverage weight, summed as the plain loop sums it,
+        from each message word's (levels, terms): a word that does not
+        reach the entry adds its level 0's 0.0, which leaves the sum as it
+        was, and costs less than testing for it."""
         covered = 0.0
-        for hit in hits:
-            level = hit.levels[idx]
-            if level:
-                covered += hit.weight * hit.values[level]
+        for levels, terms in by_word:
+            covered += terms[levels[idx]]
         return covered
 
     def _reach_order(self, tied: int, hits: Sequence[_Word], wanted: int) -> list[int]:
