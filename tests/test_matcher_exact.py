@@ -1,0 +1,142 @@
+"""The matcher's fast paths give exactly what the plain loops give.
+
+`bot.matcher` finds typo neighbours through shared-letter bitsets, adds
+coverage up in packed fixed point (a small FAQ) or by a best-first search
+over classes of entries (a big one), and scores only the phrasings that may
+beat the best.  Each of those claims to be bit-for-bit the plain
+computation.  This file writes the plain computation out (the whole
+vocabulary through rapidfuzz, a dict of sums, every phrasing scored) and
+compares, on the shipped FAQ (the packed path) and on a synthetic FAQ big
+enough for the search, with the benchmark's realistic messages: typos,
+Latin spellings, long questions, out-of-scope ones.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections import Counter
+from itertools import islice
+
+import pytest
+from rapidfuzz import fuzz, process
+
+from bot.bench import benchmark_messages, synthetic_faq
+from bot.faq import FAQ
+from bot.matcher import _DENSE_UP_TO, PREFIX_LEN, PREFIX_SIMILARITY, Matcher, _unit, char_grams, stem_text
+from bot.normalize import skeleton
+
+from .conftest import ROOT
+
+EVAL = ROOT / "tests" / "eval" / "questions.yaml"
+
+
+def plain_expansions(m: Matcher, word: str) -> tuple[list[tuple[str, float]], int]:
+    """`Matcher._expand` as first written: the whole vocabulary scored."""
+    found: dict[str, float] = {}
+    if word in m.postings:
+        found[word] = 1.0
+    if len(word) >= 4:
+        cutoff = m.tuning.word_cutoff if len(word) >= 6 else max(m.tuning.word_cutoff, 80.0)
+        for other, ratio, _ in process.extract(word, m.vocab, scorer=fuzz.ratio, score_cutoff=cutoff, limit=8):
+            sim = 0.5 + 0.5 * (ratio - cutoff) / (100 - cutoff)
+            found[other] = max(found.get(other, 0.0), sim)
+    head = len(found)
+    if len(word) >= PREFIX_LEN:
+        for other in m.by_prefix.get(word[:PREFIX_LEN], ()):
+            found[other] = max(found.get(other, 0.0), PREFIX_SIMILARITY)
+    return list(found.items()), head
+
+
+def plain_shortlist(m: Matcher, words: list[str], size: int) -> tuple[list[tuple[int, float]], float]:
+    """Every entry's coverage weight in a dict, in the order words reach them."""
+    covered: dict[int, float] = {}
+    total = 0.0
+    for word in words:
+        expansions, _ = plain_expansions(m, word)
+        weight = m._word_weight(word, expansions)
+        total += weight
+        best: dict[int, float] = {}
+        for other, sim in expansions:
+            ids, strengths = m._reaching[other]
+            for idx, strength in zip(ids, strengths, strict=True):
+                best[idx] = max(best.get(idx, 0.0), sim * strength)
+        for idx, sim in best.items():
+            covered[idx] = covered.get(idx, 0.0) + weight * sim
+    return sorted(covered.items(), key=operator.itemgetter(1), reverse=True)[:size], total
+
+
+def plain_phrasing(m: Matcher, idx: int, stemmed_query: str) -> float:
+    best = process.extractOne(stemmed_query, m.stemmed[idx], scorer=fuzz.token_set_ratio)
+    return best[1] if best else 0.0
+
+
+def plain_match(m: Matcher, text: str, limit: int = 5) -> list[tuple[str, float, float, float]]:
+    query = skeleton(text)
+    words = list(dict.fromkeys(query.split()))
+    shortlist, total = plain_shortlist(m, words, max(limit, 8))
+    if total <= 0:
+        return []
+    stemmed_query = stem_text(query)
+    profile_q = _unit({g: (1 + math.log(c)) * m.gram_idf.get(g, m.max_idf) for g, c in Counter(char_grams(query)).items()})
+    share = m.tuning.coverage_share
+    out = []
+    for idx, cov_weight in shortlist:
+        coverage = 100.0 * cov_weight / total
+        ratio = process.extractOne(query, m.phrasings[idx], scorer=fuzz.ratio)
+        phrasing = (plain_phrasing(m, idx, stemmed_query) + (ratio[1] if ratio else 0.0)) / 2
+        cosine = 100.0 * sum(v * m.profiles[idx].get(g, 0.0) for g, v in profile_q.items())
+        score = share * coverage + (1 - share - m.tuning.cosine_share) * phrasing + m.tuning.cosine_share * cosine
+        out.append((m.entry_ids[idx], round(score, 1), round(coverage, 1), round(phrasing, 1)))
+    out.sort(key=operator.itemgetter(1), reverse=True)
+    return out[:limit]
+
+
+def messages(faq: FAQ, n: int) -> list[str]:
+    texts = benchmark_messages(faq, n, eval_path=EVAL, seed=7)
+    # The longest ones too: they are the ones the fast paths work hardest on.
+    return texts + sorted(benchmark_messages(faq, 4 * n, eval_path=EVAL, seed=8), key=len)[-n // 4 :]
+
+
+@pytest.fixture(scope="module", params=[1, 15], ids=["shipped", "15x"])
+def matcher(request: pytest.FixtureRequest, faq: FAQ) -> Matcher:
+    return Matcher(synthetic_faq(faq, request.param))
+
+
+def test_both_coverage_paths_are_exercised(matcher: Matcher, faq: FAQ) -> None:
+    # The 15× FAQ is past the size where the search replaces packed sums.
+    assert (len(matcher.entry_ids) > _DENSE_UP_TO) == (len(matcher.entry_ids) > 2 * len(faq.entries))
+
+
+def test_typo_neighbours_are_those_of_the_whole_vocabulary(matcher: Matcher, faq: FAQ) -> None:
+    words = list(dict.fromkeys(w for text in messages(faq, 120) for w in skeleton(text).split()))
+    assert len(words) > 300
+    for word in words:
+        expansions, head = matcher._expand(word)
+        assert (list(expansions), head) == plain_expansions(matcher, word), word
+
+
+def test_shortlist_is_that_of_the_plain_sums(matcher: Matcher, faq: FAQ) -> None:
+    for text in messages(faq, 160):
+        words = list(dict.fromkeys(skeleton(text).split()))
+        expected, _ = plain_shortlist(matcher, words, 8)
+        assert matcher._shortlist([matcher._word(w) for w in words], 8) == expected, text
+
+
+def test_phrasing_score_is_the_best_over_every_phrasing(matcher: Matcher, faq: FAQ) -> None:
+    compared = 0
+    for text in messages(faq, 120):
+        stemmed_query = stem_text(skeleton(text))
+        query_words = sorted(set(stemmed_query.split())) if stemmed_query.isascii() else None
+        # The entries a message is scored against, and as many others.
+        shortlist = [idx for idx, _ in matcher._shortlist([matcher._word(w) for w in dict.fromkeys(skeleton(text).split())], 8)]
+        for idx in shortlist + list(islice(range(len(matcher.entry_ids)), compared % 7, None, 37)):
+            assert matcher._token_set_best(idx, stemmed_query, query_words) == plain_phrasing(matcher, idx, stemmed_query), (text, idx)
+            compared += 1
+    assert compared > 1000
+
+
+def test_match_is_the_plain_match(matcher: Matcher, faq: FAQ) -> None:
+    for text in messages(faq, 120):
+        got = [(c.entry_id, c.score, c.coverage, c.phrasing) for c in matcher.match(text)]
+        assert got == plain_match(matcher, text), text
