@@ -276,6 +276,8 @@ _FIELD_BYTES = _FIELD_BITS // 8
 _ONE = float(1 << _FRACTION_BITS)
 # Words' packed contributions kept for `_dense`, in bytes (8 per entry).
 _PACKED_CACHE_BYTES = 16 << 20
+# Questions whose matches are kept (`Matcher.match`): a few hundred bytes each.
+_MATCH_CACHE_SIZE = 4096
 # Up to this many candidates, `_coverage` sums each one's coverage directly.
 _FEW_CANDIDATES = 32
 
@@ -443,6 +445,9 @@ class Matcher:
         self._letters = _SharedLetters(self.vocab)
         # Per-index caches: users repeat the same words.
         self._expand = lru_cache(maxsize=16384)(self._expand_uncached)
+        # Whole questions: people ask the same ones, in the same words, and a
+        # match depends on nothing else (a new FAQ gets a new matcher).
+        self._match = lru_cache(maxsize=_MATCH_CACHE_SIZE)(self._match_uncached)
         n_entries = max(1, len(self.entry_ids))
         per_word = (2 + (_FIELD_BYTES if n_entries <= _DENSE_UP_TO else 0)) * n_entries
         self._word = lru_cache(maxsize=max(256, min(16384, _WORD_CACHE_BYTES // per_word)))(self._word_uncached)
@@ -889,19 +894,23 @@ class Matcher:
 
     def match(self, text: str, limit: int = 5) -> list[Candidate]:
         """The best entries for `text`, best first; empty when nothing is close."""
-        query = skeleton(text)
+        return list(self._match(skeleton(text), limit))
+
+    def _match_uncached(self, query: str, limit: int) -> tuple[Candidate, ...]:
+        """`match` of a skeleton: what the message is reduced to, so that
+        "Патент канча турат?" and "патент канча турат" are one question."""
         words = list(dict.fromkeys(query.split()))
         if not words:
-            return []
+            return ()
         hits = [self._word(word) for word in words]
         total_weight = 0.0
         for hit in hits:
             total_weight += hit.weight
         if total_weight <= 0:
-            return []
+            return ()
         shortlist = self._shortlist(hits, max(limit, 8))
         if not shortlist:
-            return []
+            return ()
         stemmed_query = stem_text(query)
         # The query as `fuzz.token_set_ratio` sees it (None: not ASCII, score plainly).
         query_words = sorted(set(stemmed_query.split())) if stemmed_query.isascii() else None
@@ -924,4 +933,4 @@ class Matcher:
                 Candidate(self.entry_ids[idx], round(score, 1), round(coverage, 1), round(phrasing, 1), idx in self.out_of_scope)
             )
         out.sort(key=lambda c: c.score, reverse=True)
-        return out[:limit]
+        return tuple(out[:limit])

@@ -140,3 +140,14 @@ def test_match_is_the_plain_match(matcher: Matcher, faq: FAQ) -> None:
     for text in messages(faq, 120):
         got = [(c.entry_id, c.score, c.coverage, c.phrasing) for c in matcher.match(text)]
         assert got == plain_match(matcher, text), text
+
+
+def test_a_question_asked_again_is_answered_from_the_first_match(matcher: Matcher) -> None:
+    first = matcher.match("Патент канча турат? Москвада")
+    hits = matcher._match.cache_info().hits
+    again = matcher.match("патент канча турат москвада!!")
+    assert again == first and again is not first
+    assert matcher._match.cache_info().hits == hits + 1
+    assert [(c.entry_id, c.score, c.coverage, c.phrasing) for c in again] == plain_match(matcher, "патент канча турат москвада")
+    again.clear()  # a caller's list is its own
+    assert matcher.match("патент канча турат москвада") == first
