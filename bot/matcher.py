@@ -443,6 +443,14 @@ class Matcher:
             if len(w) >= PREFIX_LEN:
                 self.by_prefix[w[:PREFIX_LEN]].append(w)
         self._letters = _SharedLetters(self.vocab)
+        # A big FAQ's own words have their typo neighbours found now, once:
+        # users type them most, and there a first look at a word costs a
+        # tenth of a millisecond (the shared-letter search and rapidfuzz
+        # over some fifty words), a fifth of a long message's time.  A small
+        # FAQ's cost a third of that, and its start-up is a bot's restart.
+        self._known_neighbours: dict[str, tuple[tuple[str, float], ...]] = {}
+        if len(indexed) > _DENSE_UP_TO:
+            self._known_neighbours = {w: tuple(self._neighbours(w).items()) for w in self.vocab}
         # Per-index caches: users repeat the same words.
         self._expand = lru_cache(maxsize=16384)(self._expand_uncached)
         # Whole questions: people ask the same ones, in the same words, and a
@@ -469,6 +477,20 @@ class Matcher:
         """FAQ words that `word` may stand for, with a 0–1 similarity; and
         how many of them (the first ones) are the word itself or its typo
         neighbours rather than words that only share its prefix."""
+        known = self._known_neighbours.get(word)
+        found = dict(known) if known is not None else self._neighbours(word)
+        head = len(found)
+        if len(word) >= PREFIX_LEN:
+            # found[other] = max(found.get(other, 0.0), PREFIX_SIMILARITY) for
+            # each, in C: a big FAQ has hundreds of words with one prefix.
+            own = dict(found)
+            found.update(dict.fromkeys(self.by_prefix.get(word[:PREFIX_LEN], ()), PREFIX_SIMILARITY))
+            for other, sim in own.items():
+                found[other] = max(sim, found[other])
+        return tuple(found.items()), head
+
+    def _neighbours(self, word: str) -> dict[str, float]:
+        """The FAQ words `word` is or may be a typo of, with a 0–1 similarity."""
         found: dict[str, float] = {}
         if word in self.postings:
             found[word] = 1.0
@@ -481,15 +503,7 @@ class Matcher:
             for other, ratio, _ in process.extract(word, pool, scorer=fuzz.ratio, score_cutoff=cutoff, limit=8):
                 sim = 0.5 + 0.5 * (ratio - cutoff) / (100 - cutoff)
                 found[other] = max(found.get(other, 0.0), sim)
-        head = len(found)
-        if len(word) >= PREFIX_LEN:
-            # found[other] = max(found.get(other, 0.0), PREFIX_SIMILARITY) for
-            # each, in C: a big FAQ has hundreds of words with one prefix.
-            own = dict(found)
-            found.update(dict.fromkeys(self.by_prefix.get(word[:PREFIX_LEN], ()), PREFIX_SIMILARITY))
-            for other, sim in own.items():
-                found[other] = max(sim, found[other])
-        return tuple(found.items()), head
+        return found
 
     def _word_weight(self, word: str, expansions: Sequence[tuple[str, float]]) -> float:
         if word in FILLER_WORDS:
