@@ -478,16 +478,16 @@ class Matcher:
         how many of them (the first ones) are the word itself or its typo
         neighbours rather than words that only share its prefix."""
         known = self._known_neighbours.get(word)
-        found = dict(known) if known is not None else self._neighbours(word)
-        head = len(found)
+        own = dict(known) if known is not None else self._neighbours(word)
+        found = own
         if len(word) >= PREFIX_LEN:
             # found[other] = max(found.get(other, 0.0), PREFIX_SIMILARITY) for
             # each, in C: a big FAQ has hundreds of words with one prefix.
-            own = dict(found)
+            found = dict(own)
             found.update(dict.fromkeys(self.by_prefix.get(word[:PREFIX_LEN], ()), PREFIX_SIMILARITY))
             for other, sim in own.items():
                 found[other] = max(sim, found[other])
-        return tuple(found.items()), head
+        return tuple(found.items()), len(own)
 
     def _neighbours(self, word: str) -> dict[str, float]:
         """The FAQ words `word` is or may be a typo of, with a 0–1 similarity."""
