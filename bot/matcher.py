@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import compress, count, islice, repeat
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
@@ -194,23 +195,19 @@ def _spread(bits: int) -> int:
     return int.from_bytes(format(bits, "b").encode("ascii").translate(_DIGIT_BYTES), "big")
 
 
-# For each byte value: the positions of its set bits, lowest first.
-_BYTE_BITS = tuple(tuple(b for b in range(8) if value >> b & 1) for value in range(256))
-# Any byte but 0 to 1 (`_positions`).
-_NONZERO = bytes([0] + [1] * 255)
-
-
 def _positions(bits: int) -> list[int]:
     """The set bits of an integer, lowest first."""
-    # Byte by byte, finding the nonzero ones in C: a sparse bitset over a
-    # big vocabulary has a few dozen among thousands.
-    data = bits.to_bytes((bits.bit_length() + 7) // 8, "little")
-    marks = data.translate(_NONZERO)
+    # Found in its binary numeral by `str.rfind`, in C, from the lowest
+    # digit (the last) up: a sparse bitset over a big vocabulary has a few
+    # dozen bits among thousands, and this takes half the time of going
+    # through its nonzero bytes.
+    digits = format(bits, "b")
+    last = len(digits) - 1
     out: list[int] = []
-    at = marks.find(1)
+    at = digits.rfind("1")
     while at >= 0:
-        out += map((at << 3).__add__, _BYTE_BITS[data[at]])
-        at = marks.find(1, at + 1)
+        out.append(last - at)
+        at = digits.rfind("1", 0, at)
     return out
 
 
@@ -296,6 +293,17 @@ def _flagged(flags: bytes) -> list[int]:
         out.append(at)
         at = flags.find(0x80, at + 1)
     return out
+
+
+class _Expansion(NamedTuple):
+    """The FAQ words a message word may stand for, as far as its
+    contribution depends on them (`Matcher._expand`)."""
+
+    # The word itself and its typo neighbours, with a 0–1 similarity (raised
+    # to PREFIX_SIMILARITY for those sharing its prefix).
+    head: tuple[tuple[str, float], ...]
+    best: str | None  # the most similar of all, its own and its prefix's words (None: none)
+    grouped: bool  # whether words sharing its prefix add any beyond `head`
 
 
 @dataclass(frozen=True)
@@ -473,21 +481,33 @@ class Matcher:
         self._tops = self._ones << (_FIELD_BITS - 1)
         self._low_bytes = 0xFF * self._ones
 
-    def _expand_uncached(self, word: str) -> tuple[tuple[tuple[str, float], ...], int]:
-        """FAQ words that `word` may stand for, with a 0–1 similarity; and
-        how many of them (the first ones) are the word itself or its typo
-        neighbours rather than words that only share its prefix."""
+    def _expand_uncached(self, word: str) -> _Expansion:
+        """The FAQ words `word` may stand for (see `_Expansion`).
+
+        The words sharing its prefix are not listed one by one: a big FAQ
+        has hundreds with one prefix, and merging them into a list took a
+        third of a new word's time, when all that is needed of them is
+        whether there are any beyond the word's own expansions, and which
+        comes first (`_group` holds the entries they reach)."""
         known = self._known_neighbours.get(word)
-        own = dict(known) if known is not None else self._neighbours(word)
-        found = own
-        if len(word) >= PREFIX_LEN:
-            # found[other] = max(found.get(other, 0.0), PREFIX_SIMILARITY) for
-            # each, in C: a big FAQ has hundreds of words with one prefix.
-            found = dict(own)
-            found.update(dict.fromkeys(self.by_prefix.get(word[:PREFIX_LEN], ()), PREFIX_SIMILARITY))
-            for other, sim in own.items():
-                found[other] = max(sim, found[other])
-        return tuple(found.items()), len(own)
+        head = known if known is not None else tuple(self._neighbours(word).items())
+        prefix = word[:PREFIX_LEN]
+        group: Sequence[str] = self.by_prefix.get(prefix, ()) if len(word) >= PREFIX_LEN else ()
+        grouped = False
+        if group:
+            # An own expansion sharing the prefix is at least as similar as the group's words.
+            sharing = [other.startswith(prefix) for other, _ in head]
+            if any(sharing):
+                head = tuple((other, max(sim, PREFIX_SIMILARITY)) if shares else (other, sim) for (other, sim), shares in zip(head, sharing, strict=True))
+            grouped = len(group) > sum(sharing)
+        # The most similar, the first among equals, in the order own
+        # expansions, then the group's other words (vocabulary order); if
+        # none of the own ones shares the prefix, the group's first word is
+        # not among them.
+        best = max(head, key=operator.itemgetter(1)) if head else None
+        if grouped and (best is None or best[1] < PREFIX_SIMILARITY):
+            return _Expansion(head, group[0], grouped)
+        return _Expansion(head, best[0] if best else None, grouped)
 
     def _neighbours(self, word: str) -> dict[str, float]:
         """The FAQ words `word` is or may be a typo of, with a 0–1 similarity."""
@@ -505,15 +525,16 @@ class Matcher:
                 found[other] = max(found.get(other, 0.0), sim)
         return found
 
-    def _word_weight(self, word: str, expansions: Sequence[tuple[str, float]]) -> float:
+    def _word_weight(self, word: str, best: str | None) -> float:
+        """How much a message word counts: the rarity of the FAQ word it is
+        most like (`best`; None: it is like none)."""
         if word in FILLER_WORDS:
             return 0.1
-        if not expansions:
+        if best is None:
             if len(word) <= 2 or word.isdigit():
                 return 0.2
             return self.tuning.unknown_word_weight * self.max_idf
-        best_word = max(expansions, key=operator.itemgetter(1))[0]
-        return self.idf[best_word]
+        return self.idf[best]
 
     def _group_uncached(self, prefix: str) -> _Group:
         words = self.by_prefix[prefix]
@@ -533,10 +554,10 @@ class Matcher:
         neighbours, then the words sharing its prefix (a group computed once
         per prefix, as the same group serves many message words).
         """
-        expansions, head_size = self._expand(word)
-        weight = self._word_weight(word, expansions)
-        head = expansions[:head_size]
-        group = self._group(word[:PREFIX_LEN]) if head_size < len(expansions) else None
+        expansion = self._expand(word)
+        weight = self._word_weight(word, expansion.best)
+        head = expansion.head
+        group = self._group(word[:PREFIX_LEN]) if expansion.grouped else None
         reached = [(sim * strength, bits) for other, sim in head for strength, bits in self._reached[other]]
         if group is not None:
             reached += group.reached
@@ -800,7 +821,7 @@ class Matcher:
         "hi" of no informative ones."""
         words = skeleton(text).split()
         informative = sum(1 for w in words if w not in FILLER_WORDS and len(w) > 2 and not w.isdigit())
-        unknown = sum(1 for w in words if w not in FILLER_WORDS and not self._expand(w)[0])
+        unknown = sum(1 for w in words if w not in FILLER_WORDS and self._expand(w).best is None)
         return len(words), informative, unknown
 
     def _token_set_best(self, idx: int, stemmed_query: str, query_words: list[str] | None) -> float:
