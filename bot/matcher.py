@@ -451,14 +451,6 @@ class Matcher:
             if len(w) >= PREFIX_LEN:
                 self.by_prefix[w[:PREFIX_LEN]].append(w)
         self._letters = _SharedLetters(self.vocab)
-        # A big FAQ's own words have their typo neighbours found now, once:
-        # users type them most, and there a first look at a word costs a
-        # tenth of a millisecond (the shared-letter search and rapidfuzz
-        # over some fifty words), a fifth of a long message's time.  A small
-        # FAQ's cost a third of that, and its start-up is a bot's restart.
-        self._known_neighbours: dict[str, tuple[tuple[str, float], ...]] = {}
-        if len(indexed) > _DENSE_UP_TO:
-            self._known_neighbours = {w: tuple(self._neighbours(w).items()) for w in self.vocab}
         # Per-index caches: users repeat the same words.
         self._expand = lru_cache(maxsize=16384)(self._expand_uncached)
         # Whole questions: people ask the same ones, in the same words, and a
@@ -466,7 +458,7 @@ class Matcher:
         self._match = lru_cache(maxsize=_MATCH_CACHE_SIZE)(self._match_uncached)
         n_entries = max(1, len(self.entry_ids))
         per_word = (2 + (_FIELD_BYTES if n_entries <= _DENSE_UP_TO else 0)) * n_entries
-        self._word = lru_cache(maxsize=max(256, min(16384, _WORD_CACHE_BYTES // per_word)))(self._word_uncached)
+        self._new_word = lru_cache(maxsize=max(256, min(16384, _WORD_CACHE_BYTES // per_word)))(self._word_uncached)
         self._group = lru_cache(maxsize=max(64, min(4096, _WORD_CACHE_BYTES // n_entries)))(self._group_uncached)
         # FAQ word → the entries it reaches, as a bitset per strength (1.0,
         # or an answer word's): what `_word` combines.  Made here rather than
@@ -480,6 +472,23 @@ class Matcher:
         self._ones = int.from_bytes((b"\x01" + bytes(_FIELD_BYTES - 1)) * len(self.entry_ids), "little")
         self._tops = self._ones << (_FIELD_BITS - 1)
         self._low_bytes = 0xFF * self._ones
+        # A big FAQ's own words have their contributions made now, once:
+        # users type them most, and there a first look at a word costs a
+        # tenth of a millisecond or more (its typo neighbours, found by the
+        # shared-letter search and rapidfuzz, and its levels, a byte per
+        # entry), a third of a long message's time; at 100 times the shipped
+        # FAQ, ~1.5 s and ~55 MB more, still below the index's own peak.  A
+        # small FAQ's cost a tenth of that, and its start-up is a bot's restart.
+        self._known_words: dict[str, _Word] = {}
+        if len(indexed) > _DENSE_UP_TO:
+            self._known_words = {w: self._word_uncached(w) for w in self.vocab}
+            self._expand.cache_clear()  # the words' own expansions: not needed again
+
+    def _word(self, word: str) -> _Word:
+        """What a message word contributes to every entry: made at index
+        time for a big FAQ's own words, else on first use and cached."""
+        known = self._known_words.get(word)
+        return known if known is not None else self._new_word(word)
 
     def _expand_uncached(self, word: str) -> _Expansion:
         """The FAQ words `word` may stand for (see `_Expansion`).
@@ -489,8 +498,7 @@ class Matcher:
         third of a new word's time, when all that is needed of them is
         whether there are any beyond the word's own expansions, and which
         comes first (`_group` holds the entries they reach)."""
-        known = self._known_neighbours.get(word)
-        head = known if known is not None else tuple(self._neighbours(word).items())
+        head = tuple(self._neighbours(word).items())
         prefix = word[:PREFIX_LEN]
         group: Sequence[str] = self.by_prefix.get(prefix, ()) if len(word) >= PREFIX_LEN else ()
         grouped = False
@@ -821,7 +829,7 @@ class Matcher:
         "hi" of no informative ones."""
         words = skeleton(text).split()
         informative = sum(1 for w in words if w not in FILLER_WORDS and len(w) > 2 and not w.isdigit())
-        unknown = sum(1 for w in words if w not in FILLER_WORDS and self._expand(w).best is None)
+        unknown = sum(1 for w in words if w not in FILLER_WORDS and w not in self.postings and self._expand(w).best is None)
         return len(words), informative, unknown
 
     def _token_set_best(self, idx: int, stemmed_query: str, query_words: list[str] | None) -> float:
