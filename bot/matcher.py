@@ -480,6 +480,8 @@ class Matcher:
         # FAQ, ~1.5 s and ~55 MB more, still below the index's own peak.  A
         # small FAQ's cost a tenth of that, and its start-up is a bot's restart.
         self._known_words: dict[str, _Word] = {}
+        # (Without the build's own scratch first, so the peak stays the build's.)
+        del postings, gram_counts, gram_df, canonical
         if len(indexed) > _DENSE_UP_TO:
             self._known_words = {w: self._word_uncached(w) for w in self.vocab}
             self._expand.cache_clear()  # the words' own expansions: not needed again
