@@ -476,8 +476,8 @@ class Matcher:
         # users type them most, and there a first look at a word costs a
         # tenth of a millisecond or more (its typo neighbours, found by the
         # shared-letter search and rapidfuzz, and its levels, a byte per
-        # entry), a third of a long message's time; at 100 times the shipped
-        # FAQ, ~1.5 s and ~55 MB more, still below the index's own peak.  A
+        # entry), a third of a long message's time.  At 100 times the
+        # shipped FAQ: ~1.5 s more, and 45 MB more peak memory (of 885).  A
         # small FAQ's cost a tenth of that, and its start-up is a bot's restart.
         self._known_words: dict[str, _Word] = {}
         # (Without the build's own scratch first, so the peak stays the build's.)
