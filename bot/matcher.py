@@ -478,7 +478,7 @@ class Matcher:
         # shared-letter search and rapidfuzz, and its levels, a byte per
         # entry), a third of a long message's time.  At 100 times the
         # shipped FAQ: ~1.5 s more, and 45 MB more peak memory (of 885).  A
-        # small FAQ's cost a tenth of that, and its start-up is a bot's restart.
+        # small FAQ's would add ~0.3 s to each start of the bot (a bot's restart).
         self._known_words: dict[str, _Word] = {}
         # (Without the build's own scratch first, so the peak stays the build's.)
         del postings, gram_counts, gram_df, canonical
