@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
@@ -23,6 +24,8 @@ from bot.i18n import Catalogs  # noqa: E402
 from bot.store import Store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+T = TypeVar("T")
+
 TOKEN = "123456:TEST-token-never-real"
 OPERATORS = -100777
 
@@ -96,6 +99,7 @@ class BotRunner:
     async def _run(self) -> None:
         from bot.telegram_app import build_application, start_polling_app, stop_polling_app
 
+        self.loop = asyncio.get_running_loop()
         self.store = Store(self.settings.db_path)
         app = build_application(self.settings, self.engine, self.store)
         await start_polling_app(app, timeout=1)
@@ -104,6 +108,17 @@ class BotRunner:
         while not self._stop.is_set():
             await asyncio.sleep(0.02)
         await stop_polling_app(app)
+
+    def on_loop(self, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` run on the bot's own thread, between its steps: the
+        bot's SQLite connection is not to be used from two threads at once
+        (a write from the test while the bot writes fails with "not an
+        error")."""
+
+        async def call() -> T:
+            return fn(*args)
+
+        return asyncio.run_coroutine_threadsafe(call(), self.loop).result(timeout=120)
 
     def stop(self) -> None:
         self._stop.set()

@@ -252,7 +252,7 @@ def test_unstored_handoff_tells_operators_a_reply_cannot_reach_the_user(api: Fak
     api.push_text(USER, "/help", language_code="ru")
     last_to(api, USER)
     assert runner.store is not None
-    runner.store.db.execute("PRAGMA query_only = ON")  # every write fails, as on a read-only or full disk
+    runner.on_loop(runner.store.db.execute, "PRAGMA query_only = ON")  # every write fails, as on a read-only or full disk
     mark = api.checkpoint()
     api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
     assert last_to(api, USER, since=mark)["text"].startswith("У меня нет проверенного ответа")
@@ -260,7 +260,7 @@ def test_unstored_handoff_tells_operators_a_reply_cannot_reach_the_user(api: Fak
     assert post.startswith("⚠️ NOT STORED · ru · engine") and "какой курс доллара сегодня" in post
     assert "will NOT reach the user" in post and "chat id is not stored" in post
     assert "↩️" not in post and "/close" not in post and str(USER) not in post
-    runner.store.db.execute("PRAGMA query_only = OFF")
+    runner.on_loop(runner.store.db.execute, "PRAGMA query_only = OFF")
 
 
 @pytest.mark.slow

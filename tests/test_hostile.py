@@ -225,7 +225,7 @@ def test_read_only_database_while_running(api: FakeBotAPI, run_bot: Any, caplog:
     api.push_text(USER, "/help", language_code="ru")
     last_to(api, USER)
     assert runner.store is not None
-    runner.store.db.execute("PRAGMA query_only = ON")  # every write now fails: "attempt to write a readonly database"
+    runner.on_loop(runner.store.db.execute, "PRAGMA query_only = ON")  # every write now fails: "attempt to write a readonly database"
     caplog.set_level(logging.ERROR)
     mark = api.checkpoint()
     api.push_text(USER, "как проверить запрет на въезд", language_code="ru")
@@ -240,7 +240,7 @@ def test_read_only_database_while_running(api: FakeBotAPI, run_bot: Any, caplog:
     assert "could not store a handed-off question" in logged and "readonly" in logged
     assert "database write failed" in logged
 
-    runner.store.db.execute("PRAGMA query_only = OFF")  # space again: back to normal, without a restart
+    runner.on_loop(runner.store.db.execute, "PRAGMA query_only = OFF")  # space again: back to normal, without a restart
     mark = api.checkpoint()
     api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
     assert "#1" in last_to(api, USER, since=mark)["text"]
@@ -274,7 +274,7 @@ def test_full_disk_while_running(api: FakeBotAPI, run_bot: Any, caplog: pytest.L
     api.push_text(USER, "/help", language_code="ru")
     last_to(api, USER)
     assert runner.store is not None
-    fill_to_the_brim(runner.store.db)
+    runner.on_loop(fill_to_the_brim, runner.store.db)
     caplog.set_level(logging.ERROR)
     mark = api.checkpoint()
     for i in range(3):
@@ -286,7 +286,7 @@ def test_full_disk_while_running(api: FakeBotAPI, run_bot: Any, caplog: pytest.L
     assert "NOT STORED" in last_to(api, OPERATORS, since=mark)["text"]
     assert "could not store a handed-off question: database or disk is full" in caplog.text
 
-    runner.store.db.execute("PRAGMA max_page_count = 1000000")  # space again: back to normal, without a restart
+    runner.on_loop(runner.store.db.execute, "PRAGMA max_page_count = 1000000")  # space again: back to normal, without a restart
     mark = api.checkpoint()
     api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
     ref = re.search(r"#(\d+)", last_to(api, USER, since=mark)["text"])
