@@ -480,7 +480,7 @@ class Matcher:
         # shipped FAQ: ~1.5 s more, and 45 MB more peak memory (of 885).  A
         # small FAQ's would add ~0.3 s to each start of the bot (a bot's restart).
         self._known_words: dict[str, _Word] = {}
-        # (Without the build's own scratch first, so the peak stays the build's.)
+        # The build's scratch goes first, so that the words can take its room.
         del postings, gram_counts, gram_df, canonical
         if len(indexed) > _DENSE_UP_TO:
             self._known_words = {w: self._word_uncached(w) for w in self.vocab}
@@ -496,10 +496,10 @@ class Matcher:
         """The FAQ words `word` may stand for (see `_Expansion`).
 
         The words sharing its prefix are not listed one by one: a big FAQ
-        has hundreds with one prefix, and merging them into a list took a
-        third of a new word's time, when all that is needed of them is
-        whether there are any beyond the word's own expansions, and which
-        comes first (`_group` holds the entries they reach)."""
+        has up to hundreds with one prefix, which every cached expansion
+        would hold again, when all that is needed of them is whether there
+        are any beyond the word's own expansions, and which comes first
+        (`_group` holds the entries they reach)."""
         head = tuple(self._neighbours(word).items())
         prefix = word[:PREFIX_LEN]
         group: Sequence[str] = self.by_prefix.get(prefix, ()) if len(word) >= PREFIX_LEN else ()
