@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import shutil
 import signal
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot import telegram_app
+from bot.engine import Engine
 from bot.fakebotapi import FakeBotAPI
 
 from .conftest import OPERATORS, ROOT, TOKEN
@@ -69,6 +72,39 @@ def test_reload_good_then_broken(api: FakeBotAPI, run_bot: Any, faq_copy: Path) 
     assert api.wait_for_sent(chat_id=1, since=mark)[0]["text"].startswith("ОБНОВЛЕНО. ")
     api.push_text(1, "/start amina-what-is", language_code="ru")
     assert "Амина" in api.wait_for_sent(chat_id=1, since=mark, count=2)[-1]["text"]
+
+
+def test_the_old_faq_answers_while_the_new_one_is_indexed(api: FakeBotAPI, run_bot: Any, faq_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    run_bot(faq_dir=faq_copy)
+    indexing, indexed = threading.Event(), threading.Event()
+    building: list[int] = []  # reloads indexing at each start of one
+
+    def slow_engine(*args: Any, **kwargs: Any) -> Engine:
+        """The real engine, built only once the test lets it: a big FAQ's seconds of indexing."""
+        building.append(len(building))
+        indexing.set()
+        assert indexed.wait(30)
+        engine = Engine(*args, **kwargs)
+        building.append(-1)
+        return engine
+
+    monkeypatch.setattr(telegram_app, "Engine", slow_engine)
+    old_line = first_ru_answer_line(faq_copy)
+    change_answer(faq_copy, old_line, "ОБНОВЛЕНО. " + old_line)
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/reload", chat_type="supergroup", user_id=77)
+    assert indexing.wait(10)
+    api.push_text(OPERATORS, "/reload", chat_type="supergroup", user_id=77)  # a second one waits for the first
+    api.push_text(1, QUESTION, language_code="ru")
+    assert api.wait_for_sent(chat_id=1, since=mark)[0]["text"].startswith(old_line)
+    assert not api.sent_messages(OPERATORS, since=mark)  # not reloaded yet
+    indexed.set()
+    done = api.wait_for_sent(chat_id=OPERATORS, since=mark, count=2)
+    assert all(m["text"].startswith("✅ FAQ reloaded: 36 entries") for m in done)
+    assert building == [0, -1, 2, -1]  # one after the other, never both at once
+    mark = api.checkpoint()
+    api.push_text(1, QUESTION, language_code="ru")
+    assert api.wait_for_sent(chat_id=1, since=mark)[0]["text"].startswith("ОБНОВЛЕНО. ")
 
 
 def test_reload_only_from_operators(api: FakeBotAPI, run_bot: Any, faq_copy: Path) -> None:
