@@ -572,6 +572,7 @@ class FakeBotAPI:
         self._pending_sent_index: list[tuple[int, int]] = []  # stored by the current call
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
+        self._held: dict[str, threading.Event] = {}  # method (lower case) → its responses wait for this
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -735,6 +736,16 @@ class FakeBotAPI:
         with self._lock:
             self._custom[method.lower()] = (method, handler)
 
+    def hold(self, method: str) -> threading.Event:
+        """Hold back the responses to ``method`` until the returned event is
+        set: the calls are handled and recorded as usual, and the bot waits,
+        as it would for a Telegram slow to answer (for races in the bot).
+        Held requests do not keep the server's lock."""
+        release = threading.Event()
+        with self._lock:
+            self._held[method.lower()] = release
+        return release
+
     def fail(
         self,
         method: str,
@@ -896,6 +907,10 @@ class FakeBotAPI:
             http_method=req.command,
         )
         status, response = self._dispatch(call, handler_name)
+        with self._lock:
+            release = self._held.get(call.method.lower())
+        if release is not None:
+            release.wait(timeout=60)
         if status == 0:
             req.drop()
             return

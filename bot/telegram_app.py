@@ -522,7 +522,10 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if query is None or chat is None:
         return
     lang = user_lang(update, svc)
-    cb = parse_callback(query.data, svc.engine.faq)
+    # One FAQ for the whole press: a reload may land at any await below, and
+    # the entry checked here must be the one answered.
+    engine = svc.engine
+    cb = parse_callback(query.data, engine.faq)
     if cb is None:
         await answer_button(query, tr(svc, lang, "This button has expired. Please ask again or open /topics."), show_alert=True)
         return
@@ -536,12 +539,12 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         )
     elif cb.kind == "topics":
         await answer_button(query)
-        await edit_or_send(query.message, svc, chat.id, tr(svc, lang, "Choose a topic:"), topics_keyboard(svc.engine.faq, lang))
+        await edit_or_send(query.message, svc, chat.id, tr(svc, lang, "Choose a topic:"), topics_keyboard(engine.faq, lang))
     elif cb.kind == "topic":
         await answer_button(query)
-        topic = svc.engine.faq.topic(cb.arg)
+        topic = engine.faq.topic(cb.arg)
         title = topic.title.get(lang, cb.arg) if topic else cb.arg
-        markup = topic_entries_keyboard(svc.engine.faq, cb.arg, lang, tr(svc, lang, "« Topics"))
+        markup = topic_entries_keyboard(engine.faq, cb.arg, lang, tr(svc, lang, "« Topics"))
         await edit_or_send(query.message, svc, chat.id, title, markup)
     elif cb.kind == "entry":
         await answer_button(query)
@@ -550,7 +553,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         # The question the pressed message answered (a "did you mean" or an
         # answer's related entry) stays the user's question: 👎 hands it on.
         asked = recent_question(svc, query.message)
-        await send_reply(update, svc, svc.engine.entry_reply(cb.arg, lang), "button", user_text=asked)
+        await send_reply(update, svc, engine.entry_reply(cb.arg, lang), "button", user_text=asked)
     elif cb.kind == "forget":
         await forget_confirmed(update, svc, lang, cb.arg == "yes")
     elif cb.kind == "feedback":

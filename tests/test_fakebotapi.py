@@ -245,6 +245,21 @@ def test_stop_releases_waiting_long_poll_promptly():
 # PTB 22.8 warns (PTBDeprecationWarning) inside RetryAfter.__init__ unless PTB_TIMEDELTA=1;
 # with the project's filterwarnings=error that warning would replace the RetryAfter.
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+def test_held_responses_wait_for_release_and_others_do_not(api):
+    release = api.hold("getMe")
+    answered = []
+    worker = threading.Thread(target=lambda: answered.append(raw_post(api, "getMe")))
+    worker.start()
+    api.wait_for_call("getMe")  # handled and recorded at once...
+    status, body = raw_post(api, "getWebhookInfo")  # ...and the server keeps serving others
+    assert status == 200 and body["ok"]
+    time.sleep(0.2)
+    assert answered == []  # ...but its answer waits
+    release.set()
+    worker.join(5)
+    assert answered and answered[0][0] == 200 and answered[0][1]["result"]["is_bot"]
+
+
 def test_fail_429_raises_retry_after(api):
     api.fail("sendMessage", status=429, retry_after=1)
 

@@ -14,6 +14,7 @@ import pytest
 from bot import telegram_app
 from bot.engine import Engine
 from bot.fakebotapi import FakeBotAPI
+from bot.faq import load_faq
 
 from .conftest import OPERATORS, ROOT, TOKEN
 from .test_run_process import base_env, jardam
@@ -105,6 +106,36 @@ def test_the_old_faq_answers_while_the_new_one_is_indexed(api: FakeBotAPI, run_b
     mark = api.checkpoint()
     api.push_text(1, QUESTION, language_code="ru")
     assert api.wait_for_sent(chat_id=1, since=mark)[0]["text"].startswith("ОБНОВЛЕНО. ")
+
+
+def remove_entry(faq_dir: Path, entry_id: str) -> None:
+    path = faq_dir / "sakharovo.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = lines.index(f"  - id: {entry_id}\n")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("  - id: ")), len(lines))
+    path.write_text("".join(lines[:start] + lines[end:]), encoding="utf-8")
+
+
+def test_a_button_pressed_during_a_reload_is_answered_from_one_faq(api: FakeBotAPI, run_bot: Any, faq_copy: Path) -> None:
+    """The entry a button names is checked, then answered after an await: a
+    reload landing between the two, removing the entry, must not lose the answer."""
+    run_bot(faq_dir=faq_copy)
+    first_line = load_faq(faq_copy, None).entries["sakharovo-osh-branch"].answer["en"].splitlines()[0]
+    api.push_text(1, "/topics", language_code="en")
+    menu = api.wait_for_sent(chat_id=1)[0]
+    mark = api.checkpoint()
+    api.push_callback(1, menu["message_id"], "t:sakharovo", language_code="en")
+    api.wait_for_call("editMessageText", since=mark)
+    release = api.hold("answerCallbackQuery")
+    mark = api.checkpoint()
+    api.push_callback(1, menu["message_id"], "e:sakharovo-osh-branch", language_code="en")
+    api.wait_for_call("answerCallbackQuery", since=mark)  # the bot now waits for Telegram
+    remove_entry(faq_copy, "sakharovo-osh-branch")
+    api.push_text(OPERATORS, "/reload", chat_type="supergroup", user_id=77)
+    assert api.wait_for_sent(chat_id=OPERATORS, since=mark)[0]["text"].startswith("✅ FAQ reloaded: 35 entries")
+    release.set()
+    answer = api.wait_for_sent(chat_id=1, since=mark)[0]["text"]
+    assert answer.startswith(first_line), answer  # the entry the button named, from the FAQ it was pressed in
 
 
 def test_reload_only_from_operators(api: FakeBotAPI, run_bot: Any, faq_copy: Path) -> None:
