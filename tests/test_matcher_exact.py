@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import operator
+import random
 from collections import Counter
 from itertools import islice
 
@@ -23,7 +24,7 @@ from rapidfuzz import fuzz, process
 
 from bot.bench import benchmark_messages, synthetic_faq
 from bot.faq import FAQ
-from bot.matcher import _DENSE_UP_TO, PREFIX_LEN, PREFIX_SIMILARITY, Matcher, _unit, char_grams, stem_text
+from bot.matcher import _DENSE_UP_TO, PREFIX_LEN, PREFIX_SIMILARITY, Matcher, _bits, _positions, _unit, char_grams, stem_text
 from bot.normalize import skeleton
 
 from .conftest import ROOT
@@ -159,3 +160,12 @@ def test_a_question_asked_again_is_answered_from_the_first_match(matcher: Matche
     assert [(c.entry_id, c.score, c.coverage, c.phrasing) for c in again] == plain_match(matcher, "патент канча турат москвада")
     again.clear()  # a caller's list is its own
     assert matcher.match("патент канча турат москвада") == first
+
+
+@pytest.mark.parametrize(("width", "count"), [(0, 0), (1, 1), (64, 3), (3600, 50), (3600, 3600), (19000, 52), (19000, 5000)])
+def test_positions_are_the_set_bits(width: int, count: int) -> None:
+    rng = random.Random(width * 7 + count)
+    wanted = sorted(rng.sample(range(width), count))
+    bits = _bits(wanted)
+    assert bits == sum(1 << p for p in wanted)
+    assert _positions(bits) == wanted
