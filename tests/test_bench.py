@@ -32,6 +32,7 @@ def test_bench_reports_every_figure(quick_run: dict[str, Any]) -> None:
     for figures in data["match"]:
         assert all(figures[key] > 0 for key in ("entries", "p50_ms", "p99_ms", "per_s", "index_s", "rss_mb"))
         assert figures["p50_ms"] <= figures["p99_ms"]
+        assert figures["probe_us"] > 0 and 0 < figures["full_speed_share"] <= 1
     assert data["startup_s"] > 0 and data["rss_mb"] > 0
     e2e = data["e2e"]
     assert all(e2e[key] > 0 for key in ("msgs_per_s", "p50_ms", "p99_ms", "bot_rss_mb"))
@@ -44,7 +45,7 @@ def test_bench_table_shows_the_sizes_side_by_side(quick_run: dict[str, Any]) -> 
     table = format_table(result)
     header = next(line for line in table.splitlines() if line.startswith("FAQ size"))
     assert header.split()[2:] == ["shipped", "2×"]
-    for label in ("p99, ms", "messages/s", "Start-up to ready", "End to end"):
+    for label in ("p99, ms", "at full speed", "speed probe, µs", "messages/s", "Start-up to ready", "End to end"):
         assert label in table
 
 
