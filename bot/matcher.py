@@ -698,9 +698,21 @@ class Matcher:
                 for idx in _lowest(members, _FEW_ENTRIES):
                     heapq.heappush(heap, (-self._exact(by_word, idx), next(ticket), -1, 1 << idx, 0.0))
             else:
-                for value, part in self._split(live[depth], members):
-                    reached = partial + value
-                    heapq.heappush(heap, (-(reached + rest[depth + 1]), next(ticket), depth + 1, part, reached))
+                # `_split`, written out: a long message's search makes a
+                # hundred splits or more.  (Those it leaves out add 0.0.)
+                hit, beyond = live[depth], rest[depth + 1]
+                inside = members & hit.sets[0]
+                if inside != members:
+                    heapq.heappush(heap, (-(partial + beyond), next(ticket), depth + 1, members ^ inside, partial))
+                sets, terms = hit.sets, hit.terms
+                for level in range(1, len(sets)):
+                    if not inside:
+                        break
+                    part = inside & sets[level]
+                    if part:
+                        inside ^= part
+                        reached = partial + terms[level]
+                        heapq.heappush(heap, (-(reached + beyond), next(ticket), depth + 1, part, reached))
         return None
 
     def _dense(self, hits: Sequence[_Word], size: int) -> dict[float, int]:
