@@ -313,6 +313,17 @@ _FASTEST_PERCENTILE = 5
 _FULL_SPEED_MIN = 200
 
 
+def full_speed_figures(latencies: Sequence[float], probes: Sequence[float]) -> tuple[float, float, float]:
+    """From each message's latency and the two speed probes around it,
+    added (seconds): the fastest probe in µs (5th percentile), the share of
+    messages matched at about that speed, and their p99 in ms (0.0: fewer
+    than `_FULL_SPEED_MIN` of them)."""
+    fastest = percentile(sorted(probes), _FASTEST_PERCENTILE)
+    at_full_speed = sorted(t for t, p in zip(latencies, probes, strict=True) if p <= _FULL_SPEED_SLACK * fastest)
+    p99 = round(1000 * percentile(at_full_speed, 99), 3) if len(at_full_speed) >= _FULL_SPEED_MIN else 0.0
+    return round(1e6 * fastest / 2, 1), round(len(at_full_speed) / len(latencies), 3), p99
+
+
 def _cpu_s() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -382,8 +393,7 @@ def _match_child(args: dict[str, Any]) -> dict[str, Any]:
         engine.reply(text)
         latencies.append(clock() - t0)
         probes.append(before + probe())
-    fastest = percentile(sorted(probes), _FASTEST_PERCENTILE)
-    at_full_speed = sorted(t for t, p in zip(latencies, probes, strict=True) if p <= _FULL_SPEED_SLACK * fastest)
+    probe_us, share, p99_full_speed_ms = full_speed_figures(latencies, probes)
     return asdict(
         MatchFigures(
             entries=len(big.entries),
@@ -393,9 +403,9 @@ def _match_child(args: dict[str, Any]) -> dict[str, Any]:
             phrasings=sum(len(q) for e in big.entries.values() for q in e.questions.values()),
             index_s=round(index_s, 3),
             rss_mb=round(_peak_rss_mb(), 1),
-            probe_us=round(1e6 * fastest / 2, 1),
-            full_speed_share=round(len(at_full_speed) / n, 3),
-            p99_full_speed_ms=round(1000 * percentile(at_full_speed, 99), 3) if len(at_full_speed) >= _FULL_SPEED_MIN else 0.0,
+            probe_us=probe_us,
+            full_speed_share=share,
+            p99_full_speed_ms=p99_full_speed_ms,
         )
     )
 

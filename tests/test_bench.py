@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from bot.bench import BenchResult, E2EFigures, MatchFigures, bench_command, format_table, synthetic_faq
+from bot.bench import BenchResult, E2EFigures, MatchFigures, bench_command, format_table, full_speed_figures, synthetic_faq
 from bot.faq import FAQ
 
 
@@ -57,3 +57,18 @@ def test_synthetic_faq_is_bigger_and_not_a_copy(faq: FAQ) -> None:
         assert copy.answer == entry.answer and copy.sources == entry.sources
         assert copy.questions != entry.questions
         assert all(r in big.entries for r in copy.related)
+
+
+def test_full_speed_figures_keep_the_messages_matched_at_the_fast_speed() -> None:
+    # 600 messages at full speed (probes 100 µs, added: 50 each), 1 ms each
+    # but the slowest seven; 400 at half speed (probes 200 µs), 2–3 ms each.
+    fast = [0.001] * 593 + [0.0015] * 7
+    slow = [0.002 + i * 0.0000025 for i in range(400)]
+    latencies = fast + slow
+    probes = [0.0001 + (i % 7) * 0.000002 for i in range(600)] + [0.0002] * 400
+    probe_us, share, p99 = full_speed_figures(latencies, probes)
+    assert 50 <= probe_us <= 57
+    assert share == 0.6
+    assert p99 == 1.5  # the slow messages' 2–3 ms do not count
+    # Too few at full speed for a p99 of their own.
+    assert full_speed_figures(latencies[:100], probes[:100])[2] == 0.0
