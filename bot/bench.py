@@ -746,10 +746,10 @@ def format_table(result: BenchResult) -> str:
     width = max(9, *(len(v) for _, vals in rows for v in vals))
     lines = ["Matching: Engine.reply per message, one core", f"{'FAQ size':<16}" + "".join(f"{size(m):>{width + 2}}" for m in result.match)]
     lines += [f"{name:<16}" + "".join(f"{v:>{width + 2}}" for v in vals) for name, vals in rows]
-    lines.append(
-        "(At full speed: the messages around which a fixed piece of Python, the speed probe, ran within "
-        f"{100 * (_FULL_SPEED_SLACK - 1):.0f} % of its fastest time in the run. A shared host can slow this machine ~2× for seconds at a time.)"
-    )
+    lines += [
+        "(At full speed: the messages around which a fixed piece of Python, the speed probe,",
+        f" ran within {100 * (_FULL_SPEED_SLACK - 1):.0f} % of its fastest time in the run; a shared host can slow a core for seconds.)",
+    ]
     e = result.e2e
     lines += [
         "",
