@@ -313,8 +313,8 @@ class Delivery:
             log.exception("outbox item %s could not be sent", item.id)
             self._retry_later(item, f"{type(exc).__name__}: {exc}")
             return False
-        self._mark_sent(item, message_id)
-        await self._after_sent(item, message_id)
+        if self._mark_sent(item, message_id):
+            await self._after_sent(item, message_id)
         return True
 
     def _failed(self, item: OutboxItem, exc: TelegramError) -> None:
@@ -343,13 +343,19 @@ class Delivery:
         self.store.outbox_drop(item.id, error)
         self._on_sent.pop(item.id, None)
 
-    def _mark_sent(self, item: OutboxItem, message_id: int) -> None:
-        """Record the send; if the database refuses, never send the row again."""
+    def _mark_sent(self, item: OutboxItem, message_id: int) -> bool:
+        """Record the send; if the database refuses, never send the row
+        again.  False if the item is gone: its user asked to be forgotten
+        while it was on its way, and nothing more is to be kept of it (no
+        link from the sent message to their question)."""
         try:
-            self.store.outbox_sent(item.id, message_id)
+            if not self.store.outbox_sent(item.id, message_id):
+                self._on_sent.pop(item.id, None)
+                return False
         except sqlite3.Error as exc:
             log.error("outbox item %s was sent but cannot be marked sent (%s); will mark it later", item.id, exc)
             self._unmarked[item.id] = (self._lane(item), message_id)
+        return True
 
     def _mark_unmarked(self) -> None:
         """Record the sends the database refused earlier, once it takes writes again."""

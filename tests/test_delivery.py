@@ -337,3 +337,34 @@ def test_stop_returns_when_the_worker_is_woken_as_it_is_cancelled(api: FakeBotAP
         return hung
 
     assert asyncio.run(scenario()) == []
+
+
+def test_a_user_forgotten_while_a_post_about_them_is_on_its_way_leaves_nothing_behind(
+    api: FakeBotAPI, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """/forget between Telegram taking an operators' post and the outbox recording it:
+    the post went, and no row linking it to the forgotten question comes back."""
+    user = CHATS[0]
+    release = api.hold("sendMessage")
+
+    async def scenario() -> None:
+        async with outbox(api, db_path) as delivery:
+            qid = delivery.store.add_question(chat_id=user, lang="ru", text="вопрос", candidates=[], reason="unsure").id
+            delivery.store.enqueue("operator_post", OPERATORS, {"text": f"#{qid} вопрос"}, qid)
+            sending = asyncio.ensure_future(delivery.flush())
+            for _ in range(200):  # until Telegram has it
+                if api.calls_of("sendMessage"):
+                    break
+                await asyncio.sleep(0.01)
+            assert api.calls_of("sendMessage")
+            delivery.store.forget_user(user)
+            release.set()
+            await sending
+
+    asyncio.run(scenario())
+    assert [m["text"] for m in api.sent_messages(OPERATORS)] == ["#1 вопрос"]
+    db = sqlite_utils.Database(db_path)
+    assert db.execute("SELECT count(*) FROM relay").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM questions").fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+    assert not [r for r in caplog.records if r.levelname in {"ERROR", "CRITICAL"}]
