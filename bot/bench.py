@@ -290,7 +290,7 @@ def _speed_probe() -> float:
 
     Measured around each message matched, it tells at what speed the
     machine ran the message.  On the 2-core machines this was built on,
-    the speed swings between two levels about 2× apart every few seconds
+    the speed swings between two levels 1.5–2× apart every few seconds
     (another guest's load on the same physical core, presumably), and a
     p99 taken over a run is mostly a measure of how much of the run fell
     at the slow level.  It touches no memory to speak of, so it does not
