@@ -242,9 +242,6 @@ def test_stop_releases_waiting_long_poll_promptly():
 # --------------------------------------------------------------------------- errors
 
 
-# PTB 22.8 warns (PTBDeprecationWarning) inside RetryAfter.__init__ unless PTB_TIMEDELTA=1;
-# with the project's filterwarnings=error that warning would replace the RetryAfter.
-@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 def test_held_responses_wait_for_release_and_others_do_not(api):
     release = api.hold("getMe")
     answered = []
@@ -260,6 +257,9 @@ def test_held_responses_wait_for_release_and_others_do_not(api):
     assert answered and answered[0][0] == 200 and answered[0][1]["result"]["is_bot"]
 
 
+# PTB 22.8 warns (PTBDeprecationWarning) inside RetryAfter.__init__ unless PTB_TIMEDELTA=1;
+# with the project's filterwarnings=error that warning would replace the RetryAfter.
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 def test_fail_429_raises_retry_after(api):
     api.fail("sendMessage", status=429, retry_after=1)
 
