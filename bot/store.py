@@ -28,6 +28,9 @@ from typing import Any, cast
 import sqlite_utils
 from sqlite_utils.db import NotFoundError, Table
 
+from .checkpoints import FALLBACK_PAGES, Checkpointer
+from .checkpoints import INTERVAL_S as CHECKPOINT_INTERVAL_S
+
 
 class StoreError(RuntimeError):
     """The database file cannot be used; the message names it and why."""
@@ -228,6 +231,7 @@ class Store:
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
+        self._checkpointer: Checkpointer | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(str(self.path), timeout=5.0, isolation_level=None, check_same_thread=False)
@@ -276,7 +280,20 @@ class Store:
         else:
             self.db.execute("COMMIT")
 
+    def checkpoint_in_background(self, interval_s: float = CHECKPOINT_INTERVAL_S) -> None:
+        """For the long-running bot: WAL checkpoints from a thread of their
+        own rather than inside whichever commit fills the WAL (on the event
+        loop; see `checkpoints`)."""
+        if self._checkpointer is not None:
+            return
+        self.db.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_PAGES}")
+        self._checkpointer = Checkpointer(self.path, interval_s)
+        self._checkpointer.start()
+
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.db.conn.close()
 
     # --- users ------------------------------------------------------------

@@ -842,6 +842,7 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
             log.info("handling %d updates received before a restart and not yet handled", replayed)
         await register_commands(app)
         svc.delivery.start()
+        store.checkpoint_in_background()
         # The FAQ index and the libraries' objects live as long as the
         # process: out of the cyclic garbage collector's sight, they no
         # longer make each full collection walk them (pauses of 25–70 ms
