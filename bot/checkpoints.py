@@ -13,9 +13,19 @@ connection of its own, every second.  SQLite runs a PASSIVE checkpoint
 alongside the writer (it copies what no reader still needs and never waits
 for a lock), and Python's sqlite3 lets go of the GIL while SQLite works.
 The bot's own connection keeps an automatic checkpoint at a much larger
-WAL (`FALLBACK_PAGES`) in case this thread cannot do its job (a disk
-error, say), so the file stays bounded either way.  Short-lived commands
-keep SQLite's default.
+WAL (`FALLBACK_PAGES`), so the file stays bounded whatever happens here.
+It is reached when this thread cannot do its job (a disk error, say), and
+under sustained heavy load: SQLite starts the WAL over from its beginning
+only once every frame in it has been copied, and when a commit lands
+during every background checkpoint, that never happens (in the bench's
+throughput run, 3,000 messages at once, the WAL reached the 10,000 pages
+within four seconds; from there the bot's own checkpoints, one every
+10,000 pages rather than every 1,000, take over).  At the rates a bot like
+this sees, commits are seconds apart and the WAL starts over after each
+checkpoint.  Making the thread start it over itself (a RESTART checkpoint)
+was tried: it holds the bot's writes back, and its waits for locks
+stalled the loop more than the checkpoints it saved.  Short-lived
+commands keep SQLite's default.
 """
 
 from __future__ import annotations
@@ -30,7 +40,7 @@ log = logging.getLogger(__name__)
 INTERVAL_S = 1.0
 # The bot's connection checkpoints by itself past this many WAL pages
 # (4 KiB each): ten times SQLite's default, some three seconds of the
-# heaviest load measured, and never reached while the thread keeps up.
+# heaviest load measured.
 FALLBACK_PAGES = 10_000
 # A checkpoint that cannot open the database waits no longer than this.
 _CONNECT_TIMEOUT_S = 1.0
