@@ -54,7 +54,6 @@ class Checkpointer:
     def __init__(self, path: Path, interval_s: float = INTERVAL_S):
         self.path = path
         self.interval_s = interval_s
-        self.rounds = 0  # checkpoints completed (with or without pages to copy)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="jardam-wal-checkpoint", daemon=True)
 
@@ -66,10 +65,6 @@ class Checkpointer:
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(_STOP_WAIT_S)
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
 
     def _run(self) -> None:
         conn: sqlite3.Connection | None = None
@@ -88,7 +83,6 @@ class Checkpointer:
                 if failing:
                     log.info("WAL checkpoints work again")
                 failing = False
-                self.rounds += 1
         finally:
             if conn is not None:
                 conn.close()
