@@ -663,7 +663,7 @@ def _collector_paused() -> Iterator[None]:
     held the fake server (all its threads: it is one process) for
     100–200 ms at the same two points of every latency run: the replies
     in flight waited it out, and the p99 reply latency measured the
-    stand-in for Telegram (40–85 ms) rather than the bot (17–20 ms, as it
+    stand-in for Telegram (38–85 ms) rather than the bot (17–20 ms, as it
     then was, with the collector paused).  Reference counting still frees what it frees;
     the cycles left are collected afterwards.
     """
