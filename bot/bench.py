@@ -359,18 +359,17 @@ def _child_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def _run_python(args: list[str], env: dict[str, str], what: str, timeout: float) -> dict[str, Any]:
+    """Run `python ARGS` and return the JSON it prints last; a failure names `what`."""
+    proc = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout, env=env)
+    if proc.returncode != 0:
+        raise click.ClickException(f"{what} failed:\n{proc.stderr.strip()[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
 def _child(role: str, args: dict[str, Any], *, timeout: float = 900) -> dict[str, Any]:
     """Run `python -m bot.bench ROLE ARGS` and return the JSON it prints last."""
-    proc = subprocess.run(
-        [sys.executable, "-m", "bot.bench", role, json.dumps(args)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=_child_env(),
-    )
-    if proc.returncode != 0:
-        raise click.ClickException(f"the {role} benchmark failed:\n{proc.stderr.strip()[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return _run_python(["-m", "bot.bench", role, json.dumps(args)], _child_env(), f"the {role} benchmark", timeout)
 
 
 def _match_child(args: dict[str, Any]) -> dict[str, Any]:
@@ -440,10 +439,7 @@ def _startup_once(**env_changes: str | None) -> dict[str, float]:
             env.pop(name, None)
         else:
             env[name] = value
-    proc = subprocess.run([sys.executable, "-c", _STARTUP_PROBE], capture_output=True, text=True, env=env, timeout=120)
-    if proc.returncode != 0:
-        raise click.ClickException(f"the start-up probe failed:\n{proc.stderr.strip()[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return _run_python(["-c", _STARTUP_PROBE], env, "the start-up probe", 120)
 
 
 def measure_startup(runs: int = 3) -> tuple[float, float, float]:
