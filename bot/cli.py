@@ -461,9 +461,8 @@ def run() -> None:
         raise click.ClickException("TELEGRAM_BOT_TOKEN is not set. To try Jardam without Telegram, run: jardam chat")
     from .telegram_app import run_bot
 
-    engine = build_engine(settings)
-    store = open_store(settings)
-    run_bot(settings, engine, store)
+    # Straight into the bot, which frees it when a FAQ reload replaces it.
+    run_bot(settings, build_engine(settings), open_store(settings))
 
 
 def main() -> None:

@@ -18,9 +18,9 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
 from itertools import chain, repeat
 
+from .caching import instance_cache
 from .normalize import fold, skeleton_word
 
 # Words that give a language away even in a two-word message.  Kyrgyz
@@ -95,7 +95,7 @@ class _Model:
         self._langs = tuple(self.log_prob)
         # Users repeat words: each word's features and their log-probabilities
         # are looked up once, not on every message.
-        self._word = lru_cache(maxsize=16384)(self._word_uncached)
+        self._word = instance_cache(self, _Model._word_uncached, 16384)
 
     def _word_uncached(self, word: str) -> tuple[tuple[float, ...], ...]:
         """The log-probability of each of a word's features, in order, for each language."""

@@ -35,12 +35,12 @@ import sys
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import compress, count, islice, repeat
 from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 
+from .caching import instance_cache
 from .faq import FAQ, LANGS
 from .normalize import skeleton, tokens
 from .tuning import DEFAULT, Tuning
@@ -121,7 +121,7 @@ class _SharedLetters:
                     having[(letter, n)].append(i)
         self.having = {key: _bits(ids) for key, ids in having.items()}
         self.of_length = sorted((length, _bits(ids)) for length, ids in of_length.items())
-        self._needs = lru_cache(maxsize=256)(self._needs_uncached)
+        self._needs = instance_cache(self, _SharedLetters._needs_uncached, 256)
 
     def _needs_uncached(self, length: int, cutoff: float) -> tuple[list[int], list[int], int]:
         """For a word of `length` letters: how many letters each vocabulary
@@ -473,14 +473,14 @@ class Matcher:
                 self.by_prefix[w[:PREFIX_LEN]].append(w)
         self._letters = _SharedLetters(self.vocab)
         # Per-index caches: users repeat the same words.
-        self._expand = lru_cache(maxsize=16384)(self._expand_uncached)
+        self._expand = instance_cache(self, Matcher._expand_uncached, 16384)
         # Whole questions: people ask the same ones, in the same words, and a
         # match depends on nothing else (a new FAQ gets a new matcher).
-        self._match = lru_cache(maxsize=_MATCH_CACHE_SIZE)(self._match_uncached)
+        self._match = instance_cache(self, Matcher._match_uncached, _MATCH_CACHE_SIZE)
         n_entries = max(1, len(self.entry_ids))
         per_word = (2 + (_FIELD_BYTES if n_entries <= _DENSE_UP_TO else 0)) * n_entries
-        self._new_word = lru_cache(maxsize=max(256, min(16384, _WORD_CACHE_BYTES // per_word)))(self._word_uncached)
-        self._group = lru_cache(maxsize=max(64, min(4096, _WORD_CACHE_BYTES // n_entries)))(self._group_uncached)
+        self._new_word = instance_cache(self, Matcher._word_uncached, max(256, min(16384, _WORD_CACHE_BYTES // per_word)))
+        self._group = instance_cache(self, Matcher._group_uncached, max(64, min(4096, _WORD_CACHE_BYTES // n_entries)))
         # FAQ word → the entries it reaches, as a bitset per strength (1.0,
         # or an answer word's): what `_word` combines.  Made here rather than
         # on first use, as a frequent word's takes a tenth of a millisecond.
@@ -488,7 +488,7 @@ class Matcher:
         self._reached_any = {w: by[0][1] if len(by) == 1 else _union(bits for _, bits in by) for w, by in self._reached.items()}
         # For `_dense` in a big FAQ: a word's packed contribution, made when
         # first needed (keyed by its levels, whose hash `bytes` keeps).
-        self._packed_of = lru_cache(maxsize=max(64, min(4096, _PACKED_CACHE_BYTES // (_FIELD_BYTES * n_entries))))(self._packed)
+        self._packed_of = instance_cache(self, Matcher._packed, max(64, min(4096, _PACKED_CACHE_BYTES // (_FIELD_BYTES * n_entries))))
         # One bit at the bottom / the top of every entry's field; its lowest byte.
         self._ones = int.from_bytes((b"\x01" + bytes(_FIELD_BYTES - 1)) * len(self.entry_ids), "little")
         self._tops = self._ones << (_FIELD_BITS - 1)

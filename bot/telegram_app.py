@@ -834,7 +834,10 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
         builder = builder.base_url(settings.api_url).base_file_url(settings.api_url.replace("/bot", "/file/bot"))
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
-        svc = Services(settings, engine, store, Delivery(app.bot, store, settings.operator_chat_id))
+        # The engine is taken from bot_data, not from this closure: the
+        # services are then all that holds it, so that the one a FAQ reload
+        # replaces is freed (see `caching`).
+        svc = Services(settings, app.bot_data.pop("engine"), store, Delivery(app.bot, store, settings.operator_chat_id))
         app.bot_data["services"] = svc
         svc.bot_username = app.bot.username or ""
         replayed = await queue.replay(app.bot)
@@ -857,8 +860,8 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
         mode = "webhook" if settings.webhook_url else "long polling"
         log.info(
             "Jardam ready: %d entries in %d topics, languages %s, %s, operators' group %s, database %s",
-            len(engine.faq.entries),
-            len(engine.faq.topics),
+            len(svc.engine.faq.entries),
+            len(svc.engine.faq.topics),
             "/".join(LANGS),
             mode,
             "set" if settings.operator_chat_id is not None else "not set",
@@ -875,6 +878,7 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
         log.info("Jardam stopped")
 
     app = builder.post_init(post_init).post_stop(post_stop).post_shutdown(post_shutdown).build()
+    app.bot_data["engine"] = engine
 
     # Groups run in order for each update: -2 drops re-delivered updates,
     # -1 is flood control, 0 answers, 1 records the update as handled.
@@ -933,9 +937,15 @@ async def stop_polling_app(app: Application) -> None:  # type: ignore[type-arg]
 
 
 def run_bot(settings: Settings, engine: Engine, store: Store) -> None:
-    """Run until SIGINT/SIGTERM, by long polling or by webhook."""
+    """Run until SIGINT/SIGTERM, by long polling or by webhook.
+
+    The engine is the bot's from here on: it is not kept in this frame,
+    so that a FAQ reload, which replaces it, frees it.  (Pass it straight
+    from its making, as `jardam run` does, not from a variable of yours.)
+    """
     configure_logging(settings.log_level, [settings.token, settings.webhook_secret])
     app = build_application(settings, engine, store)
+    del engine
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     # What escapes goes through the log, whose filter takes secrets out: an
     # uncaught traceback would print them (InvalidToken's message holds the token).

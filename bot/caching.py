@@ -1,0 +1,29 @@
+"""Caches of an object's methods that do not keep the object alive.
+
+`lru_cache(self.method)` holds a bound method, which holds the object: the
+two keep each other alive, and only the cyclic garbage collector can free
+them.  The bot puts everything it has at start-up out of that collector's
+sight (`gc.freeze`, see `telegram_app.post_init`), so an engine replaced by
+a FAQ reload would then stay in memory for good: its whole index, some
+15 MB for the shipped FAQ and 750 MB for one a hundred times its size.
+
+These caches call the method on a weak proxy of the object instead.  When
+the last real reference goes (the bot's, or that of a handler still
+answering from the old FAQ), reference counting frees the object and its
+caches at once, frozen or not, with no collection to wait for.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from functools import _lru_cache_wrapper, lru_cache, partial
+from typing import TypeVar
+
+R = TypeVar("R")
+
+
+def instance_cache(owner: object, function: Callable[..., R], maxsize: int) -> _lru_cache_wrapper[R]:
+    """`function` (a method, taken from the class) bound to `owner` and
+    cached, without a strong reference to `owner`."""
+    return lru_cache(maxsize=maxsize)(partial(function, weakref.proxy(owner)))
