@@ -9,7 +9,7 @@ until the window has room again.
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from enum import Enum
 
@@ -21,16 +21,29 @@ class Verdict(Enum):
 
 
 class RateLimiter:
+    """Up to `limit` messages per user in any `window_s` seconds.
+
+    Users are kept least recently seen first, and those whose last counted
+    message has left the window are forgotten as others come in (a few at
+    most per message), so memory follows the users active in the last
+    window, not every user the bot has ever had.
+    """
+
     def __init__(self, limit: int = 20, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic):
         self.limit = limit
         self.window_s = window_s
         self.clock = clock
-        self._hits: dict[int, deque[float]] = {}
+        self._hits: OrderedDict[int, deque[float]] = OrderedDict()
         self._notified: set[int] = set()
 
     def check(self, key: int) -> Verdict:
         now = self.clock()
-        hits = self._hits.setdefault(key, deque())
+        self._forget_idle(now)
+        hits = self._hits.get(key)
+        if hits is None:
+            hits = self._hits[key] = deque()
+        else:
+            self._hits.move_to_end(key)
         while hits and now - hits[0] > self.window_s:
             hits.popleft()
         if len(hits) < self.limit:
@@ -42,9 +55,17 @@ class RateLimiter:
         self._notified.add(key)
         return Verdict.NOTIFY
 
-    def forget_idle(self) -> None:
-        """Drop users with no recent messages, so memory stays flat."""
-        now = self.clock()
-        for key in [k for k, h in self._hits.items() if not h or now - h[-1] > self.window_s]:
+    def __len__(self) -> int:
+        """Users remembered."""
+        return len(self._hits)
+
+    def _forget_idle(self, now: float) -> None:
+        """Forget the least recently seen users while their last counted
+        message is out of the window: coming back, they start afresh, as
+        they would have anyway."""
+        while self._hits:
+            key, hits = next(iter(self._hits.items()))
+            if hits and now - hits[-1] <= self.window_s:
+                return
             del self._hits[key]
             self._notified.discard(key)
