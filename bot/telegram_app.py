@@ -352,6 +352,21 @@ async def forget_confirmed(update: Update, svc: Services, lang: str, confirmed: 
 # --- free text --------------------------------------------------------------
 
 
+def awaiting_human(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> bool:
+    """Whether the chat asked for a person (/human, or the button) and this
+    message is the question; the flag goes with it.
+
+    Read from the application's chat data without `context.chat_data`,
+    which would make an entry for every chat that ever wrote (kept for the
+    life of the bot); a chat's emptied entry is dropped."""
+    data = context.application.chat_data.get(chat_id)
+    if not data or not data.pop("awaiting_human", False):
+        return False
+    if not data:
+        context.application.drop_chat_data(chat_id)
+    return True
+
+
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A user's message: answer, clarify or hand off."""
     svc = services(context)
@@ -365,7 +380,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lang_hint = user_lang(update, svc)
         if svc.store.is_blocked(message.chat_id):
             svc.store.mark_unblocked(message.chat_id)
-        if context.chat_data is not None and context.chat_data.pop("awaiting_human", False) and text.strip():
+        if awaiting_human(context, message.chat_id) and text.strip():
             await hand_off(update, svc, text, svc.engine.reply_language(text, lang_hint), reason="human", candidates=[])
             return
         if len(text) > MAX_QUESTION_CHARS:

@@ -283,13 +283,24 @@ def test_operator_commands_ignored_outside_operators_group(api: FakeBotAPI, run_
 
 
 def test_human_command(api: FakeBotAPI, run_bot: Any) -> None:
-    run_bot()
+    runner = run_bot()
     api.push_text(USER, "/human", language_code="en")
     assert last_to(api, USER)["text"].startswith("Write your question in one message")
     mark = api.checkpoint()
     api.push_text(USER, "my employer keeps my passport", language_code="en")
     post = last_to(api, OPERATORS, since=mark)
     assert post["text"].startswith("❓ #1 · en · human") and "my employer keeps my passport" in post["text"]
+    # Once: the next message is the bot's to answer again.
+    mark = api.checkpoint()
+    api.push_text(USER, "How do I check if I have an entry ban?", language_code="en")
+    assert "passed your question to a person" not in last_to(api, USER, since=mark)["text"]
+    assert api.sent_messages(OPERATORS, since=mark) == []
+    # Nothing is kept per chat for chats that only write (it would grow with every user, for good).
+    for chat in range(500, 540):
+        api.push_text(chat, "What is the Amina app?", language_code="en")
+    for chat in range(500, 540):
+        api.wait_for_sent(chat_id=chat)
+    assert runner.on_loop(lambda: dict(runner.app.chat_data)) == {}
 
 
 def test_handoff_survives_api_failure_and_restart(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
