@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from functools import _lru_cache_wrapper, lru_cache, partial
-from typing import TypeVar
+from functools import lru_cache, partial
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from functools import _lru_cache_wrapper  # the type lru_cache returns, named for checkers only
 
 R = TypeVar("R")
 

@@ -24,9 +24,9 @@ class RateLimiter:
     """Up to `limit` messages per user in any `window_s` seconds.
 
     Users are kept least recently seen first, and those whose last counted
-    message has left the window are forgotten as others come in (a few at
-    most per message), so memory follows the users active in the last
-    window, not every user the bot has ever had.
+    message has left the window are forgotten as others come in, from the
+    front: each user once, a dictionary deletion, so memory follows the
+    users active in the last window, not every user the bot has ever had.
     """
 
     def __init__(self, limit: int = 20, window_s: float = 60.0, clock: Callable[[], float] = time.monotonic):
