@@ -9,7 +9,6 @@ the application's lifetime: created before start, closed at shutdown.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import re
 import signal
@@ -42,6 +41,7 @@ from telegram.ext import (
     filters,
 )
 
+from .caching import freeze_long_lived
 from .config import Settings
 from .delivery import Delivery
 from .engine import Engine, Reply
@@ -789,6 +789,8 @@ async def _reload_faq(svc: Services) -> bool:
         return False
     old = svc.engine
     svc.engine = await asyncio.to_thread(Engine, faq, old.catalogs, tuning=old.tuning, default_lang=old.default_lang)
+    del old  # the old index goes now (reference counting), before the new one is frozen
+    freeze_long_lived()
     summary = f"FAQ reloaded: {len(faq.entries)} entries in {len(faq.topics)} topics."
     log.info(summary)
     if settings.operator_chat_id is not None:
@@ -861,13 +863,7 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
         await register_commands(app)
         svc.delivery.start()
         store.checkpoint_in_background()
-        # The FAQ index and the libraries' objects live as long as the
-        # process: out of the cyclic garbage collector's sight, they no
-        # longer make each full collection walk them (pauses of 25–70 ms
-        # that every reply in flight waited out; see "Performance" in the
-        # README).  Objects freed by reference counting are freed as before.
-        gc.collect()
-        gc.freeze()
+        freeze_long_lived()  # see "Performance" in the README
         try:  # SIGHUP reloads the FAQ (only where the loop may own signals)
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, lambda: app.create_task(reload_faq(svc)))
         except (RuntimeError, ValueError, NotImplementedError):
