@@ -84,9 +84,10 @@ async def send_message(
 
     Through `Bot.do_api_request` rather than `Bot.send_message`, which turns
     Telegram's answer into a `Message` (and its keyboard into buttons): some
-    160 µs of Python per reply, a twentieth of the bot's CPU per message
-    under load, when all that is used of it is the id.  The request, its
-    errors (`Forbidden`, `RetryAfter`, …) and its timeouts are the same."""
+    160 µs of Python per reply, when all that is used of it is the id (end
+    to end, 1.61 against 1.86 ms of the bot's CPU per message).  The
+    request, its errors (`Forbidden`, `RetryAfter`, …) and its timeouts are
+    the same."""
     sent = await bot.do_api_request(
         "sendMessage",
         api_kwargs={"chat_id": chat_id, "text": text, "reply_markup": reply_markup, "reply_parameters": _reply_params(reply_to)},

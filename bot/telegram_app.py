@@ -790,7 +790,7 @@ async def _reload_faq(svc: Services) -> bool:
     old = svc.engine
     svc.engine = await asyncio.to_thread(Engine, faq, old.catalogs, tuning=old.tuning, default_lang=old.default_lang)
     del old  # the old index goes now (reference counting), before the new one is frozen
-    freeze_long_lived()
+    freeze_long_lived()  # one collection now (7 ms for the shipped FAQ, 73 ms at 100×) rather than at every full one
     summary = f"FAQ reloaded: {len(faq.entries)} entries in {len(faq.topics)} topics."
     log.info(summary)
     if settings.operator_chat_id is not None:
