@@ -27,11 +27,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import json
 import logging
 import sqlite3
 import time
 import warnings
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
@@ -72,15 +74,32 @@ def _reply_params(message_id: int | None) -> ReplyParameters | None:
     return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
 
 
+@lru_cache(maxsize=1024)
+def markup_json(markup: InlineKeyboardMarkup) -> str:
+    """A keyboard as the Bot API takes it, JSON, made once per keyboard.
+
+    python-telegram-bot makes it for every message it sends (`to_dict`
+    walks every button in Python: ~55 µs for an answer's keyboard), and a
+    string parameter it passes on as it is: the request is the same.  The
+    bot sends the same few hundred keyboards again and again (the answers'
+    are made once, in `keyboards`; others are found here by equality)."""
+    return json.dumps(markup.to_dict())
+
+
 # `send_message` below goes through `Bot.do_api_request`, which warns that
 # `Bot.send_message` exists: it is passed over on purpose.
 warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage' instead", category=PTBUserWarning)
 
 
 async def send_message(
-    bot: Bot, chat_id: int, text: str, reply_markup: InlineKeyboardMarkup | None = None, reply_to: int | None = None
+    bot: Bot,
+    chat_id: int,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | dict[str, Any] | None = None,
+    reply_to: int | None = None,
 ) -> int:
-    """Send a text; the sent message's id.
+    """Send a text; the sent message's id.  `reply_markup` may be a
+    keyboard's dict, as the outbox keeps it.
 
     Through `Bot.do_api_request` rather than `Bot.send_message`, which turns
     Telegram's answer into a `Message` (and its keyboard into buttons): some
@@ -88,9 +107,10 @@ async def send_message(
     to end, 1.61 against 1.86 ms of the bot's CPU per message).  The
     request, its errors (`Forbidden`, `RetryAfter`, …) and its timeouts are
     the same."""
+    markup = markup_json(reply_markup) if isinstance(reply_markup, InlineKeyboardMarkup) else reply_markup
     sent = await bot.do_api_request(
         "sendMessage",
-        api_kwargs={"chat_id": chat_id, "text": text, "reply_markup": reply_markup, "reply_parameters": _reply_params(reply_to)},
+        api_kwargs={"chat_id": chat_id, "text": text, "reply_markup": markup, "reply_parameters": _reply_params(reply_to)},
     )
     return int(sent["message_id"])
 
@@ -393,8 +413,7 @@ class Delivery:
     async def _send(self, item: OutboxItem) -> int:
         p = item.payload
         if item.kind in {"text", "operator_post"}:
-            markup = InlineKeyboardMarkup.de_json(p["reply_markup"], self.bot) if p.get("reply_markup") else None
-            return await send_message(self.bot, item.chat_id, p["text"], markup, p.get("reply_to"))
+            return await send_message(self.bot, item.chat_id, p["text"], p.get("reply_markup"), p.get("reply_to"))
         if item.kind == "copy":
             copied = await self.bot.copy_message(
                 item.chat_id, p["from_chat_id"], p["message_id"], reply_parameters=_reply_params(p.get("reply_to"))

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import sqlite_utils
-from telegram import Bot
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import delivery as delivery_module
 from bot.delivery import Delivery
@@ -368,3 +368,28 @@ def test_a_user_forgotten_while_a_post_about_them_is_on_its_way_leaves_nothing_b
     assert db.execute("SELECT count(*) FROM questions").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
     assert not [r for r in caplog.records if r.levelname in {"ERROR", "CRITICAL"}]
+
+
+def test_a_keyboard_goes_out_as_the_library_would_send_it_directly_and_from_the_outbox(api: FakeBotAPI, db_path: Path) -> None:
+    """`send_message` hands python-telegram-bot the keyboard's JSON, made
+    once (`delivery.markup_json`), and the outbox its stored dict: the
+    request must be what `Bot.send_message` itself sends, byte for byte."""
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton("→ Патент кимге керек?", callback_data="e:patent-who-needs")], [InlineKeyboardButton("👍", callback_data="f:x:up")]]
+    )
+
+    async def scenario() -> None:
+        async with outbox(api, db_path) as delivery:
+            await delivery.bot.send_message(CHATS[0], "library", reply_markup=keyboard)
+            await delivery_module.send_message(delivery.bot, CHATS[0], "direct", keyboard)
+            await delivery_module.send_message(delivery.bot, CHATS[0], "again", keyboard)  # the cached JSON
+            delivery.enqueue("text", CHATS[0], {"text": "outbox", "reply_markup": keyboard.to_dict()})
+            delivery.start()
+            await drained(delivery.store)
+
+    asyncio.run(scenario())
+    sent = {c.params["text"]: c.raw_params.get("reply_markup") for c in api.calls_of("sendMessage")}
+    assert set(sent) == {"library", "direct", "again", "outbox"}
+    assert sent["library"] is not None and "patent-who-needs" in sent["library"]
+    assert sent["direct"] == sent["again"] == sent["outbox"] == sent["library"]
+    assert buttons(api.sent_messages(CHATS[0])[-1]) == [("→ Патент кимге керек?", "e:patent-who-needs"), ("👍", "f:x:up")]
