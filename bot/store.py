@@ -177,6 +177,15 @@ def _m006_outbox_lanes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS outbox_pending_due ON outbox (not_before) WHERE status = 'pending'")
 
 
+def _m007_awaiting_human(db: sqlite_utils.Database) -> None:
+    # When a user asked for a person (/human, or the button) and the bot
+    # waits for their question: kept here so that a restart in between
+    # does not send the question to the engine instead.
+    users = _table(db, "users")
+    if "awaiting_human_since" not in users.columns_dict:
+        users.add_column("awaiting_human_since", str)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_clarifications", _m002_clarifications),
@@ -184,6 +193,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("004_review_state", _m004_review_state),
     ("005_replay_after_crash", _m005_replay_after_crash),
     ("006_outbox_lanes", _m006_outbox_lanes),
+    ("007_awaiting_human", _m007_awaiting_human),
 ]
 
 
@@ -324,6 +334,26 @@ class Store:
     def is_blocked(self, chat_id: int) -> bool:
         row = self.db.execute("SELECT blocked FROM users WHERE chat_id = ?", [chat_id]).fetchone()
         return bool(row and row[0])
+
+    def set_awaiting_human(self, chat_id: int, since: dt.datetime | None) -> None:
+        """Record that the chat asked for a person at `since` and its next
+        message is the question (None: no longer)."""
+        if since is None:
+            self.db.execute("UPDATE users SET awaiting_human_since = NULL WHERE chat_id = ?", [chat_id])
+            return
+        stamp, now = since.isoformat(timespec="seconds"), utcnow()
+        self.db.execute(
+            "INSERT INTO users (chat_id, lang, blocked, created_at, updated_at, awaiting_human_since) VALUES (?, NULL, 0, ?, ?, ?) "
+            "ON CONFLICT(chat_id) DO UPDATE SET awaiting_human_since = excluded.awaiting_human_since, updated_at = excluded.updated_at",
+            [chat_id, now, now, stamp],
+        )
+
+    def awaiting_human(self, after: dt.datetime) -> dict[int, dt.datetime]:
+        """The chats waiting to ask a person since after `after`, and since when."""
+        rows = self.db.execute(
+            "SELECT chat_id, awaiting_human_since FROM users WHERE awaiting_human_since > ?", [after.isoformat(timespec="seconds")]
+        )
+        return {chat_id: dt.datetime.fromisoformat(since) for chat_id, since in rows.fetchall()}
 
     # --- events (statistics, no text) -------------------------------------
 

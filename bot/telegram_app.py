@@ -9,6 +9,7 @@ the application's lifetime: created before start, closed at shutdown.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import re
 import signal
@@ -70,6 +71,9 @@ MAX_QUESTION_CHARS = 1500
 # What operators see of a question: enough to understand it.
 OPERATOR_PREVIEW_CHARS = 3000
 RECENT_TEXTS = 5000
+# After asking for a person, the next message is the question to pass on
+# if it comes within this long; later, it is a new conversation.
+AWAITING_HUMAN_FOR = dt.timedelta(hours=24)
 
 
 def N_(message: str) -> str:
@@ -102,6 +106,9 @@ class Services:
     bot_username: str = ""
     # One FAQ reload at a time (a second /reload or SIGHUP waits for the first).
     reloading: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # Chats that asked for a person and whose next message is the question,
+    # with when they asked (as in the database, which a restart reads back).
+    awaiting_human: dict[int, dt.datetime] = field(default_factory=dict)
 
     def record(self, write: Callable[..., object], *args: Any, **kwargs: Any) -> None:
         """A write the user's reply must not depend on (statistics, logs).
@@ -305,12 +312,19 @@ async def human_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     lang = user_lang(update, svc)
     text = " ".join(context.args or []).strip()
     if not text:
-        context.chat_data["awaiting_human"] = True  # type: ignore[index]
-        await svc.delivery.send_text(
-            message.chat_id, tr(svc, lang, "Write your question in one message, and I will pass it to a person.")
-        )
+        await ask_for_the_question(svc, message.chat_id, lang)
         return
     await hand_off(update, svc, text, lang, reason="human", candidates=[])
+
+
+async def ask_for_the_question(svc: Services, chat_id: int, lang: str) -> None:
+    """A person was asked for without a question: the chat's next message is
+    it.  Kept in the database too, so that a restart in between does not
+    give that message to the engine."""
+    since = dt.datetime.now(dt.UTC)
+    svc.awaiting_human[chat_id] = since
+    svc.record(svc.store.set_awaiting_human, chat_id, since)
+    await svc.delivery.send_text(chat_id, tr(svc, lang, "Write your question in one message, and I will pass it to a person."))
 
 
 async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -341,6 +355,7 @@ async def forget_confirmed(update: Update, svc: Services, lang: str, confirmed: 
         await svc.delivery.send_text(chat.id, tr(svc, lang, "Nothing was deleted."))
         return
     deleted = svc.store.forget_user(chat.id)
+    svc.awaiting_human.pop(chat.id, None)
     for key in [k for k in svc.recent if k[0] == chat.id]:
         del svc.recent[key]
     log.info("forgot a user on request: %d rows deleted", sum(deleted.values()))
@@ -352,19 +367,12 @@ async def forget_confirmed(update: Update, svc: Services, lang: str, confirmed: 
 # --- free text --------------------------------------------------------------
 
 
-def awaiting_human(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> bool:
-    """Whether the chat asked for a person (/human, or the button) and this
-    message is the question; the flag goes with it.
-
-    Read from the application's chat data without `context.chat_data`,
-    which would make an entry for every chat that ever wrote (kept for the
-    life of the bot); a chat's emptied entry is dropped."""
-    data = context.application.chat_data.get(chat_id)
-    if not data or not data.pop("awaiting_human", False):
-        return False
-    if not data:
-        context.application.drop_chat_data(chat_id)
-    return True
+def awaiting_human(svc: Services, chat_id: int) -> bool:
+    """Whether the chat asked for a person (/human, or the button), within
+    `AWAITING_HUMAN_FOR`, and this message is the question; the flag goes
+    with it (from the database once the question is handed off)."""
+    since = svc.awaiting_human.pop(chat_id, None)
+    return since is not None and dt.datetime.now(dt.UTC) - since < AWAITING_HUMAN_FOR
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -380,8 +388,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lang_hint = user_lang(update, svc)
         if svc.store.is_blocked(message.chat_id):
             svc.store.mark_unblocked(message.chat_id)
-        if awaiting_human(context, message.chat_id) and text.strip():
+        if awaiting_human(svc, message.chat_id) and text.strip():
             await hand_off(update, svc, text, svc.engine.reply_language(text, lang_hint), reason="human", candidates=[])
+            svc.record(svc.store.set_awaiting_human, message.chat_id, None)
             return
         if len(text) > MAX_QUESTION_CHARS:
             lang = svc.engine.reply_language(text, lang_hint)
@@ -582,10 +591,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         if text:
             await hand_off(update, svc, text, lang, reason="human", candidates=[])
         else:
-            context.chat_data["awaiting_human"] = True  # type: ignore[index]
-            await svc.delivery.send_text(
-                chat.id, tr(svc, lang, "Write your question in one message, and I will pass it to a person.")
-            )
+            await ask_for_the_question(svc, chat.id, lang)
 
 
 def recent_question(svc: Services, message: Any) -> str:
@@ -857,6 +863,7 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
         svc = Services(settings, app.bot_data.pop("engine"), store, Delivery(app.bot, store, settings.operator_chat_id))
         app.bot_data["services"] = svc
         svc.bot_username = app.bot.username or ""
+        svc.awaiting_human = store.awaiting_human(after=dt.datetime.now(dt.UTC) - AWAITING_HUMAN_FOR)  # before the replay
         replayed = await queue.replay(app.bot)
         if replayed:
             log.info("handling %d updates received before a restart and not yet handled", replayed)

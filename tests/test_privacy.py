@@ -66,18 +66,24 @@ def test_forget_deletes_everything_after_confirmation(api: FakeBotAPI, run_bot: 
     db = sqlite_utils.Database(db_path)
     assert db["questions"].count == 2
 
+    api.push_text(7, "/human", language_code="ru")  # waiting for a question to pass on: forgotten too
+    api.wait_for_sent(chat_id=7, count=4)
     api.push_text(7, "/forget", language_code="ru")
-    ask = api.wait_for_sent(chat_id=7, count=4)[-1]
+    ask = api.wait_for_sent(chat_id=7, count=5)[-1]
     mark = api.checkpoint()
     api.push_callback(7, ask["message_id"], "fg:yes")
     done = api.wait_for_sent(chat_id=7, since=mark)[0]
     assert done["text"].startswith("Готово: всё, что хранилось о вас, удалено")
-    runner.stop()
-    db = sqlite_utils.Database(db_path)
+    db = sqlite_utils.Database(db_path)  # written before the user was told
     for table in ("questions", "events", "users", "outbox", "clarifications"):
         assert not list(db.query(f"select * from {table} where chat_id = 7")), table
     assert [r["chat_id"] for r in db["questions"].rows] == [other]
     assert not list(db.query("select * from relay r join questions q on q.id = r.question_id where q.chat_id = 7"))
+    mark = api.checkpoint()
+    api.push_text(7, "как проверить запрет на въезд", language_code="ru")
+    assert "передал" not in api.wait_for_sent(chat_id=7, since=mark)[0]["text"]
+    assert api.sent_messages(OPERATORS, since=mark) == []
+    runner.stop()
 
 
 def test_purge_keeps_open_and_pending(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

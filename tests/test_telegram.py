@@ -6,12 +6,14 @@ buttons the bot sent, and what is stored in the SQLite file.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
 import sqlite_utils
 
 from bot.fakebotapi import FakeBotAPI
+from bot.store import Store
 
 from .conftest import OPERATORS
 
@@ -301,6 +303,34 @@ def test_human_command(api: FakeBotAPI, run_bot: Any) -> None:
     for chat in range(500, 540):
         api.wait_for_sent(chat_id=chat)
     assert runner.on_loop(lambda: dict(runner.app.chat_data)) == {}
+    assert runner.on_loop(lambda: dict(runner.app.bot_data["services"].awaiting_human)) == {}
+
+
+def test_a_request_for_a_person_outlives_a_restart_for_a_day(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """/human, a restart, then the question: it still goes to a person, once.
+    A request older than a day is a new conversation's business."""
+    runner = run_bot()
+    api.push_text(USER, "/human", language_code="en")
+    assert last_to(api, USER)["text"].startswith("Write your question in one message")
+    runner.stop()
+    other = USER + 1
+    store = Store(db_path)
+    store.set_awaiting_human(other, dt.datetime.now(dt.UTC) - dt.timedelta(hours=25))
+    store.close()
+
+    run_bot()
+    mark = api.checkpoint()
+    api.push_text(USER, "my employer keeps my passport", language_code="en")
+    post = last_to(api, OPERATORS, since=mark)
+    assert post["text"].startswith("❓ #1 · en · human") and "my employer keeps my passport" in post["text"]
+    mark = api.checkpoint()
+    api.push_text(other, "How do I check if I have an entry ban?", language_code="en")
+    assert "passed your question to a person" not in last_to(api, other, since=mark)["text"]
+    api.push_text(USER, "How do I check if I have an entry ban?", language_code="en")
+    assert "passed your question to a person" not in last_to(api, USER, since=mark)["text"]
+    assert api.sent_messages(OPERATORS, since=mark) == []
+    db = sqlite_utils.Database(db_path)
+    assert [r["awaiting_human_since"] for r in db.query("select awaiting_human_since from users where chat_id = ?", [USER])] == [None]
 
 
 def test_handoff_survives_api_failure_and_restart(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
