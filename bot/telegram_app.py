@@ -388,7 +388,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         lang_hint = user_lang(update, svc)
         if svc.store.is_blocked(message.chat_id):
             svc.store.mark_unblocked(message.chat_id)
-        if awaiting_human(svc, message.chat_id) and text.strip():
+        if text.strip() and awaiting_human(svc, message.chat_id):
             await hand_off(update, svc, text, svc.engine.reply_language(text, lang_hint), reason="human", candidates=[])
             svc.record(svc.store.set_awaiting_human, message.chat_id, None)
             return
