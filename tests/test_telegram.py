@@ -284,19 +284,30 @@ def test_operator_commands_ignored_outside_operators_group(api: FakeBotAPI, run_
     assert sqlite_utils.Database(db_path)["questions"].get(1)["status"] == "open"
 
 
+def asks_for_a_person(api: FakeBotAPI, chat_id: int) -> None:
+    api.push_text(chat_id, "/human", language_code="en")
+    assert last_to(api, chat_id)["text"].startswith("Write your question in one message")
+
+
+def goes_to_a_person(api: FakeBotAPI, chat_id: int, text: str, ref: int) -> None:
+    mark = api.checkpoint()
+    api.push_text(chat_id, text, language_code="en")
+    post = last_to(api, OPERATORS, since=mark)
+    assert post["text"].startswith(f"❓ #{ref} · en · human") and text in post["text"]
+
+
+def answered_by_the_bot(api: FakeBotAPI, chat_id: int) -> None:
+    mark = api.checkpoint()
+    api.push_text(chat_id, "How do I check if I have an entry ban?", language_code="en")
+    assert "passed your question to a person" not in last_to(api, chat_id, since=mark)["text"]
+    assert api.sent_messages(OPERATORS, since=mark) == []
+
+
 def test_human_command(api: FakeBotAPI, run_bot: Any) -> None:
     runner = run_bot()
-    api.push_text(USER, "/human", language_code="en")
-    assert last_to(api, USER)["text"].startswith("Write your question in one message")
-    mark = api.checkpoint()
-    api.push_text(USER, "my employer keeps my passport", language_code="en")
-    post = last_to(api, OPERATORS, since=mark)
-    assert post["text"].startswith("❓ #1 · en · human") and "my employer keeps my passport" in post["text"]
-    # Once: the next message is the bot's to answer again.
-    mark = api.checkpoint()
-    api.push_text(USER, "How do I check if I have an entry ban?", language_code="en")
-    assert "passed your question to a person" not in last_to(api, USER, since=mark)["text"]
-    assert api.sent_messages(OPERATORS, since=mark) == []
+    asks_for_a_person(api, USER)
+    goes_to_a_person(api, USER, "my employer keeps my passport", ref=1)
+    answered_by_the_bot(api, USER)  # once: the next message is the bot's to answer again
     # Nothing is kept per chat for chats that only write (it would grow with every user, for good).
     for chat in range(500, 540):
         api.push_text(chat, "What is the Amina app?", language_code="en")
@@ -310,8 +321,7 @@ def test_a_request_for_a_person_outlives_a_restart_for_a_day(api: FakeBotAPI, ru
     """/human, a restart, then the question: it still goes to a person, once.
     A request older than a day is a new conversation's business."""
     runner = run_bot()
-    api.push_text(USER, "/human", language_code="en")
-    assert last_to(api, USER)["text"].startswith("Write your question in one message")
+    asks_for_a_person(api, USER)
     runner.stop()
     other = USER + 1
     store = Store(db_path)
@@ -319,16 +329,9 @@ def test_a_request_for_a_person_outlives_a_restart_for_a_day(api: FakeBotAPI, ru
     store.close()
 
     run_bot()
-    mark = api.checkpoint()
-    api.push_text(USER, "my employer keeps my passport", language_code="en")
-    post = last_to(api, OPERATORS, since=mark)
-    assert post["text"].startswith("❓ #1 · en · human") and "my employer keeps my passport" in post["text"]
-    mark = api.checkpoint()
-    api.push_text(other, "How do I check if I have an entry ban?", language_code="en")
-    assert "passed your question to a person" not in last_to(api, other, since=mark)["text"]
-    api.push_text(USER, "How do I check if I have an entry ban?", language_code="en")
-    assert "passed your question to a person" not in last_to(api, USER, since=mark)["text"]
-    assert api.sent_messages(OPERATORS, since=mark) == []
+    goes_to_a_person(api, USER, "my employer keeps my passport", ref=1)
+    answered_by_the_bot(api, other)
+    answered_by_the_bot(api, USER)
     db = sqlite_utils.Database(db_path)
     assert [r["awaiting_human_since"] for r in db.query("select awaiting_human_since from users where chat_id = ?", [USER])] == [None]
 
