@@ -186,6 +186,36 @@ def _m007_awaiting_human(db: sqlite_utils.Database) -> None:
         users.add_column("awaiting_human_since", str)
 
 
+def _m008_question_refs_never_reused(db: sqlite_utils.Database) -> None:
+    # A question's id is its reference in the operators' group (❓ #12).
+    # Without AUTOINCREMENT, SQLite hands the highest id out again once its
+    # row is deleted (/forget): a reply to the forgotten user's old post
+    # would then reach whoever asked next.  SQLite cannot add AUTOINCREMENT
+    # to a table, so the table is rebuilt, in one transaction, from its own
+    # definition; the ids kept seed the sequence.
+    (definition,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'questions'").fetchone()
+    if "AUTOINCREMENT" in definition:
+        return
+    indexes = [sql for (sql,) in db.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'questions' AND sql IS NOT NULL")]
+    rebuilt = definition.replace("CREATE TABLE [questions]", "CREATE TABLE [questions_rebuilt]", 1).replace(
+        "[id] INTEGER PRIMARY KEY", "[id] INTEGER PRIMARY KEY AUTOINCREMENT", 1
+    )
+    if "[questions_rebuilt]" not in rebuilt or "AUTOINCREMENT" not in rebuilt:
+        raise sqlite3.DatabaseError(f"unexpected definition of the questions table: {definition}")
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(rebuilt)
+        db.execute("INSERT INTO questions_rebuilt SELECT * FROM questions")
+        db.execute("DROP TABLE questions")
+        db.execute("ALTER TABLE questions_rebuilt RENAME TO questions")
+        for sql in indexes:
+            db.execute(sql)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_clarifications", _m002_clarifications),
@@ -194,6 +224,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("005_replay_after_crash", _m005_replay_after_crash),
     ("006_outbox_lanes", _m006_outbox_lanes),
     ("007_awaiting_human", _m007_awaiting_human),
+    ("008_question_refs_never_reused", _m008_question_refs_never_reused),
 ]
 
 

@@ -11,6 +11,7 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
+from bot import store as store_module
 from bot.cli import cli
 from bot.fakebotapi import FakeBotAPI
 from bot.privacy import mask_personal_data
@@ -84,6 +85,49 @@ def test_forget_deletes_everything_after_confirmation(api: FakeBotAPI, run_bot: 
     assert "передал" not in api.wait_for_sent(chat_id=7, since=mark)[0]["text"]
     assert api.sent_messages(OPERATORS, since=mark) == []
     runner.stop()
+
+
+def test_a_forgotten_users_reference_is_never_given_to_another(api: FakeBotAPI, run_bot: Any, db_path: Path) -> None:
+    """After /forget, the next question gets a new reference, and an
+    operator's reply to the forgotten user's old post reaches nobody."""
+    run_bot()
+    api.push_text(7, "какой курс доллара сегодня", language_code="ru")
+    old_post = api.wait_for_sent(chat_id=OPERATORS)[0]
+    assert old_post["text"].startswith("❓ #1 ·")
+    api.push_text(7, "/forget", language_code="ru")
+    ask = api.wait_for_sent(chat_id=7, count=2)[-1]
+    mark = api.checkpoint()
+    api.push_callback(7, ask["message_id"], "fg:yes")
+    api.wait_for_sent(chat_id=7, since=mark)
+    mark = api.checkpoint()
+    api.push_text(8, "какая погода в москве", language_code="ru")
+    assert api.wait_for_sent(chat_id=OPERATORS, since=mark)[0]["text"].startswith("❓ #2 ·")
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "ответ для первого", chat_type="supergroup", user_id=77, reply_to_message_id=old_post["message_id"])
+    api.push_text(OPERATORS, "/open", chat_type="supergroup", user_id=77)  # handled after the reply: it was seen
+    assert "#2" in api.wait_for_sent(chat_id=OPERATORS, since=mark)[0]["text"]
+    assert not list(sqlite_utils.Database(db_path).query("select * from outbox where kind = 'copy'"))  # queued before replying, had it been
+
+
+def test_an_older_database_keeps_its_questions_and_gets_references_never_reused(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(path)
+    db["_migrations"].create({"name": str, "applied_at": str}, pk="name")  # type: ignore[union-attr]
+    for name, step in store_module.MIGRATIONS[:7]:
+        step(db)
+        db["_migrations"].insert({"name": name, "applied_at": "2026-11-01T00:00:00+00:00"})  # type: ignore[union-attr]
+    for n in (1, 2, 3):
+        db.execute("INSERT INTO questions (id, ts, chat_id, lang, text, reason) VALUES (?, '2026-11-01', ?, 'ru', ?, 'engine')", [n, n, f"q{n}"])
+    db.conn.commit()
+    db.conn.close()
+
+    store = Store(path)
+    assert [(q.id, q.text) for q in store.open_questions()] == [(1, "q1"), (2, "q2"), (3, "q3")]
+    assert store.question_for_update(0) is None  # the update_id index and column came through
+    store.forget_user(3)
+    assert store.add_question(chat_id=4, lang="ru", text="q4", candidates=[], reason="engine").id == 4
+    store.close()
+    assert Store(path).add_question(chat_id=5, lang="ru", text="q5", candidates=[], reason="engine").id == 5  # reopened: migrated once
 
 
 def test_purge_keeps_open_and_pending(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
