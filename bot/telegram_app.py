@@ -904,6 +904,9 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
     app.add_handler(TypeHandler(Update, rate_limit), group=-1)
     app.add_handler(TypeHandler(Update, mark_handled), group=1)
 
+    # Edits are not new messages: an operator fixing a typo in an answer
+    # would send it again, a user correcting a question would hand it off twice.
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED, ignore))
     operators = filters.Chat(settings.operator_chat_id) if settings.operator_chat_id is not None else None
     if operators is not None:
         # The operators' group first, so its messages never reach user handlers.

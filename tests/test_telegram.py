@@ -409,3 +409,21 @@ def test_redelivered_update_is_not_answered_twice(api: FakeBotAPI, run_bot: Any)
     api.wait_for_sent(chat_id=USER, count=2)
     texts = [m["text"] for m in api.sent_messages(USER)]
     assert len(texts) == 2 and texts[1].startswith("Я отвечаю на частые вопросы")
+
+
+def test_edits_are_not_new_messages(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """An operator fixing a typo in an answer, or a user correcting a
+    question already handed off, sends nothing a second time."""
+    run_bot()
+    question = api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    answer = api.push_text(OPERATORS, "Лучше черз банк.", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    api.wait_for_call("copyMessage")
+    api.push_update({"edited_message": {**answer, "text": "Лучше через банк.", "edit_date": answer["date"] + 5}})
+    api.push_update({"edited_message": {**question, "text": "какой курс доллара сегодня?", "edit_date": question["date"] + 5}})
+    mark = api.checkpoint()
+    api.push_text(USER, "/help", language_code="ru")  # handled after the edits
+    last_to(api, USER, since=mark)
+    db = sqlite_utils.Database(db_path)
+    assert [r["kind"] for r in db.query("select kind from outbox where kind in ('copy', 'operator_post')")] == ["operator_post", "copy"]
+    assert db["questions"].count == 1
