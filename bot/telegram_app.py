@@ -28,7 +28,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ChatType, MessageLimit
+from telegram.constants import ChatMemberStatus, ChatType, MessageLimit
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
@@ -191,6 +191,30 @@ async def skip_handled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     if handled:
         raise ApplicationHandlerStop
+
+
+async def note_reachable(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs first: whether a user can be written to, as their latest update
+    tells.
+
+    A send refused because the user blocked the bot marks them blocked, and
+    the outbox then drops what is queued for them.  Any later update from
+    them (Telegram's "Restart" button sends /start; a button press; a
+    question) means they are back, and so does Telegram's own notice that
+    they unblocked the bot; its notice that they blocked it marks them at
+    once."""
+    svc = services(context)
+    chat = update.effective_chat
+    if chat is None or chat.type != ChatType.PRIVATE:
+        return
+    member = update.my_chat_member
+    try:
+        if member is not None and member.new_chat_member.status == ChatMemberStatus.BANNED:
+            svc.store.mark_blocked(chat.id)
+        elif svc.store.is_blocked(chat.id):
+            svc.store.mark_unblocked(chat.id)
+    except sqlite3.Error as exc:
+        log.error("cannot record whether a user blocked the bot: %s", exc)
 
 
 async def mark_handled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -386,8 +410,6 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = text.replace(f"@{svc.bot_username}", " ")
     async with svc.lock_for(message.chat_id):
         lang_hint = user_lang(update, svc)
-        if svc.store.is_blocked(message.chat_id):
-            svc.store.mark_unblocked(message.chat_id)
         if text.strip() and awaiting_human(svc, message.chat_id):
             await hand_off(update, svc, text, svc.engine.reply_language(text, lang_hint), reason="human", candidates=[])
             svc.record(svc.store.set_awaiting_human, message.chat_id, None)
@@ -900,7 +922,8 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
 
     # Groups run in order for each update: -2 drops re-delivered updates,
     # -1 is flood control, 0 answers, 1 records the update as handled.
-    app.add_handler(TypeHandler(Update, skip_handled), group=-2)
+    app.add_handler(TypeHandler(Update, skip_handled), group=-3)
+    app.add_handler(TypeHandler(Update, note_reachable), group=-2)
     app.add_handler(TypeHandler(Update, rate_limit), group=-1)
     app.add_handler(TypeHandler(Update, mark_handled), group=1)
 

@@ -7,6 +7,7 @@ buttons the bot sent, and what is stored in the SQLite file.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
@@ -427,3 +428,61 @@ def test_edits_are_not_new_messages(api: FakeBotAPI, run_bot: Any, db_path: Any)
     db = sqlite_utils.Database(db_path)
     assert [r["kind"] for r in db.query("select kind from outbox where kind in ('copy', 'operator_post')")] == ["operator_post", "copy"]
     assert db["questions"].count == 1
+
+
+def test_a_user_back_after_blocking_the_bot_gets_operators_answers_again(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """A refused send marks the user blocked, and queued answers are dropped;
+    their /start (Telegram's Restart button) or Telegram's notice that they
+    unblocked the bot makes them reachable again, its notice that they
+    blocked it marks them at once."""
+    run_bot()
+    db = sqlite_utils.Database(db_path)
+
+    def blocked() -> int:
+        return sum(row["blocked"] for row in db.query("select blocked from users where chat_id = ?", [USER]))
+
+    def after_the_next_update() -> int:
+        """`blocked()` once an update sent after this user's is handled
+        (another user's: one of theirs would itself count as being back)."""
+        mark = api.checkpoint()
+        api.push_text(USER + 1, "/help", language_code="ru")
+        last_to(api, USER + 1, since=mark)
+        return blocked()
+
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    api.blocked_chats.add(USER)
+    api.push_text(OPERATORS, "Ответ 1", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    api.wait_for_call("copyMessage", predicate=lambda c: c.status == 403)
+    for _ in range(100):  # the outbox marks the user once Telegram has refused
+        if blocked():
+            break
+        time.sleep(0.05)
+    assert blocked() == 1
+    api.blocked_chats.discard(USER)
+    mark = api.checkpoint()
+    api.push_text(USER, "/start", language_code="ru")
+    last_to(api, USER, since=mark)
+    assert blocked() == 0
+    api.push_text(OPERATORS, "Ответ 2", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    assert api.wait_for_call("copyMessage", since=mark, predicate=lambda c: c.status == 200)[0].params["chat_id"] == USER
+
+    def member_update(status: str, old: str) -> None:
+        user = {"id": USER, "is_bot": False, "first_name": "User"}
+        bot = {"id": 1, "is_bot": True, "first_name": "Jardam", "username": "jardam_bot"}
+        api.push_update(
+            {
+                "my_chat_member": {
+                    "chat": {"id": USER, "type": "private", "first_name": "User"},
+                    "from": user,
+                    "date": 1_700_000_000,
+                    "old_chat_member": {"user": bot, "status": old, **({"until_date": 0} if old == "kicked" else {})},
+                    "new_chat_member": {"user": bot, "status": status, **({"until_date": 0} if status == "kicked" else {})},
+                }
+            }
+        )
+
+    member_update("kicked", "member")
+    assert after_the_next_update() == 1
+    member_update("member", "kicked")
+    assert after_the_next_update() == 0
