@@ -567,7 +567,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     chat = update.effective_chat
     if query is None or chat is None:
         return
-    lang = user_lang(update, svc)
+    lang = offered_in(svc, query.message, user_lang(update, svc))
     # One FAQ for the whole press: a reload may land at any await below, and
     # the entry checked here must be the one answered.
     engine = svc.engine
@@ -614,6 +614,17 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             await hand_off(update, svc, text, lang, reason="human", candidates=[])
         else:
             await ask_for_the_question(svc, chat.id, lang)
+
+
+def offered_in(svc: Services, message: Any, fallback: str) -> str:
+    """The language of the message a button was pressed on, which a press
+    is answered in: the conversation's, which may not be the user's chosen
+    or Telegram's one (Telegram in Russian, a question typed in Kyrgyz, a
+    "did you mean" in Kyrgyz, then the answer).  Read off the bot's own
+    text, as for a user's message; `fallback` when it is too short to tell
+    or no longer there."""
+    text = getattr(message, "text", None)
+    return svc.engine.reply_language(text, fallback) if text else fallback
 
 
 def recent_question(svc: Services, message: Any) -> str:

@@ -486,3 +486,17 @@ def test_a_user_back_after_blocking_the_bot_gets_operators_answers_again(api: Fa
     assert after_the_next_update() == 1
     member_update("member", "kicked")
     assert after_the_next_update() == 0
+
+
+def test_a_button_is_answered_in_the_language_it_was_offered_in(api: FakeBotAPI, run_bot: Any, engine: Any) -> None:
+    """Telegram in Russian, a question in Kyrgyz typed in Latin letters: the
+    "did you mean" comes in Kyrgyz, and so does the answer to the choice."""
+    run_bot()
+    api.push_text(USER, "zapret barby", language_code="ru")
+    clarify = last_to(api, USER)
+    assert clarify["text"].startswith("Булардын кайсынысын")
+    choice = next(data for _, data in buttons(clarify) if data.startswith("e:"))
+    mark = api.checkpoint()
+    api.push_callback(USER, clarify["message_id"], choice)
+    answer = last_to(api, USER, since=mark)
+    assert answer["text"].startswith(engine.faq.entries[choice[2:]].answer["ky"][:40])
