@@ -217,6 +217,12 @@ class Delivery:
         self.store.enqueue(kind, chat_id, payload, qid)
         self.kick()
 
+    def enqueue_for_update(self, update_id: int, *items: tuple[str, int, dict[str, Any], int | None]) -> None:
+        """Queue what an update asks to send, and mark it handled, at once
+        (`Store.enqueue_for_update`)."""
+        self.store.enqueue_for_update(update_id, items)
+        self.kick()
+
     # --- the outbox worker -------------------------------------------------
 
     def kick(self) -> None:

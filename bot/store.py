@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -508,6 +508,16 @@ class Store:
         with self.transaction():
             return self._enqueue(kind, chat_id, payload, qid)
 
+    def enqueue_for_update(self, update_id: int, items: Sequence[tuple[str, int, dict[str, Any], int | None]]) -> None:
+        """Queue messages (kind, chat id, payload, question id) and mark the
+        update that asked for them handled, in one transaction: after a
+        crash that update is either replayed with nothing queued, or done,
+        never queued twice (an operator's answer copied to the user twice)."""
+        with self.transaction():
+            for kind, chat_id, payload, qid in items:
+                self._enqueue(kind, chat_id, payload, qid)
+            self._mark_update_handled(update_id)
+
     # The next item of each lane.  A lane is a chat, so that a user gets
     # messages in the order they were queued; in the operators' group it is
     # a question (its post, then follow-ups and acknowledgements), since
@@ -592,8 +602,11 @@ class Store:
 
     def mark_update_handled(self, update_id: int) -> None:
         with self.transaction():
-            self.db.execute("INSERT OR IGNORE INTO processed_updates (update_id, ts) VALUES (?, ?)", [update_id, utcnow()])
-            self.db.execute("DELETE FROM inbox WHERE update_id = ?", [update_id])
+            self._mark_update_handled(update_id)
+
+    def _mark_update_handled(self, update_id: int) -> None:
+        self.db.execute("INSERT OR IGNORE INTO processed_updates (update_id, ts) VALUES (?, ?)", [update_id, utcnow()])
+        self.db.execute("DELETE FROM inbox WHERE update_id = ?", [update_id])
 
     # --- inbox: updates received, not yet handled (replayed after a crash) ---
 

@@ -684,18 +684,16 @@ async def operator_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     answer = message.text or message.caption or f"[{message.effective_attachment.__class__.__name__}]"
     svc.store.set_question_status(question.id, "answered", answer=answer)
-    svc.delivery.enqueue(
-        "copy",
-        question.chat_id,
-        {
-            "from_chat_id": message.chat_id,
-            "message_id": message.message_id,
-            "reply_to": question.user_message_id,
-            "ack": f"✅ #{question.id}: sent to the user.",
-            "ack_reply_to": message.message_id,
-        },
-        question.id,
-    )
+    # Queued and marked handled at once: replayed after a crash, the reply
+    # would otherwise be copied to the user twice.
+    copy = {
+        "from_chat_id": message.chat_id,
+        "message_id": message.message_id,
+        "reply_to": question.user_message_id,
+        "ack": f"✅ #{question.id}: sent to the user.",
+        "ack_reply_to": message.message_id,
+    }
+    svc.delivery.enqueue_for_update(update.update_id, ("copy", question.chat_id, copy, question.id))
 
 
 REF_RE = re.compile(r"^(?:❓|💬) #(\d+) · ")
@@ -734,10 +732,13 @@ async def user_follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     text = message.text or message.caption or "(—)"
     svc.store.set_question_status(question.id, "open")
     post = f"💬 #{question.id} · {question.lang} · follow-up\n\n{text[:OPERATOR_PREVIEW_CHARS]}\n\n↩️ Reply to this message to answer."
-    svc.delivery.enqueue("operator_post", operator_chat, {"text": post}, question.id)
-    lang = user_lang(update, svc)
-    await svc.delivery.send_text(
-        message.chat_id, tr(svc, lang, "Sent to the person who answered you. Reference: #{ref}").format(ref=question.id)
+    told = tr(svc, user_lang(update, svc), "Sent to the person who answered you. Reference: #{ref}").format(ref=question.id)
+    # The post and the user's receipt queued, and the update marked handled,
+    # at once: replayed after a crash, the post would otherwise go twice.
+    svc.delivery.enqueue_for_update(
+        update.update_id,
+        ("operator_post", operator_chat, {"text": post}, question.id),
+        ("text", message.chat_id, {"text": told}, None),
     )
     return True
 

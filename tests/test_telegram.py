@@ -500,3 +500,41 @@ def test_a_button_is_answered_in_the_language_it_was_offered_in(api: FakeBotAPI,
     api.push_callback(USER, clarify["message_id"], choice)
     answer = last_to(api, USER, since=mark)
     assert answer["text"].startswith(engine.faq.entries[choice[2:]].answer["ky"][:40])
+
+
+def test_an_operators_answer_handled_just_before_a_crash_is_not_copied_again(
+    api: FakeBotAPI, run_bot: Any, db_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot dies after queueing an operator's answer (or a user's
+    follow-up post) and before its last step, marking the update handled:
+    the next start replays what the inbox still holds, and must not queue
+    them again."""
+    runner = run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    marked = Store.mark_update_handled
+    crash_before_marking: set[int] = set()
+    monkeypatch.setattr(Store, "mark_update_handled", lambda store, update_id: None if update_id in crash_before_marking else marked(store, update_id))
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "Через банк.", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    crash_before_marking.add(api.updates[-1]["update_id"])
+    copied = last_to(api, USER, since=mark)
+    api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m["text"].startswith("✅ #1"))  # linked by then
+    api.push_text(USER, "а какой банк?", language_code="ru", reply_to_message_id=copied["message_id"])
+    crash_before_marking.add(api.updates[-1]["update_id"])
+    api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m["text"].startswith("💬 #1"))
+    runner.stop()
+    monkeypatch.setattr(Store, "mark_update_handled", marked)
+
+    run_bot()  # replays the inbox
+    mark = api.checkpoint()
+    api.push_text(USER + 1, "/help", language_code="ru")  # handled after the replay
+    last_to(api, USER + 1, since=mark)
+    db = sqlite_utils.Database(db_path)
+    assert list(db.query("select kind, chat_id from outbox where chat_id != ? order by id", [USER + 1])) == [
+        {"kind": "operator_post", "chat_id": OPERATORS},  # the question
+        {"kind": "copy", "chat_id": USER},  # the answer, once
+        {"kind": "text", "chat_id": OPERATORS},  # "✅ #1: sent to the user."
+        {"kind": "operator_post", "chat_id": OPERATORS},  # the follow-up, once
+        {"kind": "text", "chat_id": USER},  # the user told it was sent
+    ]
