@@ -154,7 +154,7 @@ class Delivery:
         # Rows Telegram accepted that the database could not mark sent (disk
         # full, read-only), by id, with their lane and message id: kept from
         # being sent again, and their lanes held, until marked.
-        self._unmarked: dict[int, tuple[Lane, int]] = {}
+        self._unmarked: dict[int, tuple[OutboxItem, int]] = {}
         # What senders of queued replies want done once those are sent
         # (in memory only: forgotten at a restart, like the texts they keep).
         self._on_sent: dict[int, OnSent] = {}
@@ -293,7 +293,7 @@ class Delivery:
             return self.tick_s  # a finishing attempt wakes the worker
         now = time.time()
         held = self._held_chats(now)
-        waiting = self._busy_lanes | {lane for lane, _ in self._unmarked.values()}
+        waiting = self._busy_lanes | {self._lane(item) for item, _ in self._unmarked.values()}
         heads = self.store.due_outbox(
             now, limit=free + len(waiting), operator_chat_id=self.operator_chat_id, skip_chats=held
         )
@@ -364,7 +364,8 @@ class Delivery:
             self._retry_later(item, f"{type(exc).__name__}: {exc}")
             return False
         if self._mark_sent(item, message_id):
-            await self._after_sent(item, message_id)
+            _notify(self._on_sent.pop(item.id, None), message_id)
+            self.kick()  # the acknowledgement, if any
         return True
 
     def _failed(self, item: OutboxItem, exc: TelegramError) -> None:
@@ -399,19 +400,35 @@ class Delivery:
         while it was on its way, and nothing more is to be kept of it (no
         link from the sent message to their question)."""
         try:
-            if not self.store.outbox_sent(item.id, message_id):
+            if not self._record_sent(item, message_id):
                 self._on_sent.pop(item.id, None)
                 return False
         except sqlite3.Error as exc:
             log.error("outbox item %s was sent but cannot be marked sent (%s); will mark it later", item.id, exc)
-            self._unmarked[item.id] = (self._lane(item), message_id)
+            self._unmarked[item.id] = (item, message_id)
         return True
+
+    def _record_sent(self, item: OutboxItem, message_id: int) -> bool:
+        """Mark the item sent, with what follows from it (`Store.outbox_sent`):
+        the sent message linked to its question (operators reply to posts,
+        users to copied answers), and the operators' acknowledgement queued
+        in the question's lane, after the post and in order with its
+        follow-ups."""
+        link = None
+        then = None
+        if item.question_id is not None:
+            if item.kind in {"operator_post", "copy"}:
+                link = (item.chat_id, message_id, item.question_id)
+            ack = item.payload.get("ack")
+            if ack and self.operator_chat_id is not None:
+                then = ("text", self.operator_chat_id, {"text": ack, "reply_to": item.payload.get("ack_reply_to")}, item.question_id)
+        return self.store.outbox_sent(item.id, message_id, link=link, then=then)
 
     def _mark_unmarked(self) -> None:
         """Record the sends the database refused earlier, once it takes writes again."""
-        for item_id, (_, message_id) in list(self._unmarked.items()):
+        for item_id, (item, message_id) in list(self._unmarked.items()):
             try:
-                self.store.outbox_sent(item_id, message_id)
+                self._record_sent(item, message_id)
             except sqlite3.Error:
                 return  # still not writable; try at the next pass
             del self._unmarked[item_id]
@@ -426,18 +443,3 @@ class Delivery:
             )
             return copied.message_id
         raise BadRequest(f"unknown outbox kind {item.kind!r}")
-
-    async def _after_sent(self, item: OutboxItem, message_id: int) -> None:
-        """Remember which sent message belongs to which question."""
-        _notify(self._on_sent.pop(item.id, None), message_id)
-        if item.question_id is None:
-            return
-        if item.kind in {"operator_post", "copy"}:
-            # Operators reply to posts; users reply to copied answers.
-            self.store.link_message(item.chat_id, message_id, item.question_id)
-        ack = item.payload.get("ack")
-        if ack and self.operator_chat_id is not None:
-            # In the question's lane: after the post, in order with its follow-ups.
-            ack_payload = {"text": ack, "reply_to": item.payload.get("ack_reply_to")}
-            self.store.enqueue("text", self.operator_chat_id, ack_payload, item.question_id)
-            self.kick()

@@ -482,6 +482,9 @@ class Store:
     # message ids: never by forward_from, which users may hide.
 
     def link_message(self, chat_id: int, message_id: int, qid: int) -> None:
+        self._link_message(chat_id, message_id, qid)
+
+    def _link_message(self, chat_id: int, message_id: int, qid: int) -> None:
         self.db.execute(
             "INSERT OR REPLACE INTO relay (chat_id, message_id, question_id, created_at) VALUES (?, ?, ?, ?)",
             [chat_id, message_id, qid, utcnow()],
@@ -581,10 +584,29 @@ class Store:
         ).fetchone()
         return float(row[0]) if row and row[0] is not None else None
 
-    def outbox_sent(self, item_id: int, message_id: int | None) -> bool:
-        """Mark an item sent; False if it is gone (its user forgotten while it was being sent)."""
-        cursor = self.db.execute("UPDATE outbox SET status = 'sent', sent_message_id = ? WHERE id = ?", [message_id, item_id])
-        return cursor.rowcount == 1
+    def outbox_sent(
+        self,
+        item_id: int,
+        message_id: int | None,
+        *,
+        link: tuple[int, int, int] | None = None,
+        then: tuple[str, int, dict[str, Any], int | None] | None = None,
+    ) -> bool:
+        """Mark an item sent; False if it is gone (its user forgotten while it
+        was being sent).  With it, in one transaction, what the send leads to:
+        `link` (chat id, message id, question id) the sent message to its
+        question, so that a reply to it is routed; queue `then` (the
+        operators' acknowledgement).  A crash cannot leave a sent answer
+        that a user's reply would not find its way back from."""
+        with self.transaction():
+            cursor = self.db.execute("UPDATE outbox SET status = 'sent', sent_message_id = ? WHERE id = ?", [message_id, item_id])
+            if cursor.rowcount != 1:
+                return False
+            if link is not None:
+                self._link_message(*link)
+            if then is not None:
+                self._enqueue(*then)
+            return True
 
     def outbox_retry(self, item_id: int, not_before: float, error: str) -> None:
         self.db.execute(

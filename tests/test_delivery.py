@@ -306,6 +306,27 @@ def test_sent_but_unrecorded_rows_are_not_sent_again(api: FakeBotAPI, db_path: P
     assert statuses(db_path) == {"sent": 2}
 
 
+def test_a_sent_post_is_linked_to_its_question_with_its_recording_even_when_that_waited(api: FakeBotAPI, db_path: Path) -> None:
+    """Marking a post sent and linking it to its question (what routes an
+    operator's reply to the user) are one write: a database that refused
+    it at first gets both once it takes writes again, and a crash cannot
+    leave one without the other."""
+
+    async def scenario() -> None:
+        async with outbox(api, db_path) as delivery:
+            delivery.enqueue("operator_post", OPERATORS, {"text": "❓ #1 post"}, qid=1)
+            delivery.store.db.execute("PRAGMA query_only = ON")
+            await delivery.flush()
+            delivery.store.db.execute("PRAGMA query_only = OFF")
+            await delivery.flush()
+
+    asyncio.run(scenario())
+    (post,) = api.sent_messages(OPERATORS)
+    db = sqlite_utils.Database(db_path)
+    assert statuses(db_path) == {"sent": 1}
+    assert [(r["chat_id"], r["message_id"], r["question_id"]) for r in db["relay"].rows] == [(OPERATORS, post["message_id"], 1)]
+
+
 def test_stop_returns_when_the_worker_is_woken_as_it_is_cancelled(api: FakeBotAPI, db_path: Path) -> None:
     """A kick in the same instant as stop() must not keep the worker (and the bot's shutdown) alive.
 
