@@ -378,7 +378,12 @@ async def forget_confirmed(update: Update, svc: Services, lang: str, confirmed: 
     if not confirmed:
         await svc.delivery.send_text(chat.id, tr(svc, lang, "Nothing was deleted."))
         return
-    deleted = svc.store.forget_user(chat.id)
+    try:
+        deleted = svc.store.forget_user(chat.id)
+    except sqlite3.Error as exc:  # disk full, read-only, locked: nothing was deleted (one transaction)
+        log.error("could not forget a user: %s", exc)
+        await svc.delivery.send_text(chat.id, tr(svc, lang, "Nothing could be deleted just now. Please try /forget again later."))
+        return
     svc.awaiting_human.pop(chat.id, None)
     for key in [k for k in svc.recent if k[0] == chat.id]:
         del svc.recent[key]
@@ -576,7 +581,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await answer_button(query, tr(svc, lang, "This button has expired. Please ask again or open /topics."), show_alert=True)
         return
     if cb.kind == "lang":
-        svc.store.set_user_lang(chat.id, cb.arg)
+        svc.record(svc.store.set_user_lang, chat.id, cb.arg)
         await answer_button(query)
         await svc.delivery.send_text(
             chat.id,

@@ -236,9 +236,21 @@ def test_read_only_database_while_running(api: FakeBotAPI, run_bot: Any, caplog:
     assert told["text"].startswith("У меня нет проверенного ответа")
     post = last_to(api, OPERATORS, since=mark)
     assert "NOT STORED" in post["text"] and "какой курс доллара сегодня" in post["text"]
+    mark = api.checkpoint()
+    api.push_text(USER, "/lang", language_code="ru")
+    choose = last_to(api, USER, since=mark)
+    mark = api.checkpoint()
+    api.push_callback(USER, choose["message_id"], "l:en")  # the choice cannot be kept, and is still answered
+    assert last_to(api, USER, since=mark)["text"].startswith("I will answer in English")
+    mark = api.checkpoint()
+    api.push_text(USER, "/forget", language_code="ru")
+    confirm = last_to(api, USER, since=mark)
+    mark = api.checkpoint()
+    api.push_callback(USER, confirm["message_id"], "fg:yes")  # nothing can be deleted: the user is told
+    assert last_to(api, USER, since=mark)["text"].startswith("Сейчас ничего удалить не получилось")
     logged = caplog.text
     assert "could not store a handed-off question" in logged and "readonly" in logged
-    assert "database write failed" in logged
+    assert "database write failed" in logged and "could not forget a user" in logged
 
     runner.on_loop(runner.store.db.execute, "PRAGMA query_only = OFF")  # space again: back to normal, without a restart
     mark = api.checkpoint()
