@@ -9,13 +9,14 @@ the application's lifetime: created before start, closed at shutdown.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import re
 import signal
 import sqlite3
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,6 +92,38 @@ COMMANDS = {
 }
 
 
+class ChatTurns:
+    """One message at a time per chat (updates are handled concurrently):
+    a user's messages are answered in order, and a flag such as "the next
+    message is the question for a person" is taken by the right one.
+
+    A chat's lock lives while some message of that chat holds or awaits
+    it, and no longer: kept for every chat that ever wrote, the locks would
+    grow with the users; pruned by whether they are held, one could go
+    while a waiter it had just woken had yet to take it, and a new lock
+    let the chat's next message run beside that one."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}  # chat → (lock, messages holding or awaiting it)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, chat_id: int) -> AsyncIterator[None]:
+        lock, users = self._locks.get(chat_id) or (asyncio.Lock(), 0)
+        self._locks[chat_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[chat_id]
+            if users == 1:
+                del self._locks[chat_id]
+            else:
+                self._locks[chat_id] = (lock, users - 1)
+
+
 @dataclass
 class Services:
     """Everything handlers need, created once per application."""
@@ -102,7 +135,7 @@ class Services:
     limiter: RateLimiter = field(default_factory=RateLimiter)
     # (chat id, bot message id) → the user's text it answered; for 👎.
     recent: OrderedDict[tuple[int, int], str] = field(default_factory=OrderedDict)
-    chat_locks: dict[int, asyncio.Lock] = field(default_factory=dict)
+    chat_turns: ChatTurns = field(default_factory=ChatTurns)
     bot_username: str = ""
     # One FAQ reload at a time (a second /reload or SIGHUP waits for the first).
     reloading: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -126,14 +159,6 @@ class Services:
         while len(self.recent) > RECENT_TEXTS:
             self.recent.popitem(last=False)
 
-    def lock_for(self, chat_id: int) -> asyncio.Lock:
-        lock = self.chat_locks.get(chat_id)
-        if lock is None:
-            if len(self.chat_locks) > 10000:
-                for key in [k for k, v in self.chat_locks.items() if not v.locked()]:
-                    del self.chat_locks[key]
-            lock = self.chat_locks[chat_id] = asyncio.Lock()
-        return lock
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -413,7 +438,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = message.text
     if svc.bot_username:
         text = text.replace(f"@{svc.bot_username}", " ")
-    async with svc.lock_for(message.chat_id):
+    async with svc.chat_turns.turn(message.chat_id):
         lang_hint = user_lang(update, svc)
         if text.strip() and awaiting_human(svc, message.chat_id):
             await hand_off(update, svc, text, svc.engine.reply_language(text, lang_hint), reason="human", candidates=[])
