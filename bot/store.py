@@ -30,6 +30,7 @@ from sqlite_utils.db import NotFoundError, Table
 
 from .checkpoints import FALLBACK_PAGES, Checkpointer
 from .checkpoints import INTERVAL_S as CHECKPOINT_INTERVAL_S
+from .privacy import mask_personal_data
 
 
 class StoreError(RuntimeError):
@@ -416,8 +417,10 @@ class Store:
         `operator_post` builds the post from the new question's id, so the
         reference operators see is the one stored.  With `update_id`, an
         update handled again (after a crash) gets the question it already
-        made, and no second post.
+        made, and no second post.  The text is masked here (`privacy`),
+        whoever stores it: the bot, the terminal chat.
         """
+        text = mask_personal_data(text)
         with self.transaction():
             if update_id is not None:
                 row = self.db.execute("SELECT id FROM questions WHERE update_id = ?", [update_id]).fetchone()
@@ -658,14 +661,14 @@ class Store:
     # --- clarifications ----------------------------------------------------
 
     def add_clarification(self, *, chat_id: int, message_id: int, lang: str, text: str, candidates: list[dict[str, Any]]) -> None:
-        """A "did you mean" the bot sent (message_id is the bot's message)."""
+        """A "did you mean" the bot sent (message_id is the bot's message); the text masked."""
         _table(self.db, "clarifications").insert(
             {
                 "ts": utcnow(),
                 "chat_id": chat_id,
                 "message_id": message_id,
                 "lang": lang,
-                "text": text,
+                "text": mask_personal_data(text),
                 "candidates": json.dumps(candidates, ensure_ascii=False),
             }
         )

@@ -759,7 +759,7 @@ async def user_follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     question = svc.store.question_for_message(message.chat_id, message.reply_to_message.message_id)
     if question is None or question.status == "closed":
         return False
-    text = message.text or message.caption or "(—)"
+    text = mask_personal_data(message.text or message.caption or "(—)")  # shown to operators, as questions are
     svc.store.set_question_status(question.id, "open")
     post = f"💬 #{question.id} · {question.lang} · follow-up\n\n{text[:OPERATOR_PREVIEW_CHARS]}\n\n↩️ Reply to this message to answer."
     told = tr(svc, user_lang(update, svc), "Sent to the person who answered you. Reference: #{ref}").format(ref=question.id)

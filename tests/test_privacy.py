@@ -51,6 +51,29 @@ def test_handoff_is_stored_and_posted_masked(api: FakeBotAPI, run_bot: Any, db_p
     assert row["text"] == "какой курс доллара сегодня, мой телефон [phone]"
 
 
+def test_a_follow_up_is_posted_masked_and_the_terminal_chat_stores_questions_masked(
+    api: FakeBotAPI, run_bot: Any, db_path: Path, tmp_path: Path
+) -> None:
+    run_bot()
+    api.push_text(7, "какой курс доллара сегодня", language_code="ru")
+    post = api.wait_for_sent(chat_id=OPERATORS)[0]
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "Через банк.", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    answer = api.wait_for_sent(chat_id=7, since=mark)[0]
+    api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m["text"].startswith("✅"))
+    mark = api.checkpoint()
+    api.push_text(7, "позвоните мне 0555 123 456", language_code="ru", reply_to_message_id=answer["message_id"])
+    follow = api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m["text"].startswith("💬"))[0]
+    assert "[phone]" in follow["text"] and "123 456" not in follow["text"]
+    assert not list(sqlite_utils.Database(db_path).query("select * from outbox where payload like '%123 456%'"))
+
+    terminal = tmp_path / "terminal.db"
+    said = "какой курс доллара сегодня, мой телефон +996 555 123 456\n"
+    result = CliRunner().invoke(cli, ["chat", "--lang", "ru"], input=said, env={"JARDAM_DB": str(terminal)})
+    assert result.exit_code == 0, result.output
+    assert [r["text"] for r in sqlite_utils.Database(terminal)["questions"].rows] == ["какой курс доллара сегодня, мой телефон [phone]"]
+
+
 def test_forget_deletes_everything_after_confirmation(api: FakeBotAPI, run_bot: Any, db_path: Path) -> None:
     runner = run_bot()
     other = 8
