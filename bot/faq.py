@@ -131,11 +131,22 @@ class _LineLoader(yaml.SafeLoader):
         mapping.key_lines = {}
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            try:
+                hash(key)
+            except TypeError:
+                raise yaml.constructor.ConstructorError(None, None, "a key must be plain text, not a list or a mapping", key_node.start_mark) from None
             if key in mapping:
                 self.duplicate_keys.append((key_node.start_mark.line + 1, str(key)))
             mapping[key] = self.construct_object(value_node, deep=True)  # type: ignore[no-untyped-call]
             mapping.key_lines[key] = key_node.start_mark.line + 1
         return mapping
+
+    def construct_timestamp(self, node: yaml.ScalarNode) -> Any:
+        """A date, or a marked error for one that does not exist (2026-02-30)."""
+        try:
+            return yaml.constructor.SafeConstructor.construct_yaml_timestamp(self, node)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not a real date ({exc})", node.start_mark) from None
 
     def construct_sequence(self, node: yaml.SequenceNode, deep: bool = False) -> Any:  # type: ignore[override]
         seq = _LineList(self.construct_object(child, deep=True) for child in node.value)  # type: ignore[no-untyped-call]
@@ -146,6 +157,7 @@ class _LineLoader(yaml.SafeLoader):
 
 _LineLoader.add_constructor("tag:yaml.org,2002:map", _LineLoader.construct_mapping)
 _LineLoader.add_constructor("tag:yaml.org,2002:seq", _LineLoader.construct_sequence)
+_LineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LineLoader.construct_timestamp)
 
 
 # libyaml's parser (when PyYAML was built with it) reads the FAQ several times
@@ -160,9 +172,11 @@ if hasattr(yaml, "CSafeLoader"):
         duplicate_keys: list[tuple[int, str]]
         construct_mapping = _LineLoader.construct_mapping
         construct_sequence = _LineLoader.construct_sequence
+        construct_timestamp = _LineLoader.construct_timestamp
 
     _LibyamlLineLoader.add_constructor("tag:yaml.org,2002:map", _LibyamlLineLoader.construct_mapping)
     _LibyamlLineLoader.add_constructor("tag:yaml.org,2002:seq", _LibyamlLineLoader.construct_sequence)
+    _LibyamlLineLoader.add_constructor("tag:yaml.org,2002:timestamp", _LibyamlLineLoader.construct_timestamp)
     _CLineLoader = _LibyamlLineLoader
 
 
@@ -174,7 +188,7 @@ def _read_yaml_fast(text: str) -> tuple[Any, list[tuple[int, str]]] | None:
     loader.duplicate_keys = []
     try:
         return loader.get_single_data(), loader.duplicate_keys
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, TypeError):  # `_LineLoader` says where and why
         return None
     finally:
         loader.dispose()
@@ -202,7 +216,7 @@ def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
         reason = " ".join(str(x) for x in (exc.context, exc.problem) if x)
         problems.append(Problem(shown, line, f"YAML syntax error: {reason}"))
         return None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError, TypeError) as exc:  # the last two: a value no constructor could make
         problems.append(Problem(shown, 1, f"YAML error: {exc}"))
         return None
     finally:
@@ -289,7 +303,7 @@ class _Checker:
                 self.add(file, line, f"source {key!r} must be a mapping with 'kind' and 'label'")
                 continue
             kind = spec.get("kind")
-            if kind not in {"seed", "law", "press", "official"}:
+            if not isinstance(kind, str) or kind not in {"seed", "law", "press", "official"}:
                 self.add(file, line, f"source {key!r}: 'kind' must be seed, law, press or official")
             label = self.per_language_text(file, spec, "label", 200)
             if kind == "seed":
@@ -302,8 +316,11 @@ class _Checker:
 
     def load_topic_file(self, path: Path, sources: Mapping[str, Source]) -> tuple[Topic | None, list[Entry]]:
         file = self.shown(path)
+        known = len(self.problems)
         data = _read_yaml(path, file, self.problems)
         if data is None:
+            if len(self.problems) == known:  # read, and nothing in it (or only comments)
+                self.add(file, 1, "the file is empty: a topic file needs 'topic' and 'entries'")
             return None, []
         if not isinstance(data, dict):
             self.add(file, _line_of(data), "a topic file must be a mapping with 'topic' and 'entries'")
@@ -322,13 +339,15 @@ class _Checker:
         if not isinstance(entries_raw, list) or not entries_raw:
             self.add(file, _line_of(data, "entries"), "'entries:' must be a non-empty list")
             return None, []
-        entries = [e for e in (self.entry(file, raw, topic_id, sources) for raw in entries_raw) if e]
+        lines = entries_raw.item_lines if isinstance(entries_raw, _LineList) else [_line_of(entries_raw)] * len(entries_raw)
+        entries = [e for e in (self.entry(file, raw, topic_id, sources, at) for raw, at in zip(entries_raw, lines, strict=True)) if e]
         topic = Topic(topic_id, topic_title, tuple(e.id for e in entries), file)
         return topic, entries
 
-    def entry(self, file: str, raw: Any, topic_id: str, sources: Mapping[str, Source]) -> Entry | None:
+    def entry(self, file: str, raw: Any, topic_id: str, sources: Mapping[str, Source], at: int = 1) -> Entry | None:
+        """One entry of a topic file (`at`: the line of its list item)."""
         if not isinstance(raw, dict):
-            self.add(file, _line_of(raw), "each entry must be a mapping")
+            self.add(file, _line_of(raw, default=at), "each entry must be a mapping")
             return None
         line = _line_of(raw)
         known = {"id", "topic", "title", "questions", "answer", "sources", "reviewed", "related", "keywords"}
@@ -470,6 +489,8 @@ class _Checker:
             for rel in e.related:
                 if rel not in seen:
                     self.add(e.file, e.line, f"entry {e.id}: related id {rel!r} does not exist")
+                elif seen[rel].out_of_scope:
+                    self.add(e.file, e.line, f"entry {e.id}: related id {rel!r} is an out-of-scope subject, which has no answer to show")
                 elif rel == e.id:
                     self.add(e.file, e.line, f"entry {e.id}: an entry cannot be related to itself")
         claimed: dict[str, tuple[Entry, str]] = {}

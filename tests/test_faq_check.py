@@ -187,3 +187,39 @@ def test_out_of_scope_mistakes_have_file_and_line(faq_dir: Path) -> None:
     assert any(p.startswith(f"{shown}:{line_of(path, 'id: Money')}: subject id 'Money Transfers' must be a slug") for p in found)
     assert any(p.startswith(f"{shown}:") and "'about' must say what it covers" in p for p in found)
     assert any(p.startswith(f"{shown}:{line_of(path, 'en: [do i need')}:") and "also claimed by entry" in p for p in found), found
+
+
+def test_values_yaml_reads_but_cannot_hold_are_reported_with_their_line(faq_dir: Path) -> None:
+    """A date that does not exist, a list used as a key, a list where a word
+    is expected: each is file:line: reason, never a traceback."""
+    work = faq_dir / "work.yaml"
+    edit(work, "    reviewed: 2026-11-23", "    reviewed: 2026-02-30")
+    edit(faq_dir / "_sources.yaml", "    kind: law", "    kind: [law]")
+    found = problems(faq_dir)
+    assert f"faq/work.yaml:{line_of(work, 'reviewed: 2026-02-30')}: YAML syntax error: '2026-02-30' is not a real date (day is out of range for month)" in found
+    assert any(p.startswith(f"faq/_sources.yaml:{line_of(faq_dir / '_sources.yaml', 'kind: [law]') - 1}:") and "'kind' must be" in p for p in found), found
+
+    edit(work, "    reviewed: 2026-02-30", "    reviewed: 2026-11-23")
+    edit(faq_dir / "_sources.yaml", "    kind: [law]", "    kind: law")
+    with work.open("a", encoding="utf-8") as tail:
+        tail.write("? [a, b]\n: c\n")
+    (found,) = problems(faq_dir)
+    assert found.startswith(f"faq/work.yaml:{line_of(work, '? [a, b]')}: YAML syntax error:") and "a key must be plain text" in found
+
+
+def test_empty_entries_and_an_empty_topic_file_are_reported_where_they_are(faq_dir: Path) -> None:
+    work = faq_dir / "work.yaml"
+    edit(work, "  - id: crocus-laws", "  -\n  - just text\n  - id: crocus-laws")
+    (faq_dir / "visas.yaml").write_text("# to be written\n", encoding="utf-8")
+    found = problems(faq_dir)
+    assert f"faq/work.yaml:{line_of(work, '  -', exact=True)}: each entry must be a mapping" in found
+    assert f"faq/work.yaml:{line_of(work, '  - just text')}: each entry must be a mapping" in found
+    assert "faq/visas.yaml:1: the file is empty: a topic file needs 'topic' and 'entries'" in found
+
+
+def test_an_entry_cannot_point_to_an_out_of_scope_subject(faq_dir: Path) -> None:
+    (faq_dir / "_out_of_scope.yaml").write_text(OUT_OF_SCOPE, encoding="utf-8")
+    work = faq_dir / "work.yaml"
+    edit(work, "    related: [crocus-laws]", "    related: [crocus-laws, money-transfers]")
+    (found,) = problems(faq_dir)
+    assert found.startswith("faq/work.yaml:") and "related id 'money-transfers' is an out-of-scope subject" in found
