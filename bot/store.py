@@ -469,15 +469,18 @@ class Store:
         return Question.from_row(rows[0]) if rows else None
 
     def set_question_status(self, qid: int, status: str, *, answer: str | None = None) -> None:
+        """Set a question's status; `answered_at` is the first answer's time
+        (the wait `jardam stats` reports), `answer` the latest answer."""
         now = utcnow()
-        updates: dict[str, Any] = {"status": status}
         if status == "answered":
-            updates["answered_at"] = now
-            if answer is not None:
-                updates["answer"] = answer
-        if status == "closed":
-            updates["closed_at"] = now
-        _table(self.db, "questions").update(qid, updates)
+            self.db.execute(
+                "UPDATE questions SET status = ?, answered_at = COALESCE(answered_at, ?), answer = COALESCE(?, answer) WHERE id = ?",
+                [status, now, answer, qid],
+            )
+        elif status == "closed":
+            self.db.execute("UPDATE questions SET status = ?, closed_at = ? WHERE id = ?", [status, now, qid])
+        else:
+            self.db.execute("UPDATE questions SET status = ? WHERE id = ?", [status, qid])
 
     # --- relay: sent messages ↔ questions ------------------------------------
     # Posts in the operators' group (operators reply to them) and answers

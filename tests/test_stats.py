@@ -121,3 +121,19 @@ def test_datasette_canned_queries_run(store: Store) -> None:
     assert all(row[1] >= week_ago for row in results["unanswered_this_week"])
     assert results["thumbs_down"] == [("ban-check", 2, 1, 1, "#6 жок")]
     assert results["clarifications_chosen"][0][:3] == ("amina-what-is", 1, 1)
+
+
+def test_the_wait_for_an_answer_is_to_the_first_one(tmp_path: Path, faq: FAQ, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A question answered in 5 minutes, then followed up and answered again
+    two days later, waited 5 minutes; the answer kept is the latest."""
+    from bot import store as store_module
+
+    store = Store(tmp_path / "w.db")
+    clock = iter(["2026-11-20T10:00:00+00:00", "2026-11-20T10:05:00+00:00", "2026-11-20T10:06:00+00:00", "2026-11-22T10:00:00+00:00"])
+    monkeypatch.setattr(store_module, "utcnow", lambda: next(clock))
+    question = store.add_question(chat_id=7, lang="ru", text="вопрос", candidates=[], reason="engine")
+    store.set_question_status(question.id, "answered", answer="first")
+    store.set_question_status(question.id, "open")  # the user's follow-up
+    store.set_question_status(question.id, "answered", answer="second")
+    assert stats.compute(store, faq)["handoffs"]["median_minutes_to_answer"] == 5.0
+    assert store.question(question.id).answer == "second"
