@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+import yaml
 
 from .config import ConfigError, Settings
 from .faq import FAQ, LANGS, FAQError, load_faq
@@ -258,8 +259,8 @@ def eval_cmd(file: Path | None, as_json: bool, tune: bool, write: bool) -> None:
     path = file or settings.faq_dir.parent / "tests" / "eval" / "questions.yaml"
     try:
         items = load_items(path)
-    except (OSError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        raise click.ClickException(f"cannot read {path}: {exc}") from exc
     if tune:
         dev = split_items(items)["dev"]
         best = tune_engine(dev, engine.faq, engine.tuning)

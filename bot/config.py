@@ -42,6 +42,10 @@ class ConfigError(ValueError):
     """A configuration value is missing or malformed; the message says which."""
 
 
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 @dataclass(frozen=True)
 class Settings:
     token: str | None = field(default=None, repr=False)
@@ -75,6 +79,9 @@ class Settings:
             except ValueError:
                 raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
 
+        log_level = (get("JARDAM_LOG_LEVEL") or "INFO").upper()
+        if log_level not in LOG_LEVELS:
+            raise ConfigError(f"JARDAM_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
         seeds = get("JARDAM_SEEDS_DIR")
         api_url = get("TELEGRAM_API_URL")
         if api_url and api_url.endswith("/"):
@@ -92,5 +99,5 @@ class Settings:
             webhook_listen=get("WEBHOOK_LISTEN") or "0.0.0.0",
             webhook_port=get_int("WEBHOOK_PORT") or 8443,
             webhook_secret=get("WEBHOOK_SECRET"),
-            log_level=(get("JARDAM_LOG_LEVEL") or "INFO").upper(),
+            log_level=log_level,
         )

@@ -126,3 +126,14 @@ def test_review_and_stats_commands(runner: CliRunner, tmp_path: Path) -> None:
     assert figures["handoffs"]["total"] == 3
     table = runner.invoke(cli, ["stats"]).output
     assert "Messages: 4" in table
+
+
+def test_a_bad_setting_or_eval_file_is_one_clear_line(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["ask", "salam"], env={"JARDAM_LOG_LEVEL": "verbose"})
+    assert result.exit_code == 1
+    assert "JARDAM_LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'VERBOSE'" in result.output
+    broken = tmp_path / "questions.yaml"
+    broken.write_text('- q: "unterminated\n  lang: ru\n', encoding="utf-8")
+    result = runner.invoke(cli, ["eval", str(broken)])
+    assert result.exit_code == 1 and result.exception is not None and isinstance(result.exception, SystemExit)
+    assert f"Error: cannot read {broken}: while scanning a quoted scalar" in result.output
