@@ -13,11 +13,14 @@ from collections.abc import Callable
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # A passport or other document number: letters then digits (AN1234567,
-# ID 1234567), or the Russian series-and-number layout (45 12 345678);
-# checked before phone numbers so that "AN 1234567" counts as a document.
-DOCUMENT = re.compile(r"\b(?:[A-ZА-Я]{1,3}[ -]?\d{6,9}|\d{2} \d{2} \d{6})\b")
-# Phone numbers: optional +, then 9–15 digits with spaces, dashes, dots or brackets.
-PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s().-]{7,}\d(?!\w)")
+# ID 1234567, an1234567 as typed on a phone), or the Russian
+# series-and-number layout (45 12 345678); checked before phone numbers so
+# that "AN 1234567" counts as a document.  Lower-case letters only when the
+# digits follow at once: "за 150000" is an amount.
+DOCUMENT = re.compile(r"\b(?:[A-ZА-Я]{1,3}[ -]?\d{6,9}|[A-Za-zА-Яа-я]{1,3}\d{6,9}|\d{2} \d{2} \d{6})\b")
+# Phone numbers: optional +, then 9–15 digits with spaces, dashes, dots or
+# brackets; also when typed against a word ("номер0555123456").
+PHONE = re.compile(r"(?<![\d+])\+?\d[\d\s().-]{7,}\d(?!\d)")
 
 MASKS = ((EMAIL, "[e-mail]"), (DOCUMENT, "[document number]"), (PHONE, "[phone]"))
 

@@ -30,13 +30,19 @@ from .conftest import OPERATORS
         ("паспорт AN1234567 потерял", "паспорт [document number] потерял"),
         ("паспорт РФ 45 12 345678", "паспорт РФ [document number]"),
         ("ID 1234567", "[document number]"),
+        ("паспорт an1234567", "паспорт [document number]"),
+        ("паспорт ан1234567", "паспорт [document number]"),
+        ("мой номер0555123456", "мой номер[phone]"),
+        ("телефон +996555123456и", "телефон [phone]и"),
     ],
 )
 def test_masks_personal_data(text: str, masked: str) -> None:
     assert mask_personal_data(text) == masked
 
 
-@pytest.mark.parametrize("text", ["запрет на 5 лет с 2021 года", "у меня 90 дней", "456 bodies, 53 million som", "zapret 3 jylga"])
+@pytest.mark.parametrize(
+    "text", ["запрет на 5 лет с 2021 года", "у меня 90 дней", "456 bodies, 53 million som", "zapret 3 jylga", "За 150000 сом в месяц", "за 150000 сом"]
+)
 def test_leaves_ordinary_numbers(text: str) -> None:
     assert mask_personal_data(text) == text
 
