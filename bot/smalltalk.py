@@ -28,11 +28,11 @@ _WORDS: dict[tuple[Kind, str], str] = {
     "агай агайлар агалар байкелер эжелер туугандар достор",
     ("greeting", "ru"): "привет приветствую здравствуйте здрасте здравствуй добрый день вечер утро доброе дела",
     ("greeting", "en"): "hello hi hey good morning afternoon evening greetings",
-    ("greeting", ""): "салам salam salem ассаламу ассалому алейкум",
-    ("thanks", "ky"): "рахмат ыракмат чоң түшүндүм түшүндүк макул жарайт болуптур жакшы мейли кош саламатта калыңыз",
+    ("greeting", ""): "салам salam salem ассаламу ассалому алейкум ас саляму ассалам ва",
+    ("thanks", "ky"): "рахмат ыракмат чоң түшүндүм түшүндүк макул жарайт болуптур жакшы мейли кош саламатта калыңыз сизге",
     ("thanks", "ru"): "спасибо спс благодарю большое огромное понятно ясно хорошо ладно отлично пока до свидания "
-    "всего доброго понял поняла",
-    ("thanks", "en"): "thanks thank thx ty much lot understood got great cool bye goodbye",
+    "всего доброго понял поняла вам тебе",
+    ("thanks", "en"): "thanks thank thx ty much lot understood got great cool bye goodbye very",
     ("thanks", ""): "ok ок okay окей okey норм",
 }
 
@@ -56,6 +56,9 @@ def _vocabulary() -> dict[str, tuple[Kind, set[str]]]:
 
 _VOCABULARY = _vocabulary()
 MAX_WORDS = 6
+# Words that greet only beside a greeting: "кутман күн" (good day), where
+# "канча күн" (how many days) is a question.
+_WITH_A_GREETING: dict[str, tuple[Kind, set[str]]] = {skeleton("күн"): ("greeting", {"ky"})}
 
 
 def recognise(text: str) -> SmallTalk | None:
@@ -63,9 +66,12 @@ def recognise(text: str) -> SmallTalk | None:
     words = skeleton(text).split()
     if not words or len(words) > MAX_WORDS:
         return None
-    known = [w for w in words if w in _VOCABULARY]
-    if not known or any(w not in _VOCABULARY and w not in FILLER_WORDS for w in words):
+    vocabulary = _VOCABULARY
+    if any(w in _VOCABULARY and _VOCABULARY[w][0] == "greeting" for w in words):
+        vocabulary = _VOCABULARY | _WITH_A_GREETING
+    known = [w for w in words if w in vocabulary]
+    if not known or any(w not in vocabulary and w not in FILLER_WORDS for w in words):
         return None
-    kind: Kind = "greeting" if any(_VOCABULARY[w][0] == "greeting" for w in known) else "thanks"
-    langs = set().union(*(_VOCABULARY[w][1] for w in known)) - {""}
+    kind: Kind = "greeting" if any(vocabulary[w][0] == "greeting" for w in known) else "thanks"
+    langs = set().union(*(vocabulary[w][1] for w in known)) - {""}
     return SmallTalk(kind, langs.pop() if len(langs) == 1 else None)

@@ -23,6 +23,12 @@ from bot.smalltalk import recognise
         ("Ассалому алейкум", "greeting", None),
         ("саламатсызбы", "greeting", "ky"),
         ("good morning", "greeting", "en"),
+        ("thank you very much", "thanks", "en"),
+        ("Спасибо вам", "thanks", "ru"),
+        ("Рахмат сизге", "thanks", "ky"),
+        ("Кутман күн", "greeting", "ky"),
+        ("Ас-саляму алейкум", "greeting", None),
+        ("ва алейкум ассалам", "greeting", None),
     ],
 )
 def test_recognised(text: str, kind: str, lang: str | None) -> None:
