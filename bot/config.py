@@ -8,6 +8,8 @@ them.  `.env.example` lists every variable.
 from __future__ import annotations
 
 import os
+import re
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +46,8 @@ class ConfigError(ValueError):
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
+SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 @dataclass(frozen=True)
@@ -82,12 +86,26 @@ class Settings:
         log_level = (get("JARDAM_LOG_LEVEL") or "INFO").upper()
         if log_level not in LOG_LEVELS:
             raise ConfigError(f"JARDAM_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {log_level!r}")
+        token = get("TELEGRAM_BOT_TOKEN")
+        if token is not None and not TOKEN_RE.fullmatch(token):
+            # Not echoed: a token with a stray character is still mostly the secret.
+            raise ConfigError(
+                "TELEGRAM_BOT_TOKEN does not look like a bot token (digits, a colon, then letters, digits, _ or -): "
+                "check it for spaces or invisible characters copied with it"
+            )
+        webhook_url = get("WEBHOOK_URL")
+        # Telegram sends the secret back with every update, and the bot refuses
+        # requests without it: with none set, one is made for this run (the
+        # webhook is registered again at each start).
+        webhook_secret = get("WEBHOOK_SECRET") or (secrets.token_urlsafe(32) if webhook_url else None)
+        if webhook_secret is not None and not SECRET_RE.fullmatch(webhook_secret):
+            raise ConfigError("WEBHOOK_SECRET must be 1 to 256 letters, digits, _ or - (what Telegram accepts)")
         seeds = get("JARDAM_SEEDS_DIR")
         api_url = get("TELEGRAM_API_URL")
         if api_url and api_url.endswith("/"):
             raise ConfigError("TELEGRAM_API_URL must end in /bot with no trailing slash, e.g. http://127.0.0.1:8081/bot")
         return cls(
-            token=get("TELEGRAM_BOT_TOKEN"),
+            token=token,
             api_url=api_url,
             operator_chat_id=get_int("OPERATOR_CHAT_ID"),
             db_path=Path(get("JARDAM_DB") or "data/jardam.db"),
@@ -95,9 +113,9 @@ class Settings:
             locales_dir=Path(get("JARDAM_LOCALES_DIR") or default_locales_dir()),
             seeds_dir=Path(seeds) if seeds else default_seeds_dir(),
             default_lang=get("JARDAM_DEFAULT_LANG") or "ru",
-            webhook_url=get("WEBHOOK_URL"),
+            webhook_url=webhook_url,
             webhook_listen=get("WEBHOOK_LISTEN") or "0.0.0.0",
             webhook_port=get_int("WEBHOOK_PORT") or 8443,
-            webhook_secret=get("WEBHOOK_SECRET"),
+            webhook_secret=webhook_secret,
             log_level=log_level,
         )

@@ -137,3 +137,11 @@ def test_a_bad_setting_or_eval_file_is_one_clear_line(runner: CliRunner, tmp_pat
     result = runner.invoke(cli, ["eval", str(broken)])
     assert result.exit_code == 1 and result.exception is not None and isinstance(result.exception, SystemExit)
     assert f"Error: cannot read {broken}: while scanning a quoted scalar" in result.output
+
+
+def test_a_token_with_a_stray_character_is_refused_without_being_shown(runner: CliRunner) -> None:
+    token = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw\u200b"  # a zero-width space copied with it
+    result = runner.invoke(cli, ["run"], env={"TELEGRAM_BOT_TOKEN": token})
+    assert result.exit_code == 1
+    assert "TELEGRAM_BOT_TOKEN does not look like a bot token" in result.output
+    assert "AAHdqTcv" not in result.output and "123456" not in result.output
