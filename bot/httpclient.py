@@ -142,10 +142,15 @@ class StreamRequest(BaseRequest):
         origin: Origin = (parts.scheme, parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
         body = request_data.json_payload if request_data is not None else b""
         target = parts.path + (f"?{parts.query}" if parts.query else "")
-        head = (
-            f"{method} {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: {self.USER_AGENT}\r\n"
-            f"Accept: application/json\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        ).encode("latin-1")
+        try:
+            head = (
+                f"{method} {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: {self.USER_AGENT}\r\n"
+                f"Accept: application/json\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            ).encode("ascii")
+        except UnicodeEncodeError:
+            # Not the error's own text: it holds the address, token and all,
+            # with the odd character escaped where the log's filter would not see it.
+            raise NetworkError("the Bot API address holds a character that cannot be sent (check the token)") from None
 
         try:
             async with asyncio.timeout(self._timeout("pool", pool_timeout)):

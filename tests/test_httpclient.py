@@ -236,3 +236,25 @@ def test_a_proxy_in_the_environment_means_httpx(monkeypatch: pytest.MonkeyPatch)
     assert isinstance(make_request(4), StreamRequest)
     monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:3128")
     assert isinstance(make_request(4), HTTPXRequest)
+
+
+def test_an_address_that_cannot_be_sent_is_refused_without_being_repeated() -> None:
+    """A token with an invisible character copied with it: the error says
+    what is wrong without holding the token (the log filter looks for it
+    as written, not escaped)."""
+
+    async def scenario() -> str:
+        async with raw_server(lambda n: response()) as server:
+            request = StreamRequest(1)
+            await request.initialize()
+            try:
+                await request.do_request(server.url.replace("/getMe", "\u200b/getMe"), "POST")
+            except NetworkError as exc:
+                return str(exc)
+            finally:
+                await request.shutdown()
+            return "sent"
+
+    said = asyncio.run(scenario())
+    assert said == "the Bot API address holds a character that cannot be sent (check the token)"
+    assert TOKEN.split(":")[1] not in said
