@@ -25,6 +25,9 @@ MIN_QUESTIONS = 5
 MAX_ANSWER_CHARS = 1200
 MAX_TITLE_CHARS = 60
 ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Entry and topic ids travel in button data (Telegram: at most 64 bytes, and
+# 👎 is "f:ID:down") and in deep links (/start ID, at most 64 characters).
+MAX_ID_CHARS = 50
 SEED_RE = re.compile(r"^\d{3}_[0-9a-f]{16}\.txt$")
 SOURCES_FILE = "_sources.yaml"
 OUT_OF_SCOPE_FILE = "_out_of_scope.yaml"
@@ -334,6 +337,8 @@ class _Checker:
             topic_id = str(topic_raw.get("id") or "")
             if not ID_RE.match(topic_id):
                 self.add(file, _line_of(topic_raw, "id"), f"topic id {topic_id!r} must be a slug (a-z, 0-9, dashes)")
+            elif len(topic_id) > MAX_ID_CHARS:
+                self.add(file, _line_of(topic_raw, "id"), f"topic id {topic_id!r} is longer than {MAX_ID_CHARS} characters (it goes into buttons)")
             topic_title = self.per_language_text(file, topic_raw, "title", MAX_TITLE_CHARS)
         entries_raw = data.get("entries")
         if not isinstance(entries_raw, list) or not entries_raw:
@@ -358,6 +363,8 @@ class _Checker:
         if not isinstance(entry_id, str) or not ID_RE.match(entry_id):
             self.add(file, _line_of(raw, "id", line), f"entry id {entry_id!r} must be a slug (a-z, 0-9, dashes)")
             entry_id = f"<entry at line {line}>"
+        elif len(entry_id) > MAX_ID_CHARS:
+            self.add(file, _line_of(raw, "id", line), f"entry id {entry_id!r} is longer than {MAX_ID_CHARS} characters (it goes into buttons and links)")
         where = f"entry {entry_id}"
         topic = raw.get("topic")
         if topic != topic_id:

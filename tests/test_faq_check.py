@@ -223,3 +223,12 @@ def test_an_entry_cannot_point_to_an_out_of_scope_subject(faq_dir: Path) -> None
     edit(work, "    related: [crocus-laws]", "    related: [crocus-laws, money-transfers]")
     (found,) = problems(faq_dir)
     assert found.startswith("faq/work.yaml:") and "related id 'money-transfers' is an out-of-scope subject" in found
+
+
+def test_an_id_too_long_for_a_button_is_reported(faq_dir: Path) -> None:
+    work = faq_dir / "work.yaml"
+    long_id = "crocus-laws-" + "and-what-they-changed-for-migrants-" * 2  # 82 characters: "f:ID:down" would pass 64 bytes
+    edit(work, "  - id: crocus-laws", f"  - id: {long_id.rstrip('-')}")
+    edit(work, "    related: [crocus-laws]", "    related: []")
+    (found,) = problems(faq_dir)
+    assert found.startswith(f"faq/work.yaml:{line_of(work, '  - id: crocus-laws-and')}: entry id") and "longer than 50 characters" in found
