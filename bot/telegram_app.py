@@ -219,7 +219,8 @@ async def skip_handled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def note_reachable(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Runs first: whether a user can be written to, as their latest update
+    """Runs before the handlers (after the check for updates already
+    handled): whether a user can be written to, as their latest update
     tells.
 
     A send refused because the user blocked the bot marks them blocked, and
