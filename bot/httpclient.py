@@ -251,12 +251,12 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
         if sep:
             headers[name.strip().lower()] = value.strip()
     keep_alive = version == "HTTP/1.1" and "close" not in headers.get("connection", "").lower()
-    if "chunked" in headers.get("transfer-encoding", "").lower():
+    if status in {204, 304}:  # never a body, whatever the headers say (RFC 9112, 6.3)
+        body = b""
+    elif "chunked" in headers.get("transfer-encoding", "").lower():
         body = await _read_chunked(reader)
     elif "content-length" in headers:
         body = await reader.readexactly(int(headers["content-length"]))
-    elif status in {204, 304}:
-        body = b""
     else:  # delimited by the end of the connection
         body = await reader.read()
         keep_alive = False

@@ -109,22 +109,30 @@ def test_a_file_goes_through_httpx(api: FakeBotAPI, tmp_path: Path) -> None:
 
 
 def test_requests_reuse_the_connection_and_read_every_kind_of_body() -> None:
-    """Content-Length, chunked with trailers, a 1xx before the answer, 204: one connection for all."""
+    """Content-Length, chunked with trailers, a 1xx before the answer, 204,
+    a 304 declaring a length it never sends: one connection for all."""
     chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n7\r\n{\"ok\": \r\n12;ext=1\r\ntrue, \"result\": 7}\r\n0\r\nX-Trailer: 1\r\n\r\n"
-    answers = {1: response(), 2: chunked, 3: b"HTTP/1.1 100 Continue\r\n\r\n" + response(b'{"ok": true, "result": 3}'), 4: b"HTTP/1.1 204 No Content\r\n\r\n"}
+    answers = {
+        1: response(),
+        2: chunked,
+        3: b"HTTP/1.1 100 Continue\r\n\r\n" + response(b'{"ok": true, "result": 3}'),
+        4: b"HTTP/1.1 204 No Content\r\n\r\n",
+        5: b"HTTP/1.1 304 Not Modified\r\nContent-Length: 42\r\n\r\n",
+        6: response(),
+    }
 
     async def scenario() -> tuple[list[tuple[int, bytes]], RawServer]:
         async with raw_server(answers.get) as server:
             request = StreamRequest(1)
             await request.initialize()
-            got = [await request.do_request(server.url, "POST") for _ in range(4)]
+            got = [await request.do_request(server.url, "POST") for _ in range(6)]
             await request.shutdown()
             return got, server
 
     got, server = asyncio.run(scenario())
-    assert got == [(200, OK), (200, b'{"ok": true, "result": 7}'), (200, b'{"ok": true, "result": 3}'), (204, b"")]
+    assert got == [(200, OK), (200, b'{"ok": true, "result": 7}'), (200, b'{"ok": true, "result": 3}'), (204, b""), (304, b""), (200, OK)]
     assert server.connections == 1
-    assert len(server.requests) == 4
+    assert len(server.requests) == 6
 
 
 def test_a_post_carries_its_json_and_headers() -> None:
