@@ -761,16 +761,24 @@ async def user_follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if question is None or question.status == "closed":
         return False
     text = mask_personal_data(message.text or message.caption or "(—)")  # shown to operators, as questions are
-    svc.store.set_question_status(question.id, "open")
     post = f"💬 #{question.id} · {question.lang} · follow-up\n\n{text[:OPERATOR_PREVIEW_CHARS]}\n\n↩️ Reply to this message to answer."
     told = tr(svc, user_lang(update, svc), "Sent to the person who answered you. Reference: #{ref}").format(ref=question.id)
-    # The post and the user's receipt queued, and the update marked handled,
-    # at once: replayed after a crash, the post would otherwise go twice.
-    svc.delivery.enqueue_for_update(
-        update.update_id,
-        ("operator_post", operator_chat, {"text": post}, question.id),
-        ("text", message.chat_id, {"text": told}, None),
-    )
+    try:
+        svc.store.set_question_status(question.id, "open")
+        # The post and the user's receipt queued, and the update marked handled,
+        # at once: replayed after a crash, the post would otherwise go twice.
+        svc.delivery.enqueue_for_update(
+            update.update_id,
+            ("operator_post", operator_chat, {"text": post}, question.id),
+            ("text", message.chat_id, {"text": told}, None),
+        )
+    except sqlite3.Error as exc:
+        # The database cannot be written: sent now instead, so that the
+        # operators still see it (its reference finds the question) and
+        # the user still hears back.
+        log.error("could not store a follow-up: %s", exc)
+        await svc.delivery.send_text(operator_chat, post)
+        await svc.delivery.send_text(message.chat_id, told)
     return True
 
 

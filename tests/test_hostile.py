@@ -259,6 +259,26 @@ def test_read_only_database_while_running(api: FakeBotAPI, run_bot: Any, caplog:
     assert last_to(api, OPERATORS, since=mark)["text"].startswith("❓ #1 · ru")
 
 
+def test_a_follow_up_reaches_the_operators_while_the_database_is_read_only(
+    api: FakeBotAPI, run_bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    runner = run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "Через банк.", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    answer = last_to(api, USER, since=mark)
+    last_to(api, OPERATORS, since=mark)  # "✅ #1: sent to the user.": the answer is linked by then
+    assert runner.store is not None
+    runner.on_loop(runner.store.db.execute, "PRAGMA query_only = ON")
+    caplog.set_level(logging.ERROR)
+    mark = api.checkpoint()
+    api.push_text(USER, "а какой банк?", language_code="ru", reply_to_message_id=answer["message_id"])
+    assert last_to(api, OPERATORS, since=mark)["text"].startswith("💬 #1 · ru · follow-up\n\nа какой банк?")
+    assert last_to(api, USER, since=mark)["text"] == "Отправлено человеку, который вам ответил. Номер обращения: #1"
+    assert "could not store a follow-up" in caplog.text
+
+
 def fill_to_the_brim(db: Any) -> None:
     """Cap the file at its size and pack every table and index: SQLITE_FULL, as on a full disk.
 
