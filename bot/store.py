@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Callable, Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -44,6 +44,24 @@ def _table(db: sqlite_utils.Database, name: str) -> Table:
 
 def utcnow() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+@contextmanager
+def _transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One atomic write; the connection is in autocommit mode otherwise.
+
+    Inside, use plain SQL (`db.execute`): sqlite-utils' table methods commit
+    on their own and would end the transaction early.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if db.conn.in_transaction:  # SQLite rolls back by itself on some errors (disk full)
+            db.execute("ROLLBACK")
+        raise
+    else:
+        db.execute("COMMIT")
 
 
 def _m001_initial(db: sqlite_utils.Database) -> None:
@@ -203,18 +221,13 @@ def _m008_question_refs_never_reused(db: sqlite_utils.Database) -> None:
     )
     if "[questions_rebuilt]" not in rebuilt or "AUTOINCREMENT" not in rebuilt:
         raise sqlite3.DatabaseError(f"unexpected definition of the questions table: {definition}")
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with _transaction(db):
         db.execute(rebuilt)
         db.execute("INSERT INTO questions_rebuilt SELECT * FROM questions")
         db.execute("DROP TABLE questions")
         db.execute("ALTER TABLE questions_rebuilt RENAME TO questions")
         for sql in indexes:
             db.execute(sql)
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
@@ -305,22 +318,9 @@ class Store:
             step(self.db)
             _table(self.db, "_migrations").insert({"name": name, "applied_at": utcnow()})
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One atomic write; the connection is in autocommit mode otherwise.
-
-        Inside, use plain SQL (`self.db.execute`): sqlite-utils' table
-        methods commit on their own and would end the transaction early.
-        """
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            if self.db.conn.in_transaction:  # SQLite rolls back by itself on some errors (disk full)
-                self.db.execute("ROLLBACK")
-            raise
-        else:
-            self.db.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[None]:
+        """One atomic write (see `_transaction`)."""
+        return _transaction(self.db)
 
     def checkpoint_in_background(self, interval_s: float = CHECKPOINT_INTERVAL_S) -> None:
         """For the long-running bot: WAL checkpoints from a thread of their

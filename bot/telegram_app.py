@@ -485,7 +485,7 @@ async def send_reply(update: Update, svc: Services, reply: Reply, via: str, user
                 chat_id=chat.id,
                 message_id=message_id,
                 lang=reply.lang,
-                text=mask_personal_data(user_text),
+                text=user_text,  # masked by the store
                 candidates=candidates,
             )
 
