@@ -693,7 +693,10 @@ class Matcher:
         steps = max(64, len(self.entry_ids) * (_DENSE_STEP_WORDS + len(live)) // _DENSE_STEP_ENTRIES)
         slack = _SLACK * (rest[0] + 1.0)
         heap = [(-(rest[0] + slack), 0, 0, counted, slack)]
-        by_word = [(hit.levels, hit.terms) for hit in hits]
+        # Words that reach no entry add 0.0 to every sum, which leaves it as
+        # it was, so they are left out: a look into their levels is a cache
+        # miss or two in a big FAQ, for nothing.
+        by_word = [(hit.levels, hit.terms) for hit in hits if hit.sets[0]]
         ticket = count(1)
         found: dict[float, int] = {}
         floor: float | None = None  # once `size` entries are found: no entry below it can be in the top
@@ -797,7 +800,7 @@ class Matcher:
         """
         by_coverage: dict[float, int] = {}
         if len(candidates) <= _FEW_CANDIDATES:
-            by_word = [(hit.levels, hit.terms) for hit in hits]
+            by_word = [(hit.levels, hit.terms) for hit in hits if hit.sets[0]]  # as in `_search`
             for idx in candidates:
                 covered = self._exact(by_word, idx)
                 by_coverage[covered] = by_coverage.get(covered, 0) | 1 << idx
