@@ -25,6 +25,7 @@ repeats are counted apart, each traced to the kill; anything else fails.
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import json
 import os
@@ -36,17 +37,22 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import IO, Any
 
 import click
 import yaml
 
-from .config import PACKAGE_ROOT
+from .bench import percentile
+from .config import PACKAGE_ROOT, ConfigError, Settings, default_faq_dir, default_locales_dir
 from .fakebotapi import Call, FakeBotAPI
+from .faq import LANGS, FAQError, load_faq
 
 TOKEN = "424242:STRESS-fake-token-never-real"
 OPERATORS = -1009990001
@@ -65,7 +71,6 @@ FAULTY_METHODS = (
     "editMessageText",
     "editMessageReplyMarkup",
 )
-QUESTIONS = PACKAGE_ROOT / "tests" / "eval" / "questions.yaml"
 STICKER = "\x00sticker"
 REF_RE = re.compile(r"#(\d+)")
 POST_RE = re.compile(r"^❓ #(\d+) · ")
@@ -142,6 +147,14 @@ class Config:
     timeout: float = 900.0
     strict: bool = False
     workdir: Path | None = None
+    # Passed on to the bot as absolute paths: it runs in another directory.
+    faq_dir: Path = field(default_factory=default_faq_dir)
+    locales_dir: Path = field(default_factory=default_locales_dir)
+
+    @property
+    def questions(self) -> Path:
+        """The labelled set, where `jardam bench` looks for it: beside the FAQ."""
+        return self.faq_dir.parent / "tests" / "eval" / "questions.yaml"
 
 
 # --- the run ------------------------------------------------------------------
@@ -181,11 +194,28 @@ class StressRun:
 
     # --- users' scripts ---------------------------------------------------
 
-    def plan(self) -> None:
-        raw = yaml.safe_load(QUESTIONS.read_text(encoding="utf-8"))
+    def question_pool(self) -> dict[str, list[str]]:
+        """Questions per language: the labelled set's, or, where there is
+        none (an installed Jardam has no tests/ folder), as `jardam bench`
+        does, the FAQ's own phrasings, its out-of-scope subjects' included."""
         pool: dict[str, list[str]] = defaultdict(list)
-        for item in raw:
-            pool[item["lang"]].append(item["q"])
+        path = self.config.questions
+        if path.is_file():
+            for item in yaml.safe_load(path.read_text(encoding="utf-8")):
+                pool[item["lang"]].append(item["q"])
+            return pool
+        self.say(f"no labelled questions at {path}: users ask the FAQ's own phrasings")
+        try:
+            faq = load_faq(self.config.faq_dir, None)
+        except FAQError as exc:
+            raise click.ClickException(f"cannot load the FAQ from {self.config.faq_dir}:\n{exc}") from exc
+        for entry in faq.matchable():
+            for lang in LANGS:
+                pool[lang].extend(entry.questions.get(lang, ()))
+        return pool
+
+    def plan(self) -> None:
+        pool = self.question_pool()
         langs = sorted(pool)
         long_text = "Запрет на въезд, патент, регистрация. " * 60
         for n in range(self.config.users):
@@ -224,6 +254,8 @@ class StressRun:
             "OPERATOR_CHAT_ID": str(OPERATORS),
             "JARDAM_DB": str(self.db_path),
             "JARDAM_LOG_LEVEL": "INFO",
+            "JARDAM_FAQ_DIR": str(self.config.faq_dir.resolve()),
+            "JARDAM_LOCALES_DIR": str(self.config.locales_dir.resolve()),
         }
         log_path = self.workdir / f"bot-{len(self.logs) + 1}.log"
         self.logs.append(log_path)
@@ -251,6 +283,33 @@ class StressRun:
             self.proc.wait(10)
             return -9
 
+    def end_bot(self) -> None:
+        """Whatever ended the run, leave no bot behind (an orphan would poll on)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def wait_until_polling(self, timeout: float) -> None:
+        """Wait for the bot's first long poll; if it exits or hangs first, say
+        why from its log, which goes with the work folder."""
+        assert self.proc is not None
+        deadline = time.time() + timeout
+        while True:
+            try:
+                self.api.wait_for_polling(timeout=0.2)
+                return
+            except AssertionError:  # how the fake server says "not polling yet"
+                pass
+            code = self.proc.poll()
+            if code is not None:
+                raise click.ClickException(f"the bot exited with status {code} before polling; the end of its log:\n{self.log_tail()}")
+            if time.time() > deadline:
+                raise click.ClickException(f"the bot was not polling after {timeout:.0f} s; the end of its log:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 20) -> str:
+        text = self.logs[-1].read_text(encoding="utf-8", errors="replace") if self.logs else ""
+        return "\n".join(text.splitlines()[-lines:]) or "(empty)"
+
     def kill_due(self) -> bool:
         after = self.config.kill_after
         if after <= 0 or self.kill_time is not None:
@@ -275,41 +334,44 @@ class StressRun:
             self.api._server.handle_error = lambda request, address: None  # type: ignore[union-attr,method-assign]
             self.api.fail_rate(FAULTY_METHODS, self.config.fail_rate, seed=self.config.seed)
             self.started = time.time()
-            self.start_bot()
-            self.api.wait_for_polling(timeout=60)
-            self.say(f"bot polling after {self.elapsed():.1f} s; {len(self.users)} users start")
-            deadline = self.started + self.config.timeout
-            last_report = time.time()
-            drained_since: float | None = None
-            while time.time() < deadline:
+            try:
+                self.start_bot()
+                self.wait_until_polling(60)
+                self.say(f"bot polling after {self.elapsed():.1f} s; {len(self.users)} users start")
+                deadline = self.started + self.config.timeout
+                last_report = time.time()
+                drained_since: float | None = None
+                while time.time() < deadline:
+                    self.ingest()
+                    now = time.time()
+                    if self.kill_due():
+                        self.kill_bot()
+                    self.act(now)
+                    self.operate(now)
+                    self.expire(now)
+                    if now - last_report > 15:
+                        last_report = now
+                        busy = sum(1 for u in self.users.values() if not u.finished)
+                        backlog = self.outbox_pending()
+                        self.outbox_peak = max(self.outbox_peak, backlog)
+                        self.say(
+                            f"{self.elapsed():5.0f} s: {self.messages_pushed} messages and {self.presses_pushed} presses sent, "
+                            f"{len(self.operator_answers)} operator answers, {busy} users still talking, outbox {backlog}"
+                        )
+                    if self.quiet():
+                        drained_since = drained_since or now
+                        if now - drained_since > 3.0:  # late repeats would show by now
+                            break
+                    else:
+                        drained_since = None
+                    time.sleep(0.005)
+                timed_out = time.time() >= deadline
+                ended = time.time()
+                exit_code = self.stop_bot()
                 self.ingest()
-                now = time.time()
-                if self.kill_due():
-                    self.kill_bot()
-                self.act(now)
-                self.operate(now)
-                self.expire(now)
-                if now - last_report > 15:
-                    last_report = now
-                    busy = sum(1 for u in self.users.values() if not u.finished)
-                    backlog = self.outbox_pending()
-                    self.outbox_peak = max(self.outbox_peak, backlog)
-                    self.say(
-                        f"{self.elapsed():5.0f} s: {self.messages_pushed} messages and {self.presses_pushed} presses sent, "
-                        f"{len(self.operator_answers)} operator answers, {busy} users still talking, outbox {backlog}"
-                    )
-                if self.quiet():
-                    drained_since = drained_since or now
-                    if now - drained_since > 3.0:  # late repeats would show by now
-                        break
-                else:
-                    drained_since = None
-                time.sleep(0.005)
-            timed_out = time.time() >= deadline
-            ended = time.time()
-            exit_code = self.stop_bot()
-            self.ingest()
-            return self.report(ended - self.started, timed_out, exit_code)
+                return self.report(ended - self.started, timed_out, exit_code)
+            finally:
+                self.end_bot()
 
     def quiet(self) -> bool:
         """Everyone is done, every post answered and delivered, the outbox empty."""
@@ -627,6 +689,18 @@ class StressRun:
         leaked = TOKEN in logs or TOKEN.split(":")[1] in logs
         checks.append(Check("the bot token never appears in the bot's output", not leaked, f"{len(logs.splitlines())} log lines read"))
         checks.append(Check("the run finished within its time limit", not timed_out, f"{duration:.0f} s of at most {self.config.timeout:.0f} s"))
+        after = self.config.kill_after
+        if after > 0:
+            asked = f"after {after:.0%} of the messages" if after < 1 else f"after {after:.0f} s"
+            checks.append(
+                Check(
+                    "the bot was killed as asked",
+                    self.kill_time is not None,
+                    f"SIGKILL at {self.kill_time - self.started:.0f} s, asked {asked}"
+                    if self.kill_time is not None
+                    else f"asked {asked}, but the run ended first: nothing was checked across a kill",
+                )
+            )
 
         toasts = [s for u in self.users.values() for s in u.steps if s.kind == "button"]
         votes_up = sum(1 for s in toasts if s.payload.endswith(":up"))
@@ -689,14 +763,15 @@ class StressRun:
 
 
 def quantiles(values: list[float]) -> dict[str, float]:
+    """Nearest-rank percentiles, as `jardam bench` reports them."""
     if not values:
         return {}
     ordered = sorted(values)
 
     def at(q: float) -> float:
-        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
+        return round(percentile(ordered, q), 3)
 
-    return {"p50": at(0.5), "p95": at(0.95), "p99": at(0.99), "max": round(ordered[-1], 3), "mean": round(statistics.fmean(values), 3)}
+    return {"p50": at(50), "p95": at(95), "p99": at(99), "max": round(ordered[-1], 3), "mean": round(statistics.fmean(values), 3)}
 
 
 def render(result: dict[str, Any]) -> str:
@@ -735,6 +810,25 @@ def render(result: dict[str, Any]) -> str:
         lines.append(f"{'PASS' if c['ok'] else 'FAIL'}  {c['name']}: {c['detail']}")
     lines.append("all checks passed" if result["ok"] else "SOME CHECKS FAILED")
     return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def sigterm_exits() -> Iterator[None]:
+    """While the run lasts, SIGTERM is a normal exit (status 143): by
+    default it ends Python at once, leaving the bot running, orphaned, and
+    the work folder behind; as SystemExit, `finally` stops and removes them."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # only the main thread may set handlers
+        return
+
+    def exit_now(signum: int, frame: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, exit_now)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def parse_kill_after(value: str) -> float:
@@ -783,19 +877,26 @@ def stress_command(
       jardam stress
       jardam stress --users 50 --messages 5 --kill-after 20s --json
     """
-    config = Config(users, messages, fail_rate, parse_kill_after(kill_after), seed, timeout, strict)
-    holder = tempfile.TemporaryDirectory(prefix="jardam-stress-")
-    workdir = Path(holder.name)
     try:
-        run = StressRun(config, workdir, progress=sys.stderr)
-        result = run.run()
-        if not keep:
-            result["figures"]["workdir"] = "(removed; --keep to keep)"
-    finally:
-        if keep:
-            holder._finalizer.detach()  # type: ignore[attr-defined]
-        else:
-            holder.cleanup()
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    config = Config(
+        users, messages, fail_rate, parse_kill_after(kill_after), seed, timeout, strict, faq_dir=settings.faq_dir, locales_dir=settings.locales_dir
+    )
+    with sigterm_exits():
+        holder = tempfile.TemporaryDirectory(prefix="jardam-stress-")
+        workdir = Path(holder.name)
+        try:
+            run = StressRun(config, workdir, progress=sys.stderr)
+            result = run.run()
+            if not keep:
+                result["figures"]["workdir"] = "(removed; --keep to keep)"
+        finally:
+            if keep:
+                holder._finalizer.detach()  # type: ignore[attr-defined]
+            else:
+                holder.cleanup()
     click.echo(json.dumps(result, ensure_ascii=False, indent=2) if as_json else render(result))
     if not result["ok"]:
         sys.exit(1)
