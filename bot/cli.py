@@ -62,6 +62,15 @@ def open_store(settings: Settings) -> Store:
         raise click.ClickException(str(exc)) from exc
 
 
+def open_existing_store(settings: Settings) -> Store:
+    """The store for commands that report on or edit what the bot recorded:
+    a wrong path (the default is relative to the current directory) must not
+    create an empty database and report zeros."""
+    if not settings.db_path.is_file():
+        raise click.ClickException(f"no database at {settings.db_path.absolute()} (set JARDAM_DB)")
+    return open_store(settings)
+
+
 class LazyGroup(click.Group):
     """A command group whose listed subcommands are imported when used.
 
@@ -258,9 +267,11 @@ def eval_cmd(file: Path | None, as_json: bool, tune: bool, write: bool) -> None:
     engine = build_engine(settings)
     path = file or settings.faq_dir.parent / "tests" / "eval" / "questions.yaml"
     try:
-        items = load_items(path)
-    except (OSError, ValueError, yaml.YAMLError) as exc:
+        items = load_items(path, engine.faq)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise click.ClickException(f"cannot read {path}: {exc}") from exc
+    except ValueError as exc:  # it names the file and the item
+        raise click.ClickException(str(exc)) from exc
     if tune:
         dev = split_items(items)["dev"]
         best = tune_engine(dev, engine.faq, engine.tuning)
@@ -312,13 +323,15 @@ def review(ctx: click.Context, status: str, lang: str | None, since: str | None,
       jardam review ignore 15 c3
       jardam review promote 12 ban-check
     """
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
     if ctx.invoked_subcommand is not None:
         return
     from . import review as reviewing
 
     settings = settings_or_fail()
+    store = open_existing_store(settings)
     engine = build_engine(settings)
-    store = open_store(settings)
     try:
         clusters = reviewing.review(store, engine, status=status, lang=lang, since=since, until=until)
     except ValueError as exc:
@@ -336,7 +349,7 @@ def review(ctx: click.Context, status: str, lang: str | None, since: str | None,
 def _set_review_state(refs: tuple[str, ...], state: str) -> None:
     from . import review as reviewing
 
-    store = open_store(settings_or_fail())
+    store = open_existing_store(settings_or_fail())
     try:
         changed = reviewing.set_status(store, refs, state)
     except ValueError as exc:
@@ -383,7 +396,7 @@ def review_promote(ref: str, entry_id: str) -> None:
     from . import review as reviewing
 
     settings = settings_or_fail()
-    store = open_store(settings)
+    store = open_existing_store(settings)
     try:
         path = reviewing.promote(store, settings.faq_dir, ref, entry_id, seeds_dir=settings.seeds_dir)
     except ValueError as exc:
@@ -409,7 +422,7 @@ def stats(since: str | None, as_json: bool) -> None:
 
     settings = settings_or_fail()
     faq_loaded = load_faq_or_fail(settings)
-    store = open_store(settings)
+    store = open_existing_store(settings)
     try:
         figures = statistics.compute(store, faq_loaded, since=since)
     except ValueError as exc:
@@ -441,7 +454,7 @@ def purge(days: int) -> None:
     Example:
       jardam purge --older-than 90
     """
-    store = open_store(settings_or_fail())
+    store = open_existing_store(settings_or_fail())
     try:
         deleted = store.purge(days)
     finally:

@@ -61,22 +61,41 @@ class EvalItem:
         return bool(self.expect)
 
 
-def load_items(path: Path) -> list[EvalItem]:
-    """Read the labelled set; raise ValueError naming the bad item."""
+def load_items(path: Path, faq: FAQ | None = None) -> list[EvalItem]:
+    """Read the labelled set; raise ValueError naming the bad item.
+
+    With `faq`, every expected id must be one of its entries: a misspelt id
+    would count every right answer to that question as wrong.
+    """
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    if data is None or data == []:
+        raise ValueError(f"{path}: no questions")
     if not isinstance(data, list):
         raise ValueError(f"{path}: expected a list of questions")
     items = []
     for i, raw in enumerate(data, 1):
         if not isinstance(raw, dict) or not isinstance(raw.get("q"), str):
             raise ValueError(f"{path}: item {i} needs a text 'q'")
-        expect = raw.get("expect")
-        ids = frozenset([expect] if isinstance(expect, str) else (expect or []))
+        ids = expected_ids(raw.get("expect"), f"{path}: item {i}")
+        unknown = sorted(ids - faq.entries.keys()) if faq is not None else []
+        if unknown:
+            raise ValueError(f"{path}: item {i}: unknown entry {', '.join(unknown)}")
         lang = raw.get("lang")
         if lang not in LANGS:
             raise ValueError(f"{path}: item {i} has language {lang!r}")
         items.append(EvalItem(raw["q"], lang, ids, str(raw.get("split", "dev"))))
     return items
+
+
+def expected_ids(expect: object, where: str) -> frozenset[str]:
+    """An item's `expect`: an entry id, a list of them, or nothing (out of scope)."""
+    if expect is None:
+        return frozenset()
+    if isinstance(expect, str):
+        return frozenset([expect])
+    if isinstance(expect, list) and all(isinstance(e, str) for e in expect):
+        return frozenset(expect)
+    raise ValueError(f"{where}: 'expect' must be an entry id, a list of entry ids or empty, not {expect!r}")
 
 
 @dataclass
@@ -92,13 +111,15 @@ class Tally:
     oos_clarified: int = 0
     oos_answered: int = 0
     lang_right: int = 0
+    lang_judged: int = 0  # questions whose language was detected (none for the baseline)
     total: int = 0
     wrong_examples: list[str] = field(default_factory=list)
 
-    def pct(self, n: int, d: int) -> float:
-        return round(100.0 * n / d, 1) if d else 0.0
+    def pct(self, n: int, d: int) -> float | None:
+        """A share in %, or None when nothing was measured: 0.0 would read as a result."""
+        return round(100.0 * n / d, 1) if d else None
 
-    def summary(self) -> dict[str, float | int]:
+    def summary(self) -> dict[str, float | int | None]:
         return {
             "questions": self.total,
             "in_scope": self.in_scope,
@@ -110,7 +131,7 @@ class Tally:
             "oos_handed_off_pct": self.pct(self.oos_handed_off, self.out_scope),
             "oos_refused_pct": self.pct(self.oos_handed_off + self.oos_clarified, self.out_scope),
             "oos_answered_pct": self.pct(self.oos_answered, self.out_scope),
-            "lang_right_pct": self.pct(self.lang_right, self.total),
+            "lang_right_pct": self.pct(self.lang_right, self.lang_judged),
         }
 
 
@@ -121,7 +142,9 @@ def judge(items: Sequence[EvalItem], outcomes: Sequence[tuple[str, list[Candidat
         for key in (item.lang, "all"):
             t = tallies[key]
             t.total += 1
-            t.lang_right += int(lang == item.lang) if lang is not None else 0
+            if lang is not None:
+                t.lang_judged += 1
+                t.lang_right += int(lang == item.lang)
             ids = [c.entry_id for c in chosen]
             if item.in_scope:
                 t.in_scope += 1
@@ -348,6 +371,11 @@ def run_report(items: Sequence[EvalItem], engine: Engine) -> Report:
     return Report(ours, theirs, baseline_tuning)
 
 
+def _cell(pct: float | None, width: int) -> str:
+    """A share in a table column, "-" where it was not measured."""
+    return f"{pct:{width - 1}.1f}%" if pct is not None else f"{'-':>{width}}"
+
+
 def format_report(report: Report) -> str:
     lines = []
     header = (
@@ -360,12 +388,12 @@ def format_report(report: Report) -> str:
         for split, per_lang in data.items():
             for lang, t in per_lang.items():
                 s = t.summary()
-                lang_ok = f"{s['lang_right_pct']:6.1f}%" if data is report.engine else "      -"
                 oos_clarified = t.pct(t.oos_clarified, t.out_scope)
                 lines.append(
-                    f"{split:8} {lang:4} {t.total:4} | {s['correct_pct']:6.1f}% {s['wrong_pct']:5.1f}% "
-                    f"{s['clarified_pct']:5.1f}% {s['handed_off_pct']:6.1f}% | {t.out_scope:5} "
-                    f"{s['oos_handed_off_pct']:5.1f}% {oos_clarified:5.1f}% {s['oos_answered_pct']:6.1f}% | {lang_ok}"
+                    f"{split:8} {lang:4} {t.total:4} | {_cell(s['correct_pct'], 7)} {_cell(s['wrong_pct'], 6)} "
+                    f"{_cell(s['clarified_pct'], 6)} {_cell(s['handed_off_pct'], 7)} | {t.out_scope:5} "
+                    f"{_cell(s['oos_handed_off_pct'], 6)} {_cell(oos_clarified, 6)} {_cell(s['oos_answered_pct'], 7)} "
+                    f"| {_cell(s['lang_right_pct'], 7)}"
                 )
         lines.append("")
     lines.append("correct/wrong/clarif/handoff: shares of in-scope questions;")

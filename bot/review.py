@@ -74,6 +74,8 @@ LOOKALIKE_THRESHOLD = 90.0
 PHRASING_BAND = 15.0
 NEW_ENTRY_BAND = 5.0
 MAX_EXAMPLES = 3
+# The largest id SQLite stores (a 64-bit signed integer).
+MAX_ID = 2**63 - 1
 
 # The text recorded for a 👎 when the question itself was no longer known.
 _FEEDBACK_PLACEHOLDER = re.compile(r"^\(👎 [a-z0-9-]+\)$")
@@ -417,14 +419,20 @@ def review(
 
 
 def parse_ref(ref: int | str) -> tuple[str, int]:
-    """("question", 12) for 12, "12" or "#12"; ("clarification", 3) for "c3"."""
+    """("question", 12) for 12, "12" or "#12"; ("clarification", 3) for "c3".
+
+    Numbers beyond SQLite's integers are refused here: SQLite would raise
+    OverflowError rather than find nothing."""
     if isinstance(ref, int) and not isinstance(ref, bool):
-        return "question", ref
-    text = str(ref).strip().lower()
-    match = re.fullmatch(r"(c)?#?(\d+)", text)
-    if not match:
-        raise ValueError(f"not a question reference: {ref!r} (use 12, #12, or c3 for a clarification)")
-    return ("clarification" if match.group(1) else "question"), int(match.group(2))
+        source, number = "question", ref
+    else:
+        match = re.fullmatch(r"(c)?#?(\d+)", str(ref).strip().lower())
+        if not match:
+            raise ValueError(f"not a question reference: {ref!r} (use 12, #12, or c3 for a clarification)")
+        source, number = ("clarification" if match.group(1) else "question"), int(match.group(2))
+    if number > MAX_ID:
+        raise ValueError(f"not a question reference: {ref!r} (too big: at most {MAX_ID})")
+    return source, number
 
 
 def set_status(store: Store, ids: Iterable[int | str], status: str) -> int:

@@ -128,6 +128,51 @@ def test_review_and_stats_commands(runner: CliRunner, tmp_path: Path) -> None:
     assert "Messages: 4" in table
 
 
+REPORTING = (
+    ["stats"],
+    ["stats", "--json"],
+    ["review"],
+    ["review", "--csv"],
+    ["review", "resolve", "1"],
+    ["review", "ignore", "1"],
+    ["review", "reopen", "1"],
+    ["review", "promote", "1", "ban-check"],
+    ["purge"],
+)
+
+
+def test_reporting_commands_do_not_create_a_database(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    missing = tmp_path / "elsewhere" / "jardam.db"
+    monkeypatch.setenv("JARDAM_DB", str(missing))
+    for args in REPORTING:
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), (args, result.output)
+        assert result.output == f"Error: no database at {missing} (set JARDAM_DB)\n", args
+        assert not missing.parent.exists(), args
+    # The default is relative to the current directory: the message says where it looked.
+    monkeypatch.delenv("JARDAM_DB")
+    monkeypatch.chdir(tmp_path)
+    assert runner.invoke(cli, ["stats"]).output == f"Error: no database at {tmp_path / 'data' / 'jardam.db'} (set JARDAM_DB)\n"
+    # The bot (here the terminal chat) still creates it, and then they report.
+    monkeypatch.setenv("JARDAM_DB", str(missing))
+    assert runner.invoke(cli, ["chat"], input="/quit\n").exit_code == 0
+    assert missing.is_file()
+    assert json.loads(runner.invoke(cli, ["stats", "--json"]).output)["messages"] == 0
+    assert runner.invoke(cli, ["review"]).exit_code == 0
+
+
+def test_review_refuses_a_huge_reference_and_two_formats(runner: CliRunner) -> None:
+    assert runner.invoke(cli, ["chat"], input="/quit\n").exit_code == 0  # a database
+    result = runner.invoke(cli, ["review", "resolve", "99999999999999999999"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.output == f"Error: not a question reference: '99999999999999999999' (too big: at most {2**63 - 1})\n"
+    largest = runner.invoke(cli, ["review", "resolve", str(2**63 - 1)])
+    assert largest.output == f"Error: no such question: #{2**63 - 1}\n"
+    both = runner.invoke(cli, ["review", "--json", "--csv"])
+    assert both.exit_code == 2 and "Error: choose one of --json and --csv" in both.output
+    assert runner.invoke(cli, ["review", "--csv"]).exit_code == 0
+
+
 def test_a_bad_setting_or_eval_file_is_one_clear_line(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(cli, ["ask", "salam"], env={"JARDAM_LOG_LEVEL": "verbose"})
     assert result.exit_code == 1
@@ -137,6 +182,31 @@ def test_a_bad_setting_or_eval_file_is_one_clear_line(runner: CliRunner, tmp_pat
     result = runner.invoke(cli, ["eval", str(broken)])
     assert result.exit_code == 1 and result.exception is not None and isinstance(result.exception, SystemExit)
     assert f"Error: cannot read {broken}: while scanning a quoted scalar" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        (
+            "- {q: patent kerekpi, lang: ky, expect: patent-not-needed}\n- {q: kak proverit zapret, lang: ru, expect: [ban-chek]}\n",
+            "item 2: unknown entry ban-chek",
+        ),
+        ("- {q: patent kerekpi, lang: ky, expect: 5}\n", "item 1: 'expect' must be an entry id, a list of entry ids or empty, not 5"),
+        (
+            "- {q: patent kerekpi, lang: ky, expect: [patent-not-needed, 5]}\n",
+            "item 1: 'expect' must be an entry id, a list of entry ids or empty, not ['patent-not-needed', 5]",
+        ),
+        ("[]\n", "no questions"),
+        ("", "no questions"),
+    ],
+    ids=["unknown-entry", "number", "list-with-a-number", "empty-list", "empty-file"],
+)
+def test_a_bad_eval_item_is_one_line_naming_it(runner: CliRunner, tmp_path: Path, text: str, error: str) -> None:
+    path = tmp_path / "questions.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = runner.invoke(cli, ["eval", "--json", str(path)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.output == f"Error: {path}: {error}\n"
 
 
 def test_a_token_with_a_stray_character_is_refused_without_being_shown(runner: CliRunner) -> None:

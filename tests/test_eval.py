@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.engine import Engine
-from bot.evaluation import Baseline, evaluate, load_items, run_report, split_items
+from bot.evaluation import Baseline, Report, evaluate, evaluate_engine, format_report, load_items, run_report, split_items
 
 EVAL = Path(__file__).parent / "eval" / "questions.yaml"
 
@@ -55,6 +55,24 @@ def test_beats_naive_baseline(report) -> None:  # type: ignore[no-untyped-def]
     ours = report.engine["holdout"]["all"].summary()
     theirs = report.baseline["holdout"]["all"].summary()
     assert ours["correct_pct"] >= theirs["correct_pct"] + 40
+
+
+def test_figures_never_measured_are_none_not_zero(report, engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    # The baseline detects no language; the engine does.
+    assert report.baseline["all"]["all"].summary()["lang_right_pct"] is None
+    assert report.engine["all"]["all"].summary()["lang_right_pct"] is not None
+    in_scope = [i for i in load_items(EVAL) if i.in_scope][:3]
+    ours = evaluate_engine(in_scope, engine)["all"].summary()
+    assert ours["correct_pct"] is not None and ours["oos_answered_pct"] is None  # no out-of-scope question
+    theirs = evaluate(in_scope, Baseline(engine.faq), engine.tuning)
+    empty = evaluate_engine([], engine)
+    assert all(value is None for key, value in empty["all"].summary().items() if key.endswith("_pct"))
+    measured = evaluate_engine(in_scope, engine)
+    table = format_report(Report({"dev": measured, "holdout": empty, "all": measured}, {"dev": theirs}, engine.tuning))
+    rows = {tuple(line.split()[:2]): line.split("|") for line in table.splitlines() if line.startswith(("dev ", "holdout "))}
+    assert [cell.split() for cell in rows[("holdout", "all")][1:]] == [["-"] * 4, ["0", "-", "-", "-"], ["-"]]
+    baseline_row = table.split("Baseline")[1].splitlines()[2]
+    assert baseline_row.startswith("dev ") and baseline_row.split("|")[-1].strip() == "-"
 
 
 def test_baseline_is_a_real_matcher(engine: Engine) -> None:

@@ -168,6 +168,17 @@ def test_ignore_hides_look_alikes_and_resolve_changes_status(store: Store, engin
         review.set_status(store, [real], "closed")
 
 
+def test_references_beyond_sqlite_integers_are_refused(store: Store) -> None:
+    qid = add_question(store, "ru", "какой курс доллара")
+    assert review.parse_ref(str(2**63 - 1)) == ("question", 2**63 - 1)
+    for ref in ("99999999999999999999", f"#{2**63}", f"c{2**63}", 2**63):
+        with pytest.raises(ValueError, match="too big"):
+            review.parse_ref(ref)
+    with pytest.raises(ValueError, match="too big"):  # not OverflowError from SQLite
+        review.set_status(store, [qid, "99999999999999999999"], "resolved")
+    assert review_state(store, qid) is None  # nothing changed
+
+
 def test_promote_adds_exactly_one_line_and_the_faq_loads(store: Store, faq_copy: Path, faq: FAQ) -> None:
     qid = add_question(store, "ky", "патент керекпи Москвада иштеш учун")
     path = faq_copy / "work.yaml"
