@@ -30,6 +30,7 @@ def test_bench_reports_every_figure(quick_run: dict[str, Any]) -> None:
     assert set(data) >= {"match", "startup_s", "rss_mb", "e2e"}
     shipped = data["match"][0]["entries"]
     assert [m["entries"] for m in data["match"]] == [shipped, 2 * shipped]
+    assert [m["times"] for m in data["match"]] == [1, 2]
     for figures in data["match"]:
         assert all(figures[key] > 0 for key in ("entries", "p50_ms", "p99_ms", "per_s", "index_s", "rss_mb"))
         assert figures["p50_ms"] <= figures["p99_ms"]
@@ -50,6 +51,14 @@ def test_bench_table_shows_the_sizes_side_by_side(quick_run: dict[str, Any]) -> 
     assert header.split()[2:] == ["shipped", "2×"]
     for label in ("p99, ms", "at full speed", "speed probe, µs", "messages/s", "Start-up to ready", "as this environment runs it", "End to end"):
         assert label in table
+
+
+def test_bench_table_labels_each_size_by_its_own_multiple() -> None:
+    """`--sizes 2,3`: neither is the shipped FAQ."""
+    match = [MatchFigures(entries=60 * n, p50_ms=0.5, p99_ms=1.0, per_s=900.0, times=n) for n in (2, 3)]
+    e2e = E2EFigures(300.0, 5.0, 20.0, 100.0, 10, 100, 90.0, 40.0, 2000.0, 80.0)
+    header = next(line for line in format_table(BenchResult(match, 0.5, 70.0, e2e)).splitlines() if line.startswith("FAQ size"))
+    assert header.split()[2:] == ["2×", "3×"]
 
 
 def test_synthetic_faq_is_bigger_and_not_a_copy(faq: FAQ) -> None:
