@@ -684,6 +684,17 @@ class Store:
 
     # --- privacy: forgetting and retention -----------------------------------
 
+    def posts_about(self, chat_id: int) -> list[tuple[int, int]]:
+        """(chat id, message id) of the messages in other chats (the
+        operators' group) linked to one chat's questions, newest first:
+        what `/forget` asks Telegram to delete there."""
+        rows = self.db.execute(
+            "SELECT r.chat_id, r.message_id FROM relay r JOIN questions q ON q.id = r.question_id "
+            "WHERE q.chat_id = ? AND r.chat_id != ? ORDER BY r.created_at DESC, r.message_id DESC",
+            [chat_id, chat_id],
+        ).fetchall()
+        return [(row[0], row[1]) for row in rows]
+
     def forget_user(self, chat_id: int) -> dict[str, int]:
         """Delete everything stored about one chat; return rows deleted per table."""
         deleted: dict[str, int] = {}

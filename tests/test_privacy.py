@@ -104,6 +104,10 @@ def test_forget_deletes_everything_after_confirmation(api: FakeBotAPI, run_bot: 
     api.push_callback(7, ask["message_id"], "fg:yes")
     done = api.wait_for_sent(chat_id=7, since=mark)[0]
     assert done["text"].startswith("Готово: всё, что хранилось о вас, удалено")
+    # The bot's post of the forgotten user's question leaves the operators' group too; the other user's stays.
+    api.wait_for_call("deleteMessage", since=mark)
+    visible = [m["text"] for m in api.chat_history(OPERATORS)]
+    assert len(visible) == 1 and "#2" in visible[0], visible
     db = sqlite_utils.Database(db_path)  # written before the user was told
     for table in ("questions", "events", "users", "outbox", "clarifications"):
         assert not list(db.query(f"select * from {table} where chat_id = 7")), table
@@ -114,6 +118,28 @@ def test_forget_deletes_everything_after_confirmation(api: FakeBotAPI, run_bot: 
     assert "передал" not in api.wait_for_sent(chat_id=7, since=mark)[0]["text"]
     assert api.sent_messages(OPERATORS, since=mark) == []
     runner.stop()
+
+
+def test_posts_telegram_will_not_delete_stay_and_the_bot_goes_on(api: FakeBotAPI, run_bot: Any, db_path: Path) -> None:
+    """A post older than 48 hours cannot be deleted: the user is told the
+    database was cleared all the same (it was), and the others are tried."""
+    run_bot()
+    for text in ("какой курс доллара сегодня", "какая погода в москве"):
+        api.push_text(7, text, language_code="ru")
+    api.wait_for_sent(chat_id=OPERATORS, count=2)
+    api.push_text(7, "/forget", language_code="ru")
+    ask = api.wait_for_sent(chat_id=7, count=3)[-1]
+    api.fail("deleteMessage", status=400, description="Bad Request: message can't be deleted for everyone")
+    mark = api.checkpoint()
+    api.push_callback(7, ask["message_id"], "fg:yes")
+    assert api.wait_for_sent(chat_id=7, since=mark)[0]["text"].startswith("Готово: всё, что хранилось о вас, удалено")
+    calls = api.wait_for_call("deleteMessage", count=2, since=mark)
+    assert len(api.chat_history(OPERATORS)) == 1  # the newest was refused, the older one deleted
+    assert [c.params["message_id"] for c in calls] == sorted((c.params["message_id"] for c in calls), reverse=True)
+    assert not list(sqlite_utils.Database(db_path).query("select * from questions where chat_id = 7"))
+    mark = api.checkpoint()
+    api.push_text(7, "как проверить запрет на въезд", language_code="ru")
+    assert api.wait_for_sent(chat_id=7, since=mark)
 
 
 def test_a_forgotten_users_reference_is_never_given_to_another(api: FakeBotAPI, run_bot: Any, db_path: Path) -> None:
