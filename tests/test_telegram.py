@@ -32,7 +32,7 @@ def last_to(api: FakeBotAPI, chat_id: int, since: int = 0, count: int = 1, timeo
 
 @pytest.mark.parametrize(
     ("code", "expected"),
-    [("ky", "Салам! Мен Jardam"), ("ru", "Здравствуйте! Я бот Jardam"), ("en", "Hello! I am Jardam"), ("de", "Здравствуйте! Я бот Jardam")],
+    [("ky", "Саламатсызбы! Мен Jardam"), ("ru", "Здравствуйте! Я бот Jardam"), ("en", "Hello! I am Jardam"), ("de", "Здравствуйте! Я бот Jardam")],
 )
 def test_start_greets_in_telegram_language(api: FakeBotAPI, run_bot: Any, code: str, expected: str) -> None:
     run_bot()
