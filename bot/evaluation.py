@@ -61,6 +61,10 @@ class EvalItem:
         return bool(self.expect)
 
 
+ITEM_KEYS = frozenset({"q", "lang", "expect", "split"})
+SPLITS = ("dev", "holdout")
+
+
 def load_items(path: Path, faq: FAQ | None = None) -> list[EvalItem]:
     """Read the labelled set; raise ValueError naming the bad item.
 
@@ -76,6 +80,13 @@ def load_items(path: Path, faq: FAQ | None = None) -> list[EvalItem]:
     for i, raw in enumerate(data, 1):
         if not isinstance(raw, dict) or not isinstance(raw.get("q"), str):
             raise ValueError(f"{path}: item {i} needs a text 'q'")
+        # A misspelt key ("expected") would read as an out-of-scope question,
+        # a misspelt split ("hodlout") as neither: both change the figures.
+        strange = sorted(set(map(str, raw)) - ITEM_KEYS)
+        if strange:
+            raise ValueError(f"{path}: item {i}: unknown key {', '.join(strange)} (known: {', '.join(sorted(ITEM_KEYS))})")
+        if raw.get("split", "dev") not in SPLITS:
+            raise ValueError(f"{path}: item {i}: split must be one of {', '.join(SPLITS)}, not {raw['split']!r}")
         ids = expected_ids(raw.get("expect"), f"{path}: item {i}")
         unknown = sorted(ids - faq.entries.keys()) if faq is not None else []
         if unknown:

@@ -346,6 +346,11 @@ class StressRun:
                     now = time.time()
                     if self.kill_due():
                         self.kill_bot()
+                    died = self.proc.poll() if self.proc is not None else None
+                    if died is not None:  # not the SIGKILL asked for: that one is restarted at once
+                        raise click.ClickException(
+                            f"the bot exited with status {died} at {self.elapsed():.0f} s, during the run; the end of its log:\n{self.log_tail()}"
+                        )
                     self.act(now)
                     self.operate(now)
                     self.expire(now)

@@ -198,8 +198,13 @@ def test_a_bad_setting_or_eval_file_is_one_clear_line(runner: CliRunner, tmp_pat
         ),
         ("[]\n", "no questions"),
         ("", "no questions"),
+        (
+            "- {q: kak proverit zapret, lang: ru, expected: ban-check}\n",
+            "item 1: unknown key expected (known: expect, lang, q, split)",
+        ),
+        ("- {q: kak proverit zapret, lang: ru, expect: ban-check, split: hodlout}\n", "item 1: split must be one of dev, holdout, not 'hodlout'"),
     ],
-    ids=["unknown-entry", "number", "list-with-a-number", "empty-list", "empty-file"],
+    ids=["unknown-entry", "number", "list-with-a-number", "empty-list", "empty-file", "misspelt-key", "misspelt-split"],
 )
 def test_a_bad_eval_item_is_one_line_naming_it(runner: CliRunner, tmp_path: Path, text: str, error: str) -> None:
     path = tmp_path / "questions.yaml"

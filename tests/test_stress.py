@@ -90,6 +90,35 @@ def test_sigterm_stops_the_bot_and_removes_the_work_folder(tmp_path: Path) -> No
     assert not work_folders(tmp_path)
 
 
+@pytest.mark.slow
+def test_a_bot_that_dies_during_the_run_ends_it_at_once(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        stress_command("--users", "3", "--messages", "30", "--kill-after", "0", "--timeout", "120"),
+        cwd=ROOT,
+        env=stress_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            if "bot polling after" in line:
+                break
+        bots = children(proc.pid)
+        assert len(bots) == 1, bots
+        started = time.monotonic()
+        os.kill(bots[0], signal.SIGKILL)  # not a kill the run asked for
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1
+    assert "Error: the bot exited with status -9" in err and "during the run" in err, err
+    assert time.monotonic() - started < 30  # not the whole --timeout
+    assert not work_folders(tmp_path)
+
+
 def test_sigterm_is_an_exit_only_while_the_run_lasts() -> None:
     def mine(signum: int, frame: object) -> None:
         pass
