@@ -378,7 +378,10 @@ class Delivery:
             self._hold(item.chat_id, wait)
             self.store.outbox_retry(item.id, time.time() + wait, "429 retry after")
         elif isinstance(exc, BadRequest):
-            if item.attempts + 1 >= MAX_BAD_REQUEST_ATTEMPTS:
+            if item.kind == "delete":  # gone already, or past Telegram's 48 hours: nothing to retry
+                log.info("outbox item %s: a post could not be deleted: %s", item.id, exc.message)
+                self._drop(item, f"bad request: {exc.message}")
+            elif item.attempts + 1 >= MAX_BAD_REQUEST_ATTEMPTS:
                 log.error("outbox item %s dropped: %s", item.id, exc.message)
                 self._drop(item, f"bad request: {exc.message}")
             else:
@@ -402,11 +405,19 @@ class Delivery:
         try:
             if not self._record_sent(item, message_id):
                 self._on_sent.pop(item.id, None)
+                if item.kind == "operator_post":  # their question, posted as they were forgotten: not to stay
+                    self._delete_later(item.chat_id, message_id)
                 return False
         except sqlite3.Error as exc:
             log.error("outbox item %s was sent but cannot be marked sent (%s); will mark it later", item.id, exc)
             self._unmarked[item.id] = (item, message_id)
         return True
+
+    def _delete_later(self, chat_id: int, message_id: int) -> None:
+        try:
+            self.store.enqueue("delete", chat_id, {"message_id": message_id})
+        except sqlite3.Error as exc:
+            log.error("a forgotten user's post in the operators' group cannot be queued for deletion: %s", exc)
 
     def _record_sent(self, item: OutboxItem, message_id: int) -> bool:
         """Mark the item sent, with what follows from it (`Store.outbox_sent`):
@@ -442,4 +453,7 @@ class Delivery:
                 item.chat_id, p["from_chat_id"], p["message_id"], reply_parameters=_reply_params(p.get("reply_to"))
             )
             return copied.message_id
+        if item.kind == "delete":  # a forgotten user's post in the operators' group (`Store.forget_user`)
+            await self.bot.delete_message(item.chat_id, p["message_id"])
+            return int(p["message_id"])
         raise BadRequest(f"unknown outbox kind {item.kind!r}")

@@ -42,6 +42,13 @@ def _table(db: sqlite_utils.Database, name: str) -> Table:
     return cast(Table, db[name])
 
 
+# Telegram lets a bot delete its own messages for 48 hours: `/forget` asks
+# it to delete the user's posts in the operators' group younger than this
+# (an hour to spare for the outbox's retries), the newest this many at most.
+DELETABLE_FOR = dt.timedelta(hours=47)
+MAX_POSTS_DELETED = 50
+
+
 def utcnow() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -684,24 +691,29 @@ class Store:
 
     # --- privacy: forgetting and retention -----------------------------------
 
-    def posts_about(self, chat_id: int) -> list[tuple[int, int]]:
-        """(chat id, message id) of the messages in other chats (the
-        operators' group) linked to one chat's questions, newest first:
-        what `/forget` asks Telegram to delete there."""
-        rows = self.db.execute(
-            "SELECT r.chat_id, r.message_id FROM relay r JOIN questions q ON q.id = r.question_id "
-            "WHERE q.chat_id = ? AND r.chat_id != ? ORDER BY r.created_at DESC, r.message_id DESC",
-            [chat_id, chat_id],
-        ).fetchall()
-        return [(row[0], row[1]) for row in rows]
-
     def forget_user(self, chat_id: int) -> dict[str, int]:
-        """Delete everything stored about one chat; return rows deleted per table."""
+        """Delete everything stored about one chat; return rows deleted per table.
+
+        The bot's posts of the chat's questions in other chats (the
+        operators' group) are queued for deletion in the same transaction,
+        and sent through the outbox (`delivery.Delivery`), so that a
+        throttled or failed deletion is tried again, and one a crash
+        interrupts is not lost: those Telegram can still delete, that is
+        the posts of the last 48 hours, newest first."""
         deleted: dict[str, int] = {}
         with self.transaction():
             qids = [r[0] for r in self.db.execute("SELECT id FROM questions WHERE chat_id = ?", [chat_id]).fetchall()]
             marks = ",".join("?" * len(qids))
             if qids:
+                since = (dt.datetime.now(dt.UTC) - DELETABLE_FOR).isoformat(timespec="seconds")
+                posts = self.db.execute(
+                    f"SELECT chat_id, message_id FROM relay WHERE question_id IN ({marks}) AND chat_id != ? AND created_at >= ? "
+                    "ORDER BY created_at DESC, message_id DESC LIMIT ?",
+                    [*qids, chat_id, since, MAX_POSTS_DELETED],
+                ).fetchall()
+                for post_chat, message_id in posts:
+                    self._enqueue("delete", post_chat, {"message_id": message_id}, None)
+                deleted["posts_to_delete"] = len(posts)
                 cur = self.db.execute(f"DELETE FROM relay WHERE question_id IN ({marks})", qids)
                 deleted["relay"] = cur.rowcount
                 cur = self.db.execute(f"DELETE FROM outbox WHERE question_id IN ({marks}) AND chat_id != ?", [*qids, chat_id])

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import (
-    Bot,
     BotCommand,
     BotCommandScopeAllPrivateChats,
     CallbackQuery,
@@ -72,9 +71,6 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1500
 # What operators see of a question: enough to understand it.
 OPERATOR_PREVIEW_CHARS = 3000
-# /forget tries to delete at most this many of the user's posts in the
-# operators' group (newest first; Telegram refuses those past 48 hours).
-MAX_POSTS_DELETED = 50
 RECENT_TEXTS = 5000
 # After asking for a person, the next message is the question to pass on
 # if it comes within this long; later, it is a new conversation.
@@ -409,7 +405,6 @@ async def forget_confirmed(update: Update, svc: Services, lang: str, confirmed: 
         await svc.delivery.send_text(chat.id, tr(svc, lang, "Nothing was deleted."))
         return
     try:
-        posts = svc.store.posts_about(chat.id)
         deleted = svc.store.forget_user(chat.id)
     except sqlite3.Error as exc:  # disk full, read-only, locked: nothing was deleted (one transaction)
         log.error("could not forget a user: %s", exc)
@@ -418,29 +413,12 @@ async def forget_confirmed(update: Update, svc: Services, lang: str, confirmed: 
     svc.awaiting_human.pop(chat.id, None)
     for key in [k for k in svc.recent if k[0] == chat.id]:
         del svc.recent[key]
-    log.info("forgot a user on request: %d rows deleted", sum(deleted.values()))
+    posts = deleted.pop("posts_to_delete", 0)
+    log.info("forgot a user on request: %d rows deleted, %d posts in the operators' group to delete", sum(deleted.values()), posts)
     await svc.delivery.send_text(
         chat.id, tr(svc, lang, "Done: everything stored about you has been deleted. You can keep asking questions.")
     )
-    await delete_posts(update.get_bot(), posts)
-
-
-async def delete_posts(bot: Bot, posts: list[tuple[int, int]]) -> None:
-    """Delete the bot's posts of a forgotten user's questions in the
-    operators' group, after the user has been told: the database keeps no
-    trace of them, and the group should not either.  Telegram lets a bot
-    delete its own messages for 48 hours only, so older posts stay; an
-    operator may also have deleted one already.  The newest are tried first."""
-    removed = 0
-    for chat_id, message_id in posts[:MAX_POSTS_DELETED]:
-        try:
-            await bot.delete_message(chat_id, message_id)
-        except TelegramError as exc:
-            log.info("could not delete a forgotten user's post in the operators' group: %s", exc)
-            continue
-        removed += 1
-    if posts:
-        log.info("deleted %d of %d posts of a forgotten user's questions in the operators' group", removed, len(posts))
+    svc.delivery.kick()  # the deletions of their posts in the operators' group, queued with it
 
 
 # --- free text --------------------------------------------------------------

@@ -364,7 +364,8 @@ def test_a_user_forgotten_while_a_post_about_them_is_on_its_way_leaves_nothing_b
     api: FakeBotAPI, db_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """/forget between Telegram taking an operators' post and the outbox recording it:
-    the post went, and no row linking it to the forgotten question comes back."""
+    the post went, no row linking it to the forgotten question comes back,
+    and the post is deleted from the group."""
     user = CHATS[0]
     release = api.hold("sendMessage")
 
@@ -381,13 +382,15 @@ def test_a_user_forgotten_while_a_post_about_them_is_on_its_way_leaves_nothing_b
             delivery.store.forget_user(user)
             release.set()
             await sending
+            await delivery.flush()  # the deletion it queued
 
     asyncio.run(scenario())
     assert [m["text"] for m in api.sent_messages(OPERATORS)] == ["#1 вопрос"]
+    assert api.chat_history(OPERATORS) == []
     db = sqlite_utils.Database(db_path)
     assert db.execute("SELECT count(*) FROM relay").fetchone()[0] == 0
     assert db.execute("SELECT count(*) FROM questions").fetchone()[0] == 0
-    assert db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+    assert db.execute("SELECT kind, status, payload FROM outbox").fetchall() == [("delete", "sent", '{"message_id": 1}')]
     assert not [r for r in caplog.records if r.levelname in {"ERROR", "CRITICAL"}]
 
 

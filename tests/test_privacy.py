@@ -4,6 +4,7 @@ old records are purged."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,36 @@ def test_posts_telegram_will_not_delete_stay_and_the_bot_goes_on(api: FakeBotAPI
     mark = api.checkpoint()
     api.push_text(7, "как проверить запрет на въезд", language_code="ru")
     assert api.wait_for_sent(chat_id=7, since=mark)
+
+
+@pytest.mark.parametrize("status", [429, 500])
+def test_a_deletion_telegram_throttles_or_fails_is_tried_again(api: FakeBotAPI, run_bot: Any, status: int) -> None:
+    run_bot()
+    api.push_text(7, "какой курс доллара сегодня", language_code="ru")
+    api.wait_for_sent(chat_id=OPERATORS, count=1)
+    api.push_text(7, "/forget", language_code="ru")
+    ask = api.wait_for_sent(chat_id=7, count=2)[-1]
+    api.fail("deleteMessage", status=status, retry_after=1 if status == 429 else None)
+    mark = api.checkpoint()
+    api.push_callback(7, ask["message_id"], "fg:yes")
+    api.wait_for_call("deleteMessage", count=2, since=mark)
+    assert api.chat_history(OPERATORS) == []
+
+
+def test_forget_queues_the_deletions_telegram_can_still_make(tmp_path: Path) -> None:
+    store = Store(tmp_path / "j.db")
+    qid = store.add_question(chat_id=7, lang="ru", text="q", candidates=[], reason="engine").id
+    other = store.add_question(chat_id=8, lang="ru", text="q", candidates=[], reason="engine").id
+    for message_id in range(1, 61):
+        store.link_message(OPERATORS, message_id, qid)  # posts and follow-ups
+    store.link_message(7, 500, qid)  # an answer copied to the user: theirs, in their own chat
+    store.link_message(OPERATORS, 900, other)
+    old = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=49)).isoformat(timespec="seconds")
+    store.db.execute("UPDATE relay SET created_at = ? WHERE message_id <= 5", [old])  # past Telegram's 48 hours
+    store.forget_user(7)
+    queued = [(r["chat_id"], json.loads(r["payload"])["message_id"]) for r in store.db.query("select * from outbox where kind = 'delete' order by id")]
+    assert queued == [(OPERATORS, m) for m in range(60, 10, -1)]  # the newest 50 of those still deletable
+    assert [r["message_id"] for r in store.db.query("select message_id from relay")] == [900]
 
 
 def test_a_forgotten_users_reference_is_never_given_to_another(api: FakeBotAPI, run_bot: Any, db_path: Path) -> None:
