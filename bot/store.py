@@ -699,7 +699,7 @@ class Store:
         and sent through the outbox (`delivery.Delivery`), so that a
         throttled or failed deletion is tried again, and one a crash
         interrupts is not lost: those Telegram can still delete, that is
-        the posts of the last 48 hours, newest first."""
+        the posts of the last 48 hours (the newest `MAX_POSTS_DELETED`)."""
         deleted: dict[str, int] = {}
         with self.transaction():
             qids = [r[0] for r in self.db.execute("SELECT id FROM questions WHERE chat_id = ?", [chat_id]).fetchall()]
