@@ -58,22 +58,21 @@ def running(pid: int) -> bool:
     return state != "Z"
 
 
+def polling_stress_run(tmp_path: Path, *args: str) -> subprocess.Popen[str]:
+    """`jardam stress ARGS` started, once its bot is polling."""
+    proc = subprocess.Popen(stress_command(*args), cwd=ROOT, env=stress_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if "bot polling after" in line:
+            break
+    return proc
+
+
 @pytest.mark.slow
 def test_sigterm_stops_the_bot_and_removes_the_work_folder(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        stress_command("--users", "5", "--messages", "20", "--kill-after", "0", "--timeout", "300"),
-        cwd=ROOT,
-        env=stress_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = polling_stress_run(tmp_path, "--users", "5", "--messages", "20", "--kill-after", "0", "--timeout", "300")
     bots: list[int] = []
     try:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if "bot polling after" in line:
-                break
         bots = children(proc.pid)
         assert len(bots) == 1 and running(bots[0]), bots
         assert work_folders(tmp_path)  # the control: both exist while the run lasts
@@ -92,19 +91,8 @@ def test_sigterm_stops_the_bot_and_removes_the_work_folder(tmp_path: Path) -> No
 
 @pytest.mark.slow
 def test_a_bot_that_dies_during_the_run_ends_it_at_once(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        stress_command("--users", "3", "--messages", "30", "--kill-after", "0", "--timeout", "120"),
-        cwd=ROOT,
-        env=stress_env(tmp_path),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = polling_stress_run(tmp_path, "--users", "3", "--messages", "30", "--kill-after", "0", "--timeout", "120")
     try:
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if "bot polling after" in line:
-                break
         bots = children(proc.pid)
         assert len(bots) == 1, bots
         started = time.monotonic()
