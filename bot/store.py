@@ -713,7 +713,6 @@ class Store:
                 ).fetchall()
                 for post_chat, message_id in posts:
                     self._enqueue("delete", post_chat, {"message_id": message_id}, None)
-                deleted["posts_to_delete"] = len(posts)
                 cur = self.db.execute(f"DELETE FROM relay WHERE question_id IN ({marks})", qids)
                 deleted["relay"] = cur.rowcount
                 cur = self.db.execute(f"DELETE FROM outbox WHERE question_id IN ({marks}) AND chat_id != ?", [*qids, chat_id])

@@ -413,8 +413,7 @@ async def forget_confirmed(update: Update, svc: Services, lang: str, confirmed: 
     svc.awaiting_human.pop(chat.id, None)
     for key in [k for k in svc.recent if k[0] == chat.id]:
         del svc.recent[key]
-    posts = deleted.pop("posts_to_delete", 0)
-    log.info("forgot a user on request: %d rows deleted, %d posts in the operators' group to delete", sum(deleted.values()), posts)
+    log.info("forgot a user on request: %d rows deleted", sum(deleted.values()))
     await svc.delivery.send_text(
         chat.id, tr(svc, lang, "Done: everything stored about you has been deleted. You can keep asking questions.")
     )
