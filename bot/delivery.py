@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF_S = 300.0
 MAX_BAD_REQUEST_ATTEMPTS = 3
+# A deletion Telegram cannot make for a while is given up after this many
+# tries (~17 minutes of backoff): the post will soon be past its 48 hours.
+MAX_DELETE_ATTEMPTS = 10
 # Lanes sent to at once.  The outbox shares the bot's HTTP connection pool
 # (40, see `build_application`) with the handlers (32 updates at a time):
 # with 4 the handlers' replies never wait for a connection because of the
@@ -113,6 +116,17 @@ async def send_message(
         api_kwargs={"chat_id": chat_id, "text": text, "reply_markup": markup, "reply_parameters": _reply_params(reply_to)},
     )
     return int(sent["message_id"])
+
+
+def _retry_deletion(item: OutboxItem, exc: TelegramError) -> bool:
+    """Whether a deletion (`Store.forget_user`) is worth another try: while
+    Telegram is busy (429) or out of reach (5xx, timeouts), a few times.
+    Anything else it says is final: the post is gone already, past its 48
+    hours, or in a group that has moved (a supergroup now) or that the bot
+    has left; retried, it would wait in the outbox for ever."""
+    if isinstance(exc, RetryAfter):
+        return True
+    return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest) and item.attempts + 1 < MAX_DELETE_ATTEMPTS
 
 
 def _notify(on_sent: OnSent | None, message_id: int) -> None:
@@ -370,7 +384,10 @@ class Delivery:
 
     def _failed(self, item: OutboxItem, exc: TelegramError) -> None:
         """What a failure means for this item (and, through their order, for the items behind it)."""
-        if isinstance(exc, Forbidden):
+        if item.kind == "delete" and not _retry_deletion(item, exc):
+            log.info("outbox item %s: a post could not be deleted: %s", item.id, exc)
+            self._drop(item, f"{type(exc).__name__}: {exc}")
+        elif isinstance(exc, Forbidden):
             self.store.mark_blocked(item.chat_id)
             self._drop(item, f"forbidden: {exc.message}")
         elif isinstance(exc, RetryAfter):  # a chat's flood limit: the whole chat waits, others go on
@@ -378,10 +395,7 @@ class Delivery:
             self._hold(item.chat_id, wait)
             self.store.outbox_retry(item.id, time.time() + wait, "429 retry after")
         elif isinstance(exc, BadRequest):
-            if item.kind == "delete":  # gone already, or past Telegram's 48 hours: nothing to retry
-                log.info("outbox item %s: a post could not be deleted: %s", item.id, exc.message)
-                self._drop(item, f"bad request: {exc.message}")
-            elif item.attempts + 1 >= MAX_BAD_REQUEST_ATTEMPTS:
+            if item.attempts + 1 >= MAX_BAD_REQUEST_ATTEMPTS:
                 log.error("outbox item %s dropped: %s", item.id, exc.message)
                 self._drop(item, f"bad request: {exc.message}")
             else:
@@ -439,10 +453,12 @@ class Delivery:
         """Record the sends the database refused earlier, once it takes writes again."""
         for item_id, (item, message_id) in list(self._unmarked.items()):
             try:
-                self._record_sent(item, message_id)
+                recorded = self._record_sent(item, message_id)
             except sqlite3.Error:
                 return  # still not writable; try at the next pass
             del self._unmarked[item_id]
+            if not recorded and item.kind == "operator_post":  # its user was forgotten meanwhile (`_mark_sent`)
+                self._delete_later(item.chat_id, message_id)
 
     async def _send(self, item: OutboxItem) -> int:
         p = item.payload

@@ -172,6 +172,7 @@ class _Failure:
     retry_after: int | None
     description: str | None
     chat_id: int | str | None
+    migrate_to_chat_id: int | None = None
 
 
 @dataclass
@@ -755,18 +756,21 @@ class FakeBotAPI:
         retry_after: int | None = None,
         description: str | None = None,
         chat_id: int | str | None = None,
+        migrate_to_chat_id: int | None = None,
     ) -> None:
         """Make the next ``times`` calls of ``method`` fail Telegram-style.
 
         ``method`` may be ``"*"`` for any method. With ``chat_id`` only calls for
         that chat count. ``status=0`` drops the connection without an answer
         (the client sees a network error). 429 answers carry
-        ``parameters.retry_after`` (default 1).
+        ``parameters.retry_after`` (default 1). ``migrate_to_chat_id`` answers
+        as Telegram does for a group upgraded to a supergroup (a 400 with
+        ``parameters.migrate_to_chat_id``).
         """
         with self._lock:
             key = "*" if method == "*" else method.lower()
             self._failures.setdefault(key, []).append(
-                _Failure(status, times, retry_after, description, chat_id)
+                _Failure(status, times, retry_after, description, chat_id, migrate_to_chat_id)
             )
 
     def fail_rate(
@@ -810,6 +814,8 @@ class FakeBotAPI:
             desc = f.description or "Bad Request"
             if not desc.startswith("Bad Request"):
                 desc = "Bad Request: " + desc
+            if f.migrate_to_chat_id is not None:
+                params = {"migrate_to_chat_id": f.migrate_to_chat_id}
         else:
             desc = f.description or {
                 401: "Unauthorized",

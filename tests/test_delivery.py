@@ -394,6 +394,63 @@ def test_a_user_forgotten_while_a_post_about_them_is_on_its_way_leaves_nothing_b
     assert not [r for r in caplog.records if r.levelname in {"ERROR", "CRITICAL"}]
 
 
+def test_a_post_sent_while_the_database_was_full_is_deleted_if_its_user_was_forgotten_meanwhile(api: FakeBotAPI, db_path: Path) -> None:
+    """Telegram took the post, the database refused to mark it sent, the
+    user was forgotten once it took writes again: when the outbox records
+    the send at last, it finds the row gone and deletes the post."""
+    user = CHATS[0]
+    release = api.hold("sendMessage")
+
+    async def scenario() -> None:
+        async with outbox(api, db_path) as delivery:
+            qid = delivery.store.add_question(chat_id=user, lang="ru", text="вопрос", candidates=[], reason="unsure").id
+            delivery.store.enqueue("operator_post", OPERATORS, {"text": f"#{qid} вопрос"}, qid)
+            sending = asyncio.ensure_future(delivery.flush())
+            for _ in range(200):  # until Telegram has it
+                if api.calls_of("sendMessage"):
+                    break
+                await asyncio.sleep(0.01)
+            delivery.store.db.execute("PRAGMA query_only = ON")  # the disk is full
+            release.set()
+            await sending
+            delivery.store.db.execute("PRAGMA query_only = OFF")  # space again
+            delivery.store.forget_user(user)
+            await delivery.flush()  # records the send: the row is gone
+            await delivery.flush()  # the deletion it queued
+
+    asyncio.run(scenario())
+    assert [m["text"] for m in api.sent_messages(OPERATORS)] == ["#1 вопрос"]
+    assert api.chat_history(OPERATORS) == []
+
+
+@pytest.mark.parametrize(
+    ("failure", "tries"),
+    [({"status": 400, "migrate_to_chat_id": -1009990002}, 1), ({"status": 500}, delivery_module.MAX_DELETE_ATTEMPTS)],
+    ids=["group-upgraded", "server-errors"],
+)
+def test_a_deletion_telegram_cannot_make_is_given_up(api: FakeBotAPI, db_path: Path, failure: dict[str, int], tries: int) -> None:
+    """A deletion in a group since upgraded to a supergroup can never be
+    made, and one that keeps failing soon could not be: neither may wait in
+    the outbox for ever."""
+    user = CHATS[0]
+    store = Store(db_path)
+    qid = store.add_question(chat_id=user, lang="ru", text="вопрос", candidates=[], reason="unsure").id
+    store.link_message(OPERATORS, 42, qid)
+    store.forget_user(user)
+    store.close()
+    api.fail("deleteMessage", times=100, **failure)  # type: ignore[arg-type]
+
+    async def scenario() -> None:
+        async with outbox(api, db_path) as delivery:
+            for _ in range(tries + 2):
+                delivery.store.db.execute("UPDATE outbox SET not_before = 0 WHERE status = 'pending'")  # no backoff to wait out
+                await delivery.flush()
+
+    asyncio.run(scenario())
+    assert len(api.calls_of("deleteMessage")) == tries
+    assert sqlite_utils.Database(db_path).execute("SELECT kind, status FROM outbox").fetchall() == [("delete", "dropped")]
+
+
 def test_a_keyboard_goes_out_as_the_library_would_send_it_directly_and_from_the_outbox(api: FakeBotAPI, db_path: Path) -> None:
     """`send_message` hands python-telegram-bot the keyboard's JSON, made
     once (`delivery.markup_json`), and the outbox its stored dict: the
