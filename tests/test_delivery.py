@@ -360,6 +360,20 @@ def test_stop_returns_when_the_worker_is_woken_as_it_is_cancelled(api: FakeBotAP
     assert asyncio.run(scenario()) == []
 
 
+async def post_taken_by_telegram(api: FakeBotAPI, delivery: Delivery, user: int) -> asyncio.Future[int]:
+    """A user's question posted to the operators, held once Telegram has it
+    (responses to sendMessage held, see `FakeBotAPI.hold`): the flush sending it."""
+    qid = delivery.store.add_question(chat_id=user, lang="ru", text="вопрос", candidates=[], reason="unsure").id
+    delivery.store.enqueue("operator_post", OPERATORS, {"text": f"#{qid} вопрос"}, qid)
+    sending = asyncio.ensure_future(delivery.flush())
+    for _ in range(200):  # until Telegram has it
+        if api.calls_of("sendMessage"):
+            break
+        await asyncio.sleep(0.01)
+    assert api.calls_of("sendMessage")
+    return sending
+
+
 def test_a_user_forgotten_while_a_post_about_them_is_on_its_way_leaves_nothing_behind(
     api: FakeBotAPI, db_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -371,14 +385,7 @@ def test_a_user_forgotten_while_a_post_about_them_is_on_its_way_leaves_nothing_b
 
     async def scenario() -> None:
         async with outbox(api, db_path) as delivery:
-            qid = delivery.store.add_question(chat_id=user, lang="ru", text="вопрос", candidates=[], reason="unsure").id
-            delivery.store.enqueue("operator_post", OPERATORS, {"text": f"#{qid} вопрос"}, qid)
-            sending = asyncio.ensure_future(delivery.flush())
-            for _ in range(200):  # until Telegram has it
-                if api.calls_of("sendMessage"):
-                    break
-                await asyncio.sleep(0.01)
-            assert api.calls_of("sendMessage")
+            sending = await post_taken_by_telegram(api, delivery, user)
             delivery.store.forget_user(user)
             release.set()
             await sending
@@ -403,13 +410,7 @@ def test_a_post_sent_while_the_database_was_full_is_deleted_if_its_user_was_forg
 
     async def scenario() -> None:
         async with outbox(api, db_path) as delivery:
-            qid = delivery.store.add_question(chat_id=user, lang="ru", text="вопрос", candidates=[], reason="unsure").id
-            delivery.store.enqueue("operator_post", OPERATORS, {"text": f"#{qid} вопрос"}, qid)
-            sending = asyncio.ensure_future(delivery.flush())
-            for _ in range(200):  # until Telegram has it
-                if api.calls_of("sendMessage"):
-                    break
-                await asyncio.sleep(0.01)
+            sending = await post_taken_by_telegram(api, delivery, user)
             delivery.store.db.execute("PRAGMA query_only = ON")  # the disk is full
             release.set()
             await sending
