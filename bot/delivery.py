@@ -419,8 +419,6 @@ class Delivery:
         try:
             if not self._record_sent(item, message_id):
                 self._on_sent.pop(item.id, None)
-                if item.kind == "operator_post":  # their question, posted as they were forgotten: not to stay
-                    self._delete_later(item.chat_id, message_id)
                 return False
         except sqlite3.Error as exc:
             log.error("outbox item %s was sent but cannot be marked sent (%s); will mark it later", item.id, exc)
@@ -438,7 +436,9 @@ class Delivery:
         the sent message linked to its question (operators reply to posts,
         users to copied answers), and the operators' acknowledgement queued
         in the question's lane, after the post and in order with its
-        follow-ups."""
+        follow-ups.  False if the item is gone (its user was forgotten
+        while it was on its way, or before a late record): a post in the
+        operators' group is then queued for deletion."""
         link = None
         then = None
         if item.question_id is not None:
@@ -447,18 +447,20 @@ class Delivery:
             ack = item.payload.get("ack")
             if ack and self.operator_chat_id is not None:
                 then = ("text", self.operator_chat_id, {"text": ack, "reply_to": item.payload.get("ack_reply_to")}, item.question_id)
-        return self.store.outbox_sent(item.id, message_id, link=link, then=then)
+        if self.store.outbox_sent(item.id, message_id, link=link, then=then):
+            return True
+        if item.kind == "operator_post":  # their question, posted as they were forgotten: not to stay
+            self._delete_later(item.chat_id, message_id)
+        return False
 
     def _mark_unmarked(self) -> None:
         """Record the sends the database refused earlier, once it takes writes again."""
         for item_id, (item, message_id) in list(self._unmarked.items()):
             try:
-                recorded = self._record_sent(item, message_id)
+                self._record_sent(item, message_id)
             except sqlite3.Error:
                 return  # still not writable; try at the next pass
             del self._unmarked[item_id]
-            if not recorded and item.kind == "operator_post":  # its user was forgotten meanwhile (`_mark_sent`)
-                self._delete_later(item.chat_id, message_id)
 
     async def _send(self, item: OutboxItem) -> int:
         p = item.payload
