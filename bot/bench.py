@@ -388,6 +388,10 @@ def _match_child(args: dict[str, Any]) -> dict[str, Any]:
     engine = Engine(big, catalogs)
     index_s = time.perf_counter() - started
     freeze_long_lived()  # as the bot does once its engine is built
+    if args.get("huge_pages", True):
+        from .hugepages import collapse_heap
+
+        collapse_heap()  # as the bot does (in a thread) once its engine is built
     eval_path = Path(args["eval_path"]) if args.get("eval_path") else None
     warmup, n = args["warmup"], args["messages"]
     messages = benchmark_messages(faq, warmup + n, eval_path=eval_path, seed=args["seed"] + 1)
@@ -774,6 +778,7 @@ def run_bench(
         "messages": messages,
         "warmup": warmup,
         "seed": 0,
+        "huge_pages": settings.huge_pages,
     }
     match = []
     for times in sizes:

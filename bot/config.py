@@ -47,6 +47,7 @@ class ConfigError(ValueError):
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
+SWITCHES = {"on": True, "1": True, "true": True, "yes": True, "off": False, "0": False, "false": False, "no": False}
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
@@ -65,6 +66,7 @@ class Settings:
     webhook_port: int = 8443
     webhook_secret: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
+    huge_pages: bool = True  # the index moved onto huge pages once built (`hugepages`)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -100,6 +102,9 @@ class Settings:
         webhook_secret = get("WEBHOOK_SECRET") or (secrets.token_urlsafe(32) if webhook_url else None)
         if webhook_secret is not None and not SECRET_RE.fullmatch(webhook_secret):
             raise ConfigError("WEBHOOK_SECRET must be 1 to 256 letters, digits, _ or - (what Telegram accepts)")
+        huge_pages = (get("JARDAM_HUGE_PAGES") or "on").lower()
+        if huge_pages not in SWITCHES:
+            raise ConfigError(f"JARDAM_HUGE_PAGES must be on or off, got {huge_pages!r}")
         seeds = get("JARDAM_SEEDS_DIR")
         api_url = get("TELEGRAM_API_URL")
         if api_url and api_url.endswith("/"):
@@ -118,4 +123,5 @@ class Settings:
             webhook_port=get_int("WEBHOOK_PORT") or 8443,
             webhook_secret=webhook_secret,
             log_level=log_level,
+            huge_pages=SWITCHES[huge_pages],
         )

@@ -160,6 +160,29 @@ def test_the_index_a_reload_builds_is_frozen_as_the_first_was(api: FakeBotAPI, r
     assert runner.on_loop(lambda: not collectable(runner.app.bot_data["services"].engine.matcher.profiles))
 
 
+@pytest.mark.parametrize("huge_pages", [True, False])
+def test_the_index_is_moved_onto_huge_pages_at_start_and_after_a_reload(
+    api: FakeBotAPI, run_bot: Any, faq_copy: Path, monkeypatch: pytest.MonkeyPatch, huge_pages: bool
+) -> None:
+    """As it is frozen, the index is handed to the kernel to move onto huge
+    pages (`bot.hugepages`), unless JARDAM_HUGE_PAGES is off."""
+    started: list[threading.Thread | None] = []
+    real = telegram_app.collapse_heap_in_background
+    monkeypatch.setattr(telegram_app, "collapse_heap_in_background", lambda: started.append(real()) or started[-1])
+    run_bot(faq_dir=faq_copy, huge_pages=huge_pages)
+    api.push_text(1, QUESTION, language_code="ru")
+    assert api.wait_for_sent(chat_id=1)
+    assert len(started) == (1 if huge_pages else 0)
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/reload", chat_type="supergroup", user_id=77)
+    assert api.wait_for_sent(chat_id=OPERATORS, since=mark)[0]["text"].startswith("✅ FAQ reloaded: 36 entries")
+    assert len(started) == (2 if huge_pages else 0)
+    for thread in started:
+        assert thread is not None
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+
+
 def remove_entry(faq_dir: Path, entry_id: str) -> None:
     path = faq_dir / "sakharovo.yaml"
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
