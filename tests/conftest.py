@@ -64,6 +64,7 @@ def bot_settings(api: FakeBotAPI, db_path: Path, **overrides: object) -> Setting
         db_path=db_path,
         faq_dir=ROOT / "faq",
         locales_dir=ROOT / "locales",
+        huge_pages=False,  # on in `test_reload`; a collapse of the test process's memory is no use elsewhere
     )
     return replace(base, **overrides)  # type: ignore[arg-type]
 
