@@ -28,6 +28,7 @@ built, over the process's anonymous memory, one huge page at a time.
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 import threading
@@ -143,8 +144,6 @@ def collapse_heap(pause_s: float = 0.0) -> int:
     except (OSError, AttributeError, ImportError) as exc:
         log.debug("huge pages not available: %s", exc)
         return 0
-    import errno
-
     first_error = 0
     for start, end in _anonymous_regions(maps, huge):
         for page in range(start, end, huge):
