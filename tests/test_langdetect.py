@@ -22,6 +22,14 @@ from bot.engine import Engine
         ("gde sdelat registraciyu", "ru"),
         ("Do citizens of Kyrgyzstan need a work patent?", "en"),
         ("how check entry ban russia", "en"),
+        # Kyrgyz grammar around Russian terms, which outweigh it in letters
+        ("реестр контролируемых лиц деген эмне", "ky"),
+        ("проверка запрета на въезд кантип жасайт", "ky"),
+        ("скорая помощь бекерби", "ky"),  # the question particle -би
+        ("миграционной службы адрес", "ru"),  # "-бы" is not one
+        # Latin names and terms inside Cyrillic text do not switch the alphabet
+        ("patent нужен?", "ru"),
+        ("Амина app how to use", "en"),  # but mostly Latin is Latin
     ],
 )
 def test_detects_language(engine: Engine, text: str, lang: str) -> None:
