@@ -29,6 +29,18 @@ MAX_MATCH_CHARS = 600
 MAX_CHOICES = 3
 
 
+def says_enough(evidence: Evidence) -> bool:
+    """Whether a message says enough to be answered outright.
+
+    One informative word in a short message ("дети", "хозяин", "ок а
+    сколько") names a subject, not a question: an entry whose phrasings are
+    the only ones with that word scores far ahead of the rest, and the
+    calibrated probability, fitted on whole questions, comes out near 1.
+    Such messages are offered choices (or handed off) instead.  A message
+    of only filler ("ok but what about me") says nothing at all."""
+    return evidence.informative >= 2 or (evidence.informative == 1 and evidence.words > 3)
+
+
 @dataclass(frozen=True)
 class Choice:
     id: str
@@ -77,7 +89,7 @@ def decide(
     best = candidates[0]
     probability = tuning.confidence.probability(candidates, evidence)
     runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-    if probability >= tuning.answer_probability and best.score - runner_up >= tuning.answer_margin:
+    if probability >= tuning.answer_probability and best.score - runner_up >= tuning.answer_margin and says_enough(evidence):
         return "answer", [best], probability
     if best.score < tuning.clarify_at:
         return "handoff", [], probability
@@ -140,6 +152,8 @@ class Engine:
                 lang = talk.lang
             if talk.kind == "greeting":
                 said = self._(lang, "Hello! Write your question in a few words, for example: “Do I need a patent?”")
+            elif talk.kind == "confused":
+                said = self._(lang, "Sorry if that was not clear. Please ask your question in other words, for example: “Do I need a patent?”")
             else:
                 said = self._(lang, "You are welcome! If you have another question, just write it.")
             return Reply("clarify", lang, 0, said)
@@ -150,7 +164,8 @@ class Engine:
             return self.entry_reply(chosen[0].entry_id, lang, confidence=confidence, candidates=candidates)
         if outcome == "clarify":
             choices = tuple(self.choice(c.entry_id, lang) for c in chosen)
-            lines = [self._(lang, "I am not sure which of these you mean:")]
+            unsure = self._(lang, "I am not sure which of these you mean:")
+            lines = [unsure if len(choices) > 1 else self._(lang, "Do you mean this?")]
             lines += [f"{i}. {c.title}" for i, c in enumerate(choices, 1)]
             lines.append(self._(lang, "Choose one, or ask in other words."))
             return Reply("clarify", lang, confidence, "\n".join(lines), choices=choices, candidates=tuple(candidates))

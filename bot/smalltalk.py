@@ -1,4 +1,4 @@
-"""Greetings, thanks and "ok": messages that are not questions.
+"""Greetings, thanks, "ok" and "I did not understand": messages that are not questions.
 
 People greet before asking and thank after an answer.  Matched against the
 FAQ, "привет" or "ок" share a letter pattern with some phrasing and could
@@ -6,6 +6,11 @@ be answered with an unrelated entry, and "спасибо" would be handed to the
 operators as an unanswered question.  A message made only of such words
 (and filler like "брат", "большое") gets a short friendly reply instead,
 which asks for the question; nothing is handed off.
+
+"Не понял", "жакшы эмес" or "not clear" say the last reply did not help:
+they get an apology and a request to ask in other words, not "you are
+welcome".  Thanks followed by a question word ("спасибо, а где?") is a
+question, and goes to the matcher.
 
 Words are compared as skeletons (see `normalize`), so "рахмат", "rahmat"
 and "РАХМААТ" are one word.
@@ -19,7 +24,7 @@ from typing import Literal
 from .matcher import FILLER_WORDS
 from .normalize import skeleton, tokens
 
-Kind = Literal["greeting", "thanks"]
+Kind = Literal["greeting", "thanks", "confused"]
 
 # (kind, language or "" when the word is shared) → words.
 _WORDS: dict[tuple[Kind, str], str] = {
@@ -32,9 +37,34 @@ _WORDS: dict[tuple[Kind, str], str] = {
     ("thanks", "ky"): "рахмат ыракмат чоң түшүндүм түшүндүк макул жарайт болуптур жакшы мейли кош саламатта калыңыз сизге",
     ("thanks", "ru"): "спасибо спс благодарю большое огромное понятно ясно хорошо ладно отлично пока до свидания "
     "всего доброго понял поняла вам тебе",
-    ("thanks", "en"): "thanks thank thx ty much lot understood got great cool bye goodbye very",
+    # No "ty": its skeleton is that of "ты" ("ты кто?" is a question).
+    ("thanks", "en"): "thanks thank thx much lot understood got great cool bye goodbye very",
     ("thanks", ""): "ok ок okay окей okey норм",
 }
+
+
+# Words that say the reply was not understood, with the language they give away.
+_CONFUSED: dict[str, str] = {
+    "ky": "түшүнбөдүм түшүнбөй түшүнбөйм түшүнбөйт түшүнүксүз",
+    "ru": "непонятно непонятен непонял",
+    "en": "unclear confused",
+}
+# Words about understanding that are thanks alone ("i understand") and a
+# complaint with a negation ("не понимаю", "түшүнгөн жокмун").
+_UNDERSTANDING: dict[str, str] = {"ky": "түшүнгөн", "ru": "понимаю", "en": "understand clear"}
+# "Not" with thanks-like words ("не понял", "жакшы эмес", "not clear") is a
+# complaint.  ("Нет" and "no" are left out: "нет, спасибо" is thanks.)
+_NEGATIONS = frozenset(tokens("не эмес жокмун not dont didnt"))
+# After thanks these make a follow-up question: "спасибо, а где?", "ok but
+# how much".  ("Что" is left out: "спасибо, что ответили" is thanks; and
+# greetings keep theirs: "привет, как дела".)
+_QUESTION_WORDS = frozenset(
+    tokens(
+        "эмне эмнеге эмнени кантип канча кайда кайдан качан ким кимге кайсы "
+        "где кто сколько когда почему зачем куда откуда какой какая какие можно "
+        "what where when who which why how can could should"
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -55,6 +85,10 @@ def _vocabulary() -> dict[str, tuple[Kind, set[str]]]:
 
 
 _VOCABULARY = _vocabulary()
+_CONFUSED_WORDS: dict[str, tuple[Kind, set[str]]] = {
+    **{word: ("thanks", {lang}) for lang, text in _UNDERSTANDING.items() for word in tokens(text)},
+    **{word: ("confused", {lang}) for lang, text in _CONFUSED.items() for word in tokens(text)},
+}
 MAX_WORDS = 6
 # Words that greet only beside a greeting: "кутман күн" (good day), where
 # "канча күн" (how many days) is a question.
@@ -69,9 +103,18 @@ def recognise(text: str) -> SmallTalk | None:
     vocabulary = _VOCABULARY
     if any(w in _VOCABULARY and _VOCABULARY[w][0] == "greeting" for w in words):
         vocabulary = _VOCABULARY | _WITH_A_GREETING
+    vocabulary = vocabulary | _CONFUSED_WORDS
     known = [w for w in words if w in vocabulary]
-    if not known or any(w not in vocabulary and w not in FILLER_WORDS for w in words):
+    if not known or any(w not in vocabulary and w not in FILLER_WORDS and w not in _NEGATIONS for w in words):
         return None
-    kind: Kind = "greeting" if any(vocabulary[w][0] == "greeting" for w in known) else "thanks"
+    kind: Kind
+    if any(vocabulary[w][0] == "confused" for w in known) or any(w in _NEGATIONS for w in words):
+        kind = "confused"
+    elif any(vocabulary[w][0] == "greeting" for w in known):
+        kind = "greeting"
+    elif any(w in _QUESTION_WORDS for w in words):
+        return None  # thanks, then a question
+    else:
+        kind = "thanks"
     langs = set().union(*(vocabulary[w][1] for w in known)) - {""}
     return SmallTalk(kind, langs.pop() if len(langs) == 1 else None)

@@ -69,6 +69,16 @@ def test_decide_answers_only_when_probable_and_clear() -> None:
     assert decide([], evidence, tuning) == ("handoff", [], 0.0)
 
 
+def test_one_word_names_a_subject_and_is_offered_not_answered() -> None:
+    tuning = replace(DEFAULT, confidence=_model_on_score(), answer_probability=0.8, answer_margin=3.0, clarify_at=40.0)
+    clear = [Candidate("a", 70.0, 0, 0), Candidate("b", 50.0, 0, 0)]
+    assert decide(clear, Evidence(1, 1, 0), tuning)[:2] == ("clarify", [clear[0]])  # "дети"
+    assert decide(clear, Evidence(3, 1, 0), tuning)[0] == "clarify"  # "ок а сколько"
+    assert decide(clear, Evidence(5, 0, 0), tuning)[0] == "clarify"  # "ok but what about me"
+    assert decide(clear, Evidence(5, 1, 0), tuning)[:2] == ("answer", [clear[0]])  # "what is the Amina app"
+    assert decide(clear, Evidence(2, 2, 0), tuning)[:2] == ("answer", [clear[0]])  # "патент керекпи"
+
+
 def test_tuning_keeps_wrong_answers_out() -> None:
     # High scores are right, middling ones are wrong half the time, and
     # out-of-scope questions score low: tuning must answer only the first.

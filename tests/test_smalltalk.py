@@ -38,10 +38,57 @@ def test_recognised(text: str, kind: str, lang: str | None) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["канча күн", "патент керекпи", "добрый день, патент нужен?", "спасибо, а где проверить запрет?", "how are you", ""],
+    [
+        "канча күн",
+        "патент керекпи",
+        "добрый день, патент нужен?",
+        "спасибо, а где проверить запрет?",
+        "how are you",
+        "",
+        # thanks, then a question word: a follow-up question
+        "спасибо а где",
+        "thank you, but how much",
+        "ok but what about me",
+        # "ты" reduces to the skeleton of "ty" (thank you)
+        "ты кто",
+        "кто ты",
+    ],
 )
 def test_questions_are_not_small_talk(text: str) -> None:
     assert recognise(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("не понял", "ru"),
+        ("не понимаю", "ru"),
+        ("Непонятно!", "ru"),
+        ("не хорошо", "ru"),
+        ("жакшы эмес", "ky"),
+        ("түшүнбөдүм", "ky"),
+        ("тушунгон жокмун", "ky"),
+        ("i dont understand", "en"),
+        ("not clear", "en"),
+    ],
+)
+def test_not_understanding_is_a_complaint_not_thanks(text: str, lang: str) -> None:
+    talk = recognise(text)
+    assert talk is not None and (talk.kind, talk.lang) == ("confused", lang)
+
+
+@pytest.mark.parametrize("text", ["нет спасибо", "no thanks", "i understand", "понятно"])
+def test_no_thanks_and_understanding_stay_thanks(text: str) -> None:
+    talk = recognise(text)
+    assert talk is not None and talk.kind == "thanks"
+
+
+def test_a_confused_user_is_asked_to_rephrase_not_thanked(engine: Engine) -> None:
+    reply = engine.reply("не понял")
+    assert (reply.outcome, reply.lang, reply.entry_id, reply.choices) == ("clarify", "ru", None, ())
+    sorry = "Sorry if that was not clear. Please ask your question in other words, for example: “Do I need a patent?”"
+    assert reply.text == engine.catalogs.gettext("ru", sorry)
+    assert "другими словами" in reply.text
 
 
 def test_engine_replies_in_the_words_language(engine: Engine) -> None:
@@ -61,3 +108,16 @@ def test_ambiguous_word_uses_the_users_language(engine: Engine) -> None:
 def test_greeting_with_a_question_is_matched(engine: Engine) -> None:
     reply = engine.reply("салам, патент керекпи?")
     assert reply.outcome == "answer" and reply.entry_id == "patent-not-needed"
+
+
+@pytest.mark.parametrize("text", ["плохо", "хозяин", "дети", "ок а сколько"])
+def test_a_lone_word_gets_choices_or_a_person_not_an_answer(engine: Engine, text: str) -> None:
+    reply = engine.reply(text, user_lang="ru")
+    assert reply.outcome in ("clarify", "handoff") and reply.entry_id is None
+
+
+def test_a_single_choice_is_offered_as_a_question(engine: Engine) -> None:
+    reply = engine.reply("плохо", user_lang="ru")
+    assert reply.outcome == "clarify" and len(reply.choices) == 1
+    assert reply.text.splitlines()[0] == engine.catalogs.gettext("ru", "Do you mean this?") == "Вы об этом?"
+    assert reply.choices[0].title in reply.text
