@@ -19,7 +19,11 @@ came for (Telegram's flood limits are per chat), and no other.  Users'
 chats come before the operators' group, so a backlog of posts to operators
 never delays a user's reply.
 
-A user who blocked the bot (403) is marked so and never retried.
+A user who blocked the bot (403) is marked so and never retried.  A 403
+from a group is not a user blocking the bot: the bot was removed from it
+(or lost the right to post).  In the operators' group that is an ERROR for
+the admin and the posts wait, retried with backoff, until the bot is back;
+marked blocked, the group would lose every later post for good.
 """
 
 from __future__ import annotations
@@ -129,6 +133,13 @@ def _retry_deletion(item: OutboxItem, exc: TelegramError) -> bool:
     return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest) and item.attempts + 1 < MAX_DELETE_ATTEMPTS
 
 
+def is_private(chat_id: int) -> bool:
+    """Whether a chat id is a private chat's: Telegram gives those the
+    user's id (positive), groups, supergroups and channels negative ones.
+    Only there does a 403 mean that a person blocked the bot."""
+    return chat_id > 0
+
+
 def _notify(on_sent: OnSent | None, message_id: int) -> None:
     """Tell the sender its message went out; its trouble is not delivery's."""
     if on_sent is None:
@@ -202,8 +213,11 @@ class Delivery:
             return None
         try:
             sent = await send_message(self.bot, chat_id, text, reply_markup, reply_to)
-        except Forbidden:
-            self.store.mark_blocked(chat_id)
+        except Forbidden as exc:
+            if is_private(chat_id):
+                self.store.mark_blocked(chat_id)
+            else:
+                log.error("Telegram refused a message to the group %s (403: %s): is the bot still a member?", chat_id, exc.message)
             return None
         except RetryAfter as exc:
             wait = _retry_after_seconds(exc)
@@ -365,7 +379,7 @@ class Delivery:
 
     async def _attempt(self, item: OutboxItem) -> bool:
         """Send one item; on failure drop it or schedule its next attempt."""
-        if self.store.is_blocked(item.chat_id):
+        if is_private(item.chat_id) and self.store.is_blocked(item.chat_id):
             self._drop(item, "user blocked the bot")
             return False
         try:
@@ -387,8 +401,17 @@ class Delivery:
         if item.kind == "delete" and not _retry_deletion(item, exc):
             log.info("outbox item %s: a post could not be deleted: %s", item.id, exc)
             self._drop(item, f"{type(exc).__name__}: {exc}")
+        elif isinstance(exc, Forbidden) and item.chat_id == self.operator_chat_id:
+            log.error(
+                "the operators' group %s refused a post (403: %s): add the bot back to the group (with the right to post); "
+                "the posts wait and are retried",
+                item.chat_id,
+                exc.message,
+            )
+            self._retry_later(item, f"forbidden: {exc.message}")
         elif isinstance(exc, Forbidden):
-            self.store.mark_blocked(item.chat_id)
+            if is_private(item.chat_id):
+                self.store.mark_blocked(item.chat_id)
             self._drop(item, f"forbidden: {exc.message}")
         elif isinstance(exc, RetryAfter):  # a chat's flood limit: the whole chat waits, others go on
             wait = _retry_after_seconds(exc)
