@@ -24,6 +24,11 @@ from a group is not a user blocking the bot: the bot was removed from it
 (or lost the right to post).  In the operators' group that is an ERROR for
 the admin and the posts wait, retried with backoff, until the bot is back;
 marked blocked, the group would lose every later post for good.
+
+A group upgraded to a supergroup has a new id (Telegram answers with it,
+`ChatMigrated`): that is an ERROR naming the new id, for the admin to set
+`OPERATOR_CHAT_ID`; until then the pending messages are moved to the new id
+and this run sends there (`on_migrated` tells the handlers).
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from functools import lru_cache
 from typing import Any
 
 from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
 from .store import OutboxItem, Store
@@ -64,6 +69,8 @@ CONCURRENCY = 4
 STOP_GRACE_S = 5.0
 
 OnSent = Callable[[int], None]
+# Called with (old chat id, new chat id) when the operators' group has moved.
+OnMigrated = Callable[[int, int], None]
 # A lane: (chat id, question id in the operators' group, else 0).
 Lane = tuple[int, int]
 
@@ -161,12 +168,14 @@ class Delivery:
         *,
         tick_s: float = 1.0,
         concurrency: int = CONCURRENCY,
+        on_migrated: OnMigrated | None = None,
     ):
         self.bot = bot
         self.store = store
         self.operator_chat_id = operator_chat_id
         self.tick_s = tick_s
         self.concurrency = max(1, concurrency)
+        self.on_migrated = on_migrated
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -222,6 +231,9 @@ class Delivery:
         except RetryAfter as exc:
             wait = _retry_after_seconds(exc)
             self._hold(chat_id, wait)
+        except ChatMigrated as exc:
+            chat_id = self._chat_migrated(chat_id, exc.new_chat_id)
+            wait = 0.0
         except BadRequest:
             raise
         except NetworkError as exc:  # includes TimedOut and 5xx
@@ -354,12 +366,15 @@ class Delivery:
         return set(self._held_until)
 
     def _launch(self, item: OutboxItem) -> None:
-        self._busy_lanes.add(self._lane(item))
+        # The lane as it is now: freed as it was taken, even if the
+        # operators' group moves (`_chat_migrated`) during the attempt.
+        lane = self._lane(item)
+        self._busy_lanes.add(lane)
         task = asyncio.create_task(self._attempt(item), name=f"jardam-outbox-{item.id}")
         self._inflight[item.id] = task
-        task.add_done_callback(lambda done: self._landed(item, done))
+        task.add_done_callback(lambda done: self._landed(item, lane, done))
 
-    def _landed(self, item: OutboxItem, task: asyncio.Task[bool]) -> None:
+    def _landed(self, item: OutboxItem, lane: Lane, task: asyncio.Task[bool]) -> None:
         """An attempt ended: free its lane and its slot, and look for more.
 
         An attempt whose outcome could not be recorded (the database refused
@@ -367,7 +382,7 @@ class Delivery:
         not at once, so a read-only database does not turn into a busy loop.
         """
         self._inflight.pop(item.id, None)
-        self._busy_lanes.discard(self._lane(item))
+        self._busy_lanes.discard(lane)
         if task.cancelled():
             return
         if task.exception() is not None:
@@ -413,6 +428,8 @@ class Delivery:
             if is_private(item.chat_id):
                 self.store.mark_blocked(item.chat_id)
             self._drop(item, f"forbidden: {exc.message}")
+        elif isinstance(exc, ChatMigrated):  # not a BadRequest: retried as it was, it would fail for ever
+            self._chat_migrated(item.chat_id, exc.new_chat_id)
         elif isinstance(exc, RetryAfter):  # a chat's flood limit: the whole chat waits, others go on
             wait = _retry_after_seconds(exc)
             self._hold(item.chat_id, wait)
@@ -425,6 +442,29 @@ class Delivery:
                 self.store.outbox_retry(item.id, time.time() + 2.0, f"bad request: {exc.message}")
         else:  # NetworkError (5xx, timeouts) and anything else Telegram says
             self._retry_later(item, f"{type(exc).__name__}: {exc}")
+
+    def _chat_migrated(self, old: int, new: int) -> int:
+        """A group became a supergroup with a new id: what is pending for it
+        goes there, and, if it is the operators' group, this run posts
+        there from now on.  The configuration is the admin's to change:
+        at the next start with the old id, the same happens again."""
+        if old == self.operator_chat_id:
+            log.error(
+                "the operators' group %s was upgraded to a supergroup, whose id is %s: set OPERATOR_CHAT_ID=%s and restart; "
+                "until then posts go to the new id",
+                old,
+                new,
+                new,
+            )
+            self.operator_chat_id = new
+            if self.on_migrated is not None:
+                self.on_migrated(old, new)
+        else:
+            log.warning("a group moved to a new id (supergroup %s); its pending messages follow it", new)
+        moved = self.store.outbox_move_chat(old, new)
+        log.info("%d pending messages moved to the chat's new id", moved)
+        self.kick()
+        return new
 
     def _retry_later(self, item: OutboxItem, error: str) -> None:
         backoff = min(MAX_BACKOFF_S, 2.0 ** min(item.attempts, 9))

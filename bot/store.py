@@ -627,6 +627,12 @@ class Store:
             [not_before, error[:500], item_id],
         )
 
+    def outbox_move_chat(self, old: int, new: int) -> int:
+        """Send what is pending for a chat to its new id instead (a group
+        upgraded to a supergroup); how many messages moved."""
+        cursor = self.db.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'", [new, old])
+        return int(cursor.rowcount)
+
     def outbox_drop(self, item_id: int, error: str) -> None:
         _table(self.db, "outbox").update(item_id, {"status": "dropped", "last_error": error[:500]})
 

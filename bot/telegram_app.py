@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import re
@@ -937,7 +938,8 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
         # The engine is taken from bot_data, not from this closure: the
         # services are then all that holds it, so that the one a FAQ reload
         # replaces is freed (see `caching`).
-        svc = Services(settings, app.bot_data.pop("engine"), store, Delivery(app.bot, store, settings.operator_chat_id))
+        delivery = Delivery(app.bot, store, settings.operator_chat_id, on_migrated=lambda old, new: operators_moved(svc, new))
+        svc = Services(settings, app.bot_data.pop("engine"), store, delivery)
         app.bot_data["services"] = svc
         svc.bot_username = app.bot.username or ""
         svc.awaiting_human = store.awaiting_human(after=dt.datetime.now(dt.UTC) - AWAITING_HUMAN_FOR)  # before the replay
@@ -964,6 +966,13 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
             "set" if settings.operator_chat_id is not None else "not set",
             store.path,
         )
+
+    def operators_moved(svc: Services, new: int) -> None:
+        """The operators' group became a supergroup (`Delivery._chat_migrated`):
+        for the rest of this run its new id is the operators' group."""
+        svc.settings = dataclasses.replace(svc.settings, operator_chat_id=new)
+        if operators is not None:
+            operators.add_chat_ids(new)
 
     async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
         svc: Services | None = app.bot_data.get("services")

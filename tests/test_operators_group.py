@@ -43,3 +43,31 @@ def test_a_403_in_the_operators_group_keeps_the_posts_until_the_bot_is_back(
     runner.stop()
     assert rows(db_path, "select chat_id from users where blocked = 1") == []
     assert rows(db_path, "select count(*) as n from outbox where chat_id = ? and status != 'sent'", [OPERATORS]) == [{"n": 0}]
+
+
+def test_an_operators_group_upgraded_to_a_supergroup_is_named_and_followed(
+    api: FakeBotAPI, run_bot: Any, db_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram answers posts to the old group with the supergroup's id
+    (ChatMigrated, not a BadRequest): one ERROR names the new id for the
+    admin, and this run posts there and relays the operators' answers from
+    there, instead of retrying the old id for ever."""
+    new = -100888
+    caplog.set_level(logging.ERROR, logger="bot.delivery")
+    api.add_chat(new, "supergroup")
+    api.fail("sendMessage", status=400, migrate_to_chat_id=new, times=10_000, chat_id=OPERATORS,
+             description="Bad Request: group chat was upgraded to a supergroup chat")
+    run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    last_to(api, USER)
+    post = last_to(api, new, timeout=10)
+    assert post["text"].startswith("❓ #1 · ru · engine")
+    assert any(f"OPERATOR_CHAT_ID={new}" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
+    assert len([c for c in api.calls_of("sendMessage") if c.params.get("chat_id") == OPERATORS]) == 1
+
+    # The operators answer in the supergroup: the user gets it.
+    mark = api.checkpoint()
+    api.push_text(new, "Лучше через банк.", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    api.wait_for_sent(chat_id=USER, since=mark, predicate=lambda m: m["text"] == "Лучше через банк.")
+    ack = last_to(api, new, since=mark)
+    assert ack["text"].startswith("✅ #1")
