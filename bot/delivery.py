@@ -471,8 +471,18 @@ class Delivery:
         self.store.outbox_retry(item.id, time.time() + backoff, error)
 
     def _drop(self, item: OutboxItem, error: str) -> None:
-        self.store.outbox_drop(item.id, error)
+        """Give an item up.  An operator's answer given up (the user blocked
+        the bot, Telegram refused the copy) is said in the operators' group,
+        in reply to the answer: the question stays as it was (open), not
+        to be taken for answered."""
+        then = None
+        if item.kind == "copy" and item.payload.get("ack") and self.operator_chat_id is not None:
+            warning = {"text": f"⚠️ #{item.question_id}: not delivered ({error})", "reply_to": item.payload.get("ack_reply_to")}
+            then = ("text", self.operator_chat_id, warning, item.question_id)
+        self.store.outbox_drop(item.id, error, then=then)
         self._on_sent.pop(item.id, None)
+        if then is not None:
+            self.kick()
 
     def _mark_sent(self, item: OutboxItem, message_id: int) -> bool:
         """Record the send; if the database refuses, never send the row
@@ -499,18 +509,21 @@ class Delivery:
         the sent message linked to its question (operators reply to posts,
         users to copied answers), and the operators' acknowledgement queued
         in the question's lane, after the post and in order with its
-        follow-ups.  False if the item is gone (its user was forgotten
+        follow-ups; an operator's answer marks its question answered.  False if the item is gone (its user was forgotten
         while it was on its way, or before a late record): a post in the
         operators' group is then queued for deletion."""
         link = None
         then = None
+        answered = None
         if item.question_id is not None:
             if item.kind in {"operator_post", "copy"}:
                 link = (item.chat_id, message_id, item.question_id)
             ack = item.payload.get("ack")
             if ack and self.operator_chat_id is not None:
                 then = ("text", self.operator_chat_id, {"text": ack, "reply_to": item.payload.get("ack_reply_to")}, item.question_id)
-        if self.store.outbox_sent(item.id, message_id, link=link, then=then):
+            if item.kind == "copy" and "answer" in item.payload:
+                answered = (item.question_id, str(item.payload["answer"]))
+        if self.store.outbox_sent(item.id, message_id, link=link, then=then, answered=answered):
             return True
         if item.kind == "operator_post":  # their question, posted as they were forgotten: not to stay
             self._delete_later(item.chat_id, message_id)

@@ -604,13 +604,16 @@ class Store:
         *,
         link: tuple[int, int, int] | None = None,
         then: tuple[str, int, dict[str, Any], int | None] | None = None,
+        answered: tuple[int, str] | None = None,
     ) -> bool:
         """Mark an item sent; False if it is gone (its user forgotten while it
         was being sent).  With it, in one transaction, what the send leads to:
         `link` (chat id, message id, question id) the sent message to its
         question, so that a reply to it is routed; queue `then` (the
-        operators' acknowledgement).  A crash cannot leave a sent answer
-        that a user's reply would not find its way back from."""
+        operators' acknowledgement); mark the question (id, answer)
+        `answered`, now that the user has the answer (a closed question
+        stays closed).  A crash cannot leave a sent answer that a user's
+        reply would not find its way back from."""
         with self.transaction():
             cursor = self.db.execute("UPDATE outbox SET status = 'sent', sent_message_id = ? WHERE id = ?", [message_id, item_id])
             if cursor.rowcount != 1:
@@ -619,6 +622,13 @@ class Store:
                 self._link_message(*link)
             if then is not None:
                 self._enqueue(*then)
+            if answered is not None:
+                qid, answer = answered
+                self.db.execute(
+                    "UPDATE questions SET status = CASE WHEN status = 'closed' THEN status ELSE 'answered' END, "
+                    "answered_at = COALESCE(answered_at, ?), answer = ? WHERE id = ?",
+                    [utcnow(), answer, qid],
+                )
             return True
 
     def outbox_retry(self, item_id: int, not_before: float, error: str) -> None:
@@ -633,8 +643,13 @@ class Store:
         cursor = self.db.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'", [new, old])
         return int(cursor.rowcount)
 
-    def outbox_drop(self, item_id: int, error: str) -> None:
-        _table(self.db, "outbox").update(item_id, {"status": "dropped", "last_error": error[:500]})
+    def outbox_drop(self, item_id: int, error: str, *, then: tuple[str, int, dict[str, Any], int | None] | None = None) -> None:
+        """Give an item up; with it, in one transaction, queue `then` (the
+        operators told that their answer did not reach the user)."""
+        with self.transaction():
+            self.db.execute("UPDATE outbox SET status = 'dropped', last_error = ? WHERE id = ?", [error[:500], item_id])
+            if then is not None:
+                self._enqueue(*then)
 
     # --- updates already handled (re-delivery after a crash) -----------------
 

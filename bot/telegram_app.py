@@ -717,15 +717,18 @@ async def operator_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if question is None:
         return
     answer = message.text or message.caption or f"[{message.effective_attachment.__class__.__name__}]"
-    svc.store.set_question_status(question.id, "answered", answer=answer)
     # Queued and marked handled at once: replayed after a crash, the reply
-    # would otherwise be copied to the user twice.
+    # would otherwise be copied to the user twice.  The question is marked
+    # answered once the copy is sent (`Delivery._record_sent`), not now: an
+    # answer the user never gets (they blocked the bot) leaves it open, and
+    # the operators are told (`Delivery._drop`).
     copy = {
         "from_chat_id": message.chat_id,
         "message_id": message.message_id,
         "reply_to": question.user_message_id,
         "ack": f"✅ #{question.id}: sent to the user.",
         "ack_reply_to": message.message_id,
+        "answer": answer,
     }
     svc.delivery.enqueue_for_update(update.update_id, ("copy", question.chat_id, copy, question.id))
 

@@ -71,3 +71,37 @@ def test_an_operators_group_upgraded_to_a_supergroup_is_named_and_followed(
     api.wait_for_sent(chat_id=USER, since=mark, predicate=lambda m: m["text"] == "Лучше через банк.")
     ack = last_to(api, new, since=mark)
     assert ack["text"].startswith("✅ #1")
+
+
+def test_an_answer_that_cannot_reach_the_user_is_said_and_leaves_the_question_open(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """The user blocked the bot before the operator answered: the operators
+    are told, in reply to the answer, and the question stays open (in
+    /open), not marked answered."""
+    runner = run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    api.blocked_chats.add(USER)
+    mark = api.checkpoint()
+    answer = api.push_text(OPERATORS, "Ответ", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    warning = last_to(api, OPERATORS, since=mark)
+    assert warning["text"].startswith("⚠️ #1: not delivered (")
+    assert "blocked" in warning["text"]
+    assert warning["reply_to_message"]["message_id"] == answer["message_id"]
+    assert not [m for m in api.sent_messages(OPERATORS, since=mark) if m["text"].startswith("✅")]
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/open", chat_type="supergroup", user_id=77)
+    assert "#1 " in last_to(api, OPERATORS, since=mark)["text"]
+    runner.stop()
+    assert rows(db_path, "select status, answer, answered_at from questions") == [{"status": "open", "answer": None, "answered_at": None}]
+
+
+def test_a_question_is_answered_once_the_answer_is_sent(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    runner = run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "Через банк.", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m["text"].startswith("✅ #1"))
+    runner.stop()
+    [question] = rows(db_path, "select status, answer, answered_at from questions")
+    assert question["status"] == "answered" and question["answer"] == "Через банк." and question["answered_at"]

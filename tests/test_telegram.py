@@ -250,6 +250,8 @@ def test_handoff_relay_round_trip(api: FakeBotAPI, run_bot: Any, db_path: Any) -
     mark = api.checkpoint()
     api.push_text(OPERATORS, "Любой.", chat_type="supergroup", user_id=77, reply_to_message_id=follow["message_id"])
     api.wait_for_sent(chat_id=USER, since=mark, predicate=lambda m: m["text"] == "Любой.")
+    # Answered once the copy is recorded sent, with the acknowledgement.
+    api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m["text"].startswith("✅ #1"))
 
     # /open lists it, /close closes it and tells the user.
     mark = api.checkpoint()
