@@ -434,6 +434,8 @@ class Delivery:
             wait = _retry_after_seconds(exc)
             self._hold(item.chat_id, wait)
             self.store.outbox_retry(item.id, time.time() + wait, "429 retry after")
+        elif isinstance(exc, BadRequest) and item.kind == "operator_post" and not item.payload.get("short"):
+            self._post_short(item, exc.message)
         elif isinstance(exc, BadRequest):
             if item.attempts + 1 >= MAX_BAD_REQUEST_ATTEMPTS:
                 log.error("outbox item %s dropped: %s", item.id, exc.message)
@@ -442,6 +444,18 @@ class Delivery:
                 self.store.outbox_retry(item.id, time.time() + 2.0, f"bad request: {exc.message}")
         else:  # NetworkError (5xx, timeouts) and anything else Telegram says
             self._retry_later(item, f"{type(exc).__name__}: {exc}")
+
+    def _post_short(self, item: OutboxItem, reason: str) -> None:
+        """A question's post Telegram refused (too long, a text it cannot
+        take): a hand-off is never lost for its text, so a short post takes
+        its place, with the reference operators reply to (`REF_RE`) and the
+        reason; the question's text is in the database (`/open`, review)."""
+        log.warning("outbox item %s: Telegram refused a post to operators (%s); sending a short one", item.id, reason)
+        marker = "💬" if str(item.payload.get("text", "")).startswith("💬") else "❓"
+        qid = item.question_id
+        text = f"{marker} #{qid} · (text could not be shown: {reason})\n\n↩️ Reply to this message to answer the user. /close {qid}"
+        self.store.outbox_replace(item.id, {"text": text, "short": True}, f"bad request: {reason}")
+        self.kick()
 
     def _chat_migrated(self, old: int, new: int) -> int:
         """A group became a supergroup with a new id: what is pending for it

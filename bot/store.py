@@ -637,6 +637,14 @@ class Store:
             [not_before, error[:500], item_id],
         )
 
+    def outbox_replace(self, item_id: int, payload: dict[str, Any], error: str) -> None:
+        """Send another payload in an item's place (a short post for one
+        Telegram refused), due now."""
+        self.db.execute(
+            "UPDATE outbox SET payload = ?, attempts = attempts + 1, not_before = 0.0, last_error = ? WHERE id = ?",
+            [json.dumps(payload, ensure_ascii=False), error[:500], item_id],
+        )
+
     def outbox_move_chat(self, old: int, new: int) -> int:
         """Send what is pending for a chat to its new id instead (a group
         upgraded to a supergroup); how many messages moved."""

@@ -66,6 +66,7 @@ from .logsafe import configure_logging
 from .privacy import mask_personal_data
 from .ratelimit import RateLimiter, Verdict
 from .store import Question, Store
+from .textlimits import with_preview
 
 log = logging.getLogger(__name__)
 
@@ -550,12 +551,12 @@ async def hand_off(
 
 
 def operator_post_text(qid: int, lang: str, reason: str, question: str, candidates: list[dict[str, Any]]) -> str:
-    """Plain text (no parse mode), so user text cannot inject formatting."""
-    lines = [f"❓ #{qid} · {lang} · {reason}", "", question[:OPERATOR_PREVIEW_CHARS] or "(—)"]
+    """Plain text (no parse mode), so user text cannot inject formatting.
+    The question gives way to fit one message (`textlimits.with_preview`)."""
+    after = ["", "↩️ Reply to this message to answer the user. /close " + str(qid)]
     if candidates:
-        lines += ["", "FAQ: " + ", ".join(f"{c['id']} ({c['score']:.0f})" for c in candidates)]
-    lines += ["", "↩️ Reply to this message to answer the user. /close " + str(qid)]
-    return "\n".join(lines)
+        after[:0] = ["", "FAQ: " + ", ".join(f"{c['id']} ({c['score']:.0f})" for c in candidates)]
+    return with_preview(f"❓ #{qid} · {lang} · {reason}\n\n", question[:OPERATOR_PREVIEW_CHARS] or "(—)", "\n" + "\n".join(after))
 
 
 def unstored_post_text(lang: str, reason: str, question: str, candidates: list[dict[str, Any]]) -> str:
@@ -565,16 +566,15 @@ def unstored_post_text(lang: str, reason: str, question: str, candidates: list[d
     is deliberately not put anywhere else (not in the post, not in a log):
     operators must know that a reply cannot reach the user.
     """
-    lines = [f"⚠️ NOT STORED · {lang} · {reason}", "", question[:OPERATOR_PREVIEW_CHARS] or "(—)"]
-    if candidates:
-        lines += ["", "FAQ: " + ", ".join(f"{c['id']} ({c['score']:.0f})" for c in candidates)]
-    lines += [
+    after = [
         "",
         "⛔ The database could not be written, so this question has no reference and the user's chat id is not stored. "
         "Replying to this message will NOT reach the user; the user was told a person will answer, "
         "and can be answered only if they write again.",
     ]
-    return "\n".join(lines)
+    if candidates:
+        after[:0] = ["", "FAQ: " + ", ".join(f"{c['id']} ({c['score']:.0f})" for c in candidates)]
+    return with_preview(f"⚠️ NOT STORED · {lang} · {reason}\n\n", question[:OPERATOR_PREVIEW_CHARS] or "(—)", "\n" + "\n".join(after))
 
 
 async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -767,7 +767,7 @@ async def user_follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if question is None or question.status == "closed":
         return False
     text = mask_personal_data(message.text or message.caption or "(—)")  # shown to operators, as questions are
-    post = f"💬 #{question.id} · {question.lang} · follow-up\n\n{text[:OPERATOR_PREVIEW_CHARS]}\n\n↩️ Reply to this message to answer."
+    post = with_preview(f"💬 #{question.id} · {question.lang} · follow-up\n\n", text[:OPERATOR_PREVIEW_CHARS], "\n\n↩️ Reply to this message to answer.")
     told = tr(svc, user_lang(update, svc), "Sent to the person who answered you. Reference: #{ref}").format(ref=question.id)
     try:
         svc.store.set_question_status(question.id, "open")

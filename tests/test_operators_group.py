@@ -105,3 +105,35 @@ def test_a_question_is_answered_once_the_answer_is_sent(api: FakeBotAPI, run_bot
     runner.stop()
     [question] = rows(db_path, "select status, answer, answered_at from questions")
     assert question["status"] == "answered" and question["answer"] == "Через банк." and question["answered_at"]
+
+
+def test_a_question_of_emoji_fits_one_post(api: FakeBotAPI, run_bot: Any) -> None:
+    """After /human the next message is handed on whatever its length; an
+    emoji is two of Telegram's 4096 units: the post is cut to fit, header
+    and footer kept."""
+    run_bot()
+    api.push_text(USER, "/human", language_code="ru")
+    last_to(api, USER)
+    api.push_text(USER, "помогите " + "😢" * 2040, language_code="ru")
+    post = last_to(api, OPERATORS, timeout=10)
+    assert post["text"].startswith("❓ #1 · ru · human\n\nпомогите 😢😢")
+    assert post["text"].endswith("😢…\n\n↩️ Reply to this message to answer the user. /close 1")
+    assert len(post["text"].encode("utf-16-le")) // 2 <= 4096
+
+
+def test_a_post_telegram_refuses_is_replaced_by_a_short_one(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """A question's post refused with a 400 is not dropped: a short post
+    with its reference and the reason arrives, and a reply to it reaches
+    the user."""
+    runner = run_bot()
+    api.fail("sendMessage", status=400, chat_id=OPERATORS, description="Bad Request: message is too long")
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    last_to(api, USER)
+    post = last_to(api, OPERATORS, timeout=10)
+    assert post["text"].startswith("❓ #1 · (text could not be shown: ")
+    assert "message is too long" in post["text"].lower()
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "Через банк.", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    api.wait_for_sent(chat_id=USER, since=mark, predicate=lambda m: m["text"] == "Через банк.")
+    runner.stop()
+    assert rows(db_path, "select status, text from questions") == [{"status": "answered", "text": "какой курс доллара сегодня"}]
