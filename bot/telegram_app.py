@@ -519,12 +519,23 @@ async def hand_off(
     def post_for(qid: int) -> dict[str, Any]:
         return {"text": operator_post_text(qid, lang, reason, question, candidates)}
 
-    reply_text = text or tr(
-        svc,
-        lang,
-        "I have no checked answer to this question, and I do not guess on legal matters. "
-        "I have passed your question to a person, who will answer here.",
-    )
+    if operator_chat is None:
+        # No operators' group: the question is only recorded (for `jardam
+        # review`), and nobody will answer in the chat; not to be promised.
+        reply_text = tr(
+            svc,
+            lang,
+            "I have no checked answer to this question, and I do not guess on legal matters. "
+            "Your question is recorded so that the answers can be improved, but no one will answer it in this chat. "
+            "Try asking in other words, or open /topics.",
+        )
+    else:
+        reply_text = text or tr(
+            svc,
+            lang,
+            "I have no checked answer to this question, and I do not guess on legal matters. "
+            "I have passed your question to a person, who will answer here.",
+        )
     try:
         q = svc.store.add_question(
             chat_id=chat.id,
