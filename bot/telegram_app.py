@@ -726,6 +726,7 @@ async def operator_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     question = question_replied_to(svc, message.reply_to_message, context.bot.id)
     if question is None:
+        await not_routed(svc, message, context.bot.id)
         return
     answer = message.text or message.caption or f"[{message.effective_attachment.__class__.__name__}]"
     # Queued and marked handled at once: replayed after a crash, the reply
@@ -742,6 +743,35 @@ async def operator_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         "answer": answer,
     }
     svc.delivery.enqueue_for_update(update.update_id, ("copy", question.chat_id, copy, question.id))
+
+
+async def not_routed(svc: Services, message: Message, bot_id: int) -> None:
+    """A reply to one of the bot's messages that is no question's post (the
+    ✅ acknowledgement, the /open listing, the post of a question since
+    purged or forgotten): said, or the operator would believe it sent.
+    Replies to one another are the operators' own talk, left alone."""
+    replied = message.reply_to_message
+    if replied is None or replied.from_user is None or replied.from_user.id != bot_id:
+        return
+    await svc.delivery.send_text(message.chat_id, "⚠️ Not sent: reply to the ❓ post of the question.", reply_to=message.message_id)
+
+
+async def operator_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An operator edited an answer: the user keeps the copy of the first
+    version (a copy is not linked to its original), so the operator is told
+    to send the correction as a new reply."""
+    svc = services(context)
+    message = update.effective_message
+    if message is None or message.reply_to_message is None or not is_operator_chat(update, svc):
+        return
+    question = question_replied_to(svc, message.reply_to_message, context.bot.id)
+    if question is None:
+        return
+    await svc.delivery.send_text(
+        message.chat_id,
+        f"⚠️ #{question.id}: edits are not delivered; the user has the first version. To correct it, reply to the ❓ post again.",
+        reply_to=message.message_id,
+    )
 
 
 REF_RE = re.compile(r"^(?:❓|💬) #(\d+) · ")
@@ -1009,8 +1039,10 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
 
     # Edits are not new messages: an operator fixing a typo in an answer
     # would send it again, a user correcting a question would hand it off twice.
-    app.add_handler(MessageHandler(filters.UpdateType.EDITED, ignore))
     operators = filters.Chat(settings.operator_chat_id) if settings.operator_chat_id is not None else None
+    if operators is not None:  # but an operator editing an answer is told that the edit does not reach the user
+        app.add_handler(MessageHandler(operators & filters.UpdateType.EDITED_MESSAGE & filters.REPLY, operator_edit))
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED, ignore))
     if operators is not None:
         # The operators' group first, so its messages never reach user handlers.
         app.add_handler(CommandHandler("open", open_command, filters=operators))

@@ -137,3 +137,57 @@ def test_a_post_telegram_refuses_is_replaced_by_a_short_one(api: FakeBotAPI, run
     api.wait_for_sent(chat_id=USER, since=mark, predicate=lambda m: m["text"] == "Через банк.")
     runner.stop()
     assert rows(db_path, "select status, text from questions") == [{"status": "answered", "text": "какой курс доллара сегодня"}]
+
+
+NOT_SENT = "⚠️ Not sent: reply to the ❓ post of the question."
+
+
+def test_a_reply_the_bot_cannot_route_is_said(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """Replies to the ✅ acknowledgement, to the /open listing or to the post
+    of a question since deleted reach no one: the operator is told so, in
+    reply; operators replying to one another are left alone."""
+    runner = run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    api.push_text(OPERATORS, "Ответ 1", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    ack = api.wait_for_sent(chat_id=OPERATORS, predicate=lambda m: m["text"].startswith("✅"))[0]
+    api.push_text(USER + 1, "как купить билет на самолёт", language_code="ru")
+    second = api.wait_for_sent(chat_id=OPERATORS, predicate=lambda m: m["text"].startswith("❓ #2"))[0]
+    mark = api.checkpoint()
+    to_ack = api.push_text(OPERATORS, "И ещё: возьмите паспорт", chat_type="supergroup", user_id=77, reply_to_message_id=ack["message_id"])
+    assert last_to(api, OPERATORS, since=mark)["text"] == NOT_SENT
+    assert api.sent_messages(OPERATORS, since=mark)[-1]["reply_to_message"]["message_id"] == to_ack["message_id"]
+
+    api.push_text(OPERATORS, "/open", chat_type="supergroup", user_id=77)
+    listing = last_to(api, OPERATORS, since=mark, count=2)
+    assert listing["text"].startswith("Open questions")
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "ответ на #2", chat_type="supergroup", user_id=77, reply_to_message_id=listing["message_id"])
+    assert last_to(api, OPERATORS, since=mark)["text"] == NOT_SENT
+
+    runner.on_loop(runner.store.forget_user, USER + 1)  # the question of the second post is gone
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "Ответ 2", chat_type="supergroup", user_id=77, reply_to_message_id=second["message_id"])
+    assert last_to(api, OPERATORS, since=mark)["text"] == NOT_SENT
+
+    mark = api.checkpoint()
+    colleague = api.push_text(OPERATORS, "кто возьмёт #2?", chat_type="supergroup", user_id=78)
+    api.push_text(OPERATORS, "я", chat_type="supergroup", user_id=77, reply_to_message_id=colleague["message_id"])
+    api.push_text(OPERATORS, "/open", chat_type="supergroup", user_id=77)  # handled after the replies above
+    assert last_to(api, OPERATORS, since=mark)["text"].startswith("No open questions")
+    assert len(api.sent_messages(OPERATORS, since=mark)) == 1
+    assert len(api.calls_of("copyMessage")) == 1
+
+
+def test_an_operator_editing_an_answer_is_told_the_edit_is_not_delivered(api: FakeBotAPI, run_bot: Any) -> None:
+    run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    answer = api.push_text(OPERATORS, "Лучше черз банк.", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    api.wait_for_sent(chat_id=OPERATORS, predicate=lambda m: m["text"].startswith("✅"))
+    mark = api.checkpoint()
+    api.push_update({"edited_message": {**answer, "text": "Лучше через банк.", "edit_date": answer["date"] + 5}})
+    told = last_to(api, OPERATORS, since=mark)
+    assert told["text"].startswith("⚠️ #1: edits are not delivered")
+    assert told["reply_to_message"]["message_id"] == answer["message_id"]
+    assert len(api.calls_of("copyMessage")) == 1
