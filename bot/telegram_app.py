@@ -438,9 +438,12 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A user's message: answer, clarify or hand off."""
     svc = services(context)
     message = update.effective_message
-    if message is None or message.text is None or not addressed_in_group(message, svc):
+    if message is None:
         return
-    text = message.text
+    # A photo or document's caption is its text: users ask with a screenshot.
+    text = message.text if message.text is not None else message.caption
+    if text is None or not addressed_in_group(message, svc):
+        return
     if svc.bot_username:
         text = text.replace(f"@{svc.bot_username}", " ")
     async with svc.chat_turns.turn(message.chat_id):
@@ -593,6 +596,9 @@ async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     svc = services(context)
     message = update.effective_message
     if message is None or not addressed_in_group(message, svc):
+        return
+    if message.caption:  # a photo or document with the question written under it
+        await on_text(update, context)
         return
     lang = user_lang(update, svc)
     await svc.delivery.send_text(
@@ -807,7 +813,7 @@ async def user_follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     question = svc.store.question_for_message(message.chat_id, message.reply_to_message.message_id)
     if question is None or question.status == "closed":
         return False
-    text = mask_personal_data(message.text or message.caption or "(—)")  # shown to operators, as questions are
+    text = mask_personal_data(message.text or message.caption or f"({attachment_kind(message)})")  # shown to operators, as questions are
     post = with_preview(f"💬 #{question.id} · {question.lang} · follow-up\n\n", text[:OPERATOR_PREVIEW_CHARS], "\n\n↩️ Reply to this message to answer.")
     told = tr(svc, user_lang(update, svc), "Sent to the person who answered you. Reference: #{ref}").format(ref=question.id)
     try:
@@ -817,6 +823,10 @@ async def user_follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         svc.delivery.enqueue_for_update(
             update.update_id,
             ("operator_post", operator_chat, {"text": post}, question.id),
+            # A photo or document (what an operator asked for, often) is
+            # copied after the post, in the question's lane; a reply to the
+            # copy reaches the user too (linked as it is sent).
+            *([("copy", operator_chat, {"from_chat_id": message.chat_id, "message_id": message.message_id}, question.id)] if message.text is None else []),
             ("text", message.chat_id, {"text": told}, None),
         )
     except sqlite3.Error as exc:
@@ -827,6 +837,14 @@ async def user_follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await svc.delivery.send_text(operator_chat, post)
         await svc.delivery.send_text(message.chat_id, told)
     return True
+
+
+def attachment_kind(message: Message) -> str:
+    """What a message without text holds, in a word, for operators."""
+    for kind in ("photo", "document", "video", "voice", "audio", "video_note", "animation", "sticker", "location", "contact"):
+        if getattr(message, kind, None):
+            return kind
+    return "—"
 
 
 async def on_private_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
