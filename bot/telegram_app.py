@@ -75,6 +75,13 @@ MAX_QUESTION_CHARS = 1500
 # What operators see of a question: enough to understand it.
 OPERATOR_PREVIEW_CHARS = 3000
 RECENT_TEXTS = 5000
+# How long a send may wait for Telegram's answer before it counts as failed
+# (and is sent again from the outbox).  Telegram that took the message and
+# answers late would otherwise get it twice: at the client's 5 s, a slow
+# moment of Telegram's gave users doubled replies.  A late answer costs a
+# handler slot for that long instead; a send that fails outright still
+# fails at once.
+SEND_READ_TIMEOUT_S = 30.0
 # After asking for a person, the next message is the question to pass on
 # if it comes within this long; later, it is a new conversation.
 AWAITING_HUMAN_FOR = dt.timedelta(hours=24)
@@ -989,7 +996,7 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
         ApplicationBuilder()
         .token(settings.token or "")
         .concurrent_updates(32)
-        .request(make_request(40))
+        .request(make_request(40, read_timeout=SEND_READ_TIMEOUT_S))
         .get_updates_request(fetched)
         .update_queue(queue)
     )
