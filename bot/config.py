@@ -49,6 +49,7 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 TOKEN_RE = re.compile(r"\d+:[A-Za-z0-9_-]+")
 SWITCHES = {"on": True, "1": True, "true": True, "yes": True, "off": False, "0": False, "false": False, "no": False}
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
+API_URL_RE = re.compile(r"https?://[^/\s]+(/[^\s]*)?/bot")
 
 
 @dataclass(frozen=True)
@@ -107,8 +108,14 @@ class Settings:
             raise ConfigError(f"JARDAM_HUGE_PAGES must be on or off, got {huge_pages!r}")
         seeds = get("JARDAM_SEEDS_DIR")
         api_url = get("TELEGRAM_API_URL")
-        if api_url and api_url.endswith("/"):
-            raise ConfigError("TELEGRAM_API_URL must end in /bot with no trailing slash, e.g. http://127.0.0.1:8081/bot")
+        # python-telegram-bot appends the token to it (…/bot123:ABC/getMe), and
+        # the file URL is made by replacing "/bot": anything else fails later
+        # with a traceback, or sends the token where it was not meant to go.
+        if api_url and not (API_URL_RE.fullmatch(api_url)):
+            raise ConfigError(
+                f"TELEGRAM_API_URL must be http(s)://HOST[:PORT][/PATH]/bot with no trailing slash, "
+                f"e.g. http://127.0.0.1:8081/bot; got {api_url!r}"
+            )
         return cls(
             token=token,
             api_url=api_url,
