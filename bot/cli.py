@@ -433,6 +433,9 @@ def stats(since: str | None, as_json: bool) -> None:
 
 
 DEFAULT_RETENTION_DAYS = 180
+# Open questions: an operator may still answer one after the retention
+# period, but one left untouched for a year is given up, text and all.
+DEFAULT_OPEN_RETENTION_DAYS = 365
 
 
 @cli.command()
@@ -444,11 +447,20 @@ DEFAULT_RETENTION_DAYS = 180
     show_default=True,
     help="Delete records older than this many days.",
 )
-def purge(days: int) -> None:
+@click.option(
+    "--open-older-than",
+    "open_days",
+    type=click.IntRange(min=1),
+    default=DEFAULT_OPEN_RETENTION_DAYS,
+    show_default=True,
+    help="Close and delete open questions untouched for this many days (at least --older-than).",
+)
+def purge(days: int, open_days: int) -> None:
     """Delete old records from the database (JARDAM_DB).
 
-    Open questions and messages still waiting to be delivered are kept
-    whatever their age.
+    Messages still waiting to be delivered are kept whatever their age;
+    open questions until --open-older-than days without a post, follow-up
+    or answer.  Users go once nothing of theirs is left.
 
     \b
     Example:
@@ -456,7 +468,7 @@ def purge(days: int) -> None:
     """
     store = open_existing_store(settings_or_fail())
     try:
-        deleted = store.purge(days)
+        deleted = store.purge(days, max(open_days, days))
     finally:
         store.close()
     click.echo(f"Deleted records older than {days} days: " + ", ".join(f"{n} {table}" for table, n in deleted.items()))

@@ -53,6 +53,10 @@ def utcnow() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+def _days_ago(days: int) -> str:
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat(timespec="seconds")
+
+
 @contextmanager
 def _transaction(db: sqlite_utils.Database) -> Iterator[None]:
     """One atomic write; the connection is in autocommit mode otherwise.
@@ -368,7 +372,8 @@ class Store:
         )
 
     def mark_unblocked(self, chat_id: int) -> None:
-        self.db.execute("UPDATE users SET blocked = 0 WHERE chat_id = ?", [chat_id])
+        # Being back is news of the user (kept from the purge as such).
+        self.db.execute("UPDATE users SET blocked = 0, updated_at = ? WHERE chat_id = ? AND blocked != 0", [utcnow(), chat_id])
 
     def is_blocked(self, chat_id: int) -> bool:
         row = self.db.execute("SELECT blocked FROM users WHERE chat_id = ?", [chat_id]).fetchone()
@@ -751,11 +756,36 @@ class Store:
                 deleted[table] = deleted.get(table, 0) + cur.rowcount
         return deleted
 
-    def purge(self, older_than_days: int) -> dict[str, int]:
-        """Delete records older than the retention period; keep pending deliveries."""
-        cutoff = (dt.datetime.now(dt.UTC) - dt.timedelta(days=older_than_days)).isoformat(timespec="seconds")
+    def purge(self, older_than_days: int, open_older_than_days: int | None = None) -> dict[str, int]:
+        """Delete records older than the retention period; return rows deleted per table.
+
+        Kept whatever their age: pending deliveries.  Open questions are
+        kept until `open_older_than_days` (never less than the retention
+        period; None: for ever), counted from their last sign of life (the
+        question, a post, a follow-up, an answer): an operator may still
+        answer one, but one nobody touched for that long is closed and
+        deleted with its text, unless a delivery of it is still pending.
+        A user (chat id, language, "blocked the bot", a request for a
+        person) goes once nothing of theirs is left: not updated within
+        the retention period, no events, clarifications or pending
+        deliveries younger than it, and no question still stored.
+        """
+        cutoff = _days_ago(older_than_days)
         deleted: dict[str, int] = {}
         with self.transaction():
+            if open_older_than_days is not None:
+                since = _days_ago(max(open_older_than_days, older_than_days))
+                abandoned = (
+                    "SELECT id FROM questions AS q WHERE q.status = 'open' AND q.ts < ? "
+                    "AND NOT EXISTS (SELECT 1 FROM relay AS r WHERE r.question_id = q.id AND r.created_at >= ?) "
+                    "AND NOT EXISTS (SELECT 1 FROM outbox AS o WHERE o.question_id = q.id AND (o.status = 'pending' OR o.created_at >= ?))"
+                )
+                qids = [r[0] for r in self.db.execute(abandoned, [since, since, since]).fetchall()]
+                for chunk in (qids[i : i + 500] for i in range(0, len(qids), 500)):
+                    marks = ",".join("?" * len(chunk))
+                    self.db.execute(f"DELETE FROM relay WHERE question_id IN ({marks})", chunk)
+                    self.db.execute(f"DELETE FROM questions WHERE id IN ({marks})", chunk)
+                deleted["open questions"] = len(qids)
             old_questions = "SELECT id FROM questions WHERE ts < ? AND status NOT IN ('open')"
             deleted["relay"] = self.db.execute(f"DELETE FROM relay WHERE question_id IN ({old_questions})", [cutoff]).rowcount
             deleted["questions"] = self.db.execute("DELETE FROM questions WHERE ts < ? AND status NOT IN ('open')", [cutoff]).rowcount
@@ -764,6 +794,17 @@ class Store:
             deleted["clarifications"] = self.db.execute("DELETE FROM clarifications WHERE ts < ?", [cutoff]).rowcount
             deleted["processed_updates"] = self.db.execute("DELETE FROM processed_updates WHERE ts < ?", [cutoff]).rowcount
             deleted["inbox"] = self.db.execute("DELETE FROM inbox WHERE ts < ?", [cutoff]).rowcount
+            # After the rest: whatever is left of events and clarifications is
+            # younger than the cutoff.  NOT IN over each table once, not a
+            # look-up per user (events have no index by chat).
+            deleted["users"] = self.db.execute(
+                "DELETE FROM users WHERE COALESCE(updated_at, '') < ? "
+                "AND chat_id NOT IN (SELECT chat_id FROM events WHERE chat_id IS NOT NULL) "
+                "AND chat_id NOT IN (SELECT chat_id FROM clarifications WHERE chat_id IS NOT NULL) "
+                "AND chat_id NOT IN (SELECT chat_id FROM questions WHERE chat_id IS NOT NULL) "
+                "AND chat_id NOT IN (SELECT chat_id FROM outbox WHERE status = 'pending' AND chat_id IS NOT NULL)",
+                [cutoff],
+            ).rowcount
         return deleted
 
     def pending_count(self) -> int:

@@ -234,10 +234,60 @@ def test_purge_keeps_open_and_pending(tmp_path: Path, monkeypatch: pytest.Monkey
     store.close()
 
     monkeypatch.setenv("JARDAM_DB", str(path))
-    result = CliRunner().invoke(cli, ["purge", "--older-than", "365"])
+    result = CliRunner().invoke(cli, ["purge", "--older-than", "365", "--open-older-than", "730"])
     assert result.exit_code == 0, result.output
     assert "1 questions" in result.output and "1 events" in result.output
     db = sqlite_utils.Database(path)
     assert sorted(r["text"] for r in db["questions"].rows) == ["new answered", "old open"]
     assert db["events"].count == 0
     assert db["outbox"].count == 1  # still pending: never purged
+
+
+def test_purge_deletes_users_nothing_is_left_of_and_open_questions_nobody_touched_for_a_year(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user's row (chat id, language, "blocked the bot") goes once the
+    user has been quiet for the retention period and nothing of theirs is
+    left; an open question goes after a year without a post, follow-up
+    or answer, unless its post is still on its way."""
+    path = tmp_path / "p.db"
+    store = Store(path)
+    for chat in range(1, 11):
+        store.set_user_lang(chat, "ky")
+    store.mark_blocked(6)
+    store.log_event(2, "ky", "answer", "ban-check", 90, "text")  # used the bot lately
+    store.add_clarification(chat_id=3, message_id=1, lang="ky", text="амина?", candidates=[])
+    store.enqueue("text", 4, {"text": "still to deliver"})
+    recent_open = store.add_question(chat_id=5, lang="ky", text="recent open", candidates=[], reason="engine").id
+    abandoned = store.add_question(chat_id=7, lang="ky", text="abandoned open", candidates=[], reason="engine").id
+    store.link_message(OPERATORS, 70, abandoned)
+    followed_up = store.add_question(chat_id=8, lang="ky", text="old, followed up lately", candidates=[], reason="engine").id
+    store.link_message(OPERATORS, 80, followed_up)  # the post, long ago
+    store.link_message(OPERATORS, 81, followed_up)  # a follow-up, lately
+    store.add_question(  # its post never reached the operators' group
+        chat_id=9, lang="ky", text="post still pending", candidates=[], reason="engine", operator_post=lambda q: {"text": f"#{q}"}, operator_chat_id=OPERATORS
+    )
+    answered = store.add_question(chat_id=10, lang="ky", text="old answered", candidates=[], reason="engine").id
+    store.set_question_status(answered, "answered", answer="x")
+
+    def days_ago(days: int) -> str:
+        return (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat(timespec="seconds")
+
+    store.db.execute("UPDATE users SET created_at = ?, updated_at = ? WHERE chat_id != 6", [days_ago(800), days_ago(400)])
+    store.db.execute("UPDATE outbox SET created_at = ?", [days_ago(400)])
+    store.db.execute("UPDATE questions SET ts = ?", [days_ago(400)])
+    store.db.execute("UPDATE questions SET ts = ? WHERE id = ?", [days_ago(300), recent_open])
+    store.db.execute("UPDATE relay SET created_at = ?", [days_ago(400)])
+    store.db.execute("UPDATE relay SET created_at = ? WHERE message_id = 81", [days_ago(10)])
+    store.close()
+
+    monkeypatch.setenv("JARDAM_DB", str(path))
+    result = CliRunner().invoke(cli, ["purge"])  # 180 days, open questions 365
+    assert result.exit_code == 0, result.output
+    assert "1 open questions" in result.output and "3 users" in result.output
+    db = sqlite_utils.Database(path)
+    assert sorted(r["text"] for r in db["questions"].rows) == ["old, followed up lately", "post still pending", "recent open"]
+    assert [r["message_id"] for r in db.query("select message_id from relay order by message_id")] == [80, 81]
+    # 1 and 10 had nothing left; 7's only question was given up.
+    assert [r["chat_id"] for r in db.query("select chat_id from users order by chat_id")] == [2, 3, 4, 5, 6, 8, 9]
+    assert db["users"].get(6)["blocked"] == 1
