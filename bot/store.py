@@ -241,6 +241,30 @@ def _m008_question_refs_never_reused(db: sqlite_utils.Database) -> None:
             db.execute(sql)
 
 
+def _m009_awaiting_human_per_user(db: sqlite_utils.Database) -> None:
+    # In a group, /human is one member's request: the bot waits for that
+    # member's question, not for the group's next message from anyone.  So
+    # the state is kept per (chat, user), in a table of its own.
+    _table(db, "awaiting_human").create(
+        {"chat_id": int, "user_id": int, "since": str}, pk=("chat_id", "user_id"), if_not_exists=True
+    )
+    _table(db, "awaiting_human").create_index(["since"], if_not_exists=True)
+    users = _table(db, "users")
+    if "awaiting_human_since" not in users.columns_dict:
+        return
+    with _transaction(db):
+        # In a private chat the user is the chat; a group's request did not
+        # say whose it was, and lapses within a day: not carried over.
+        db.execute(
+            "INSERT OR IGNORE INTO awaiting_human (chat_id, user_id, since) "
+            "SELECT chat_id, chat_id, awaiting_human_since FROM users WHERE awaiting_human_since IS NOT NULL AND chat_id > 0"
+        )
+        if sqlite3.sqlite_version_info >= (3, 35, 0):
+            db.execute("ALTER TABLE users DROP COLUMN awaiting_human_since")
+        else:  # SQLite cannot drop a column before 3.35: left there, empty and unused
+            db.execute("UPDATE users SET awaiting_human_since = NULL")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_clarifications", _m002_clarifications),
@@ -250,6 +274,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("006_outbox_lanes", _m006_outbox_lanes),
     ("007_awaiting_human", _m007_awaiting_human),
     ("008_question_refs_never_reused", _m008_question_refs_never_reused),
+    ("009_awaiting_human_per_user", _m009_awaiting_human_per_user),
 ]
 
 
@@ -379,25 +404,21 @@ class Store:
         row = self.db.execute("SELECT blocked FROM users WHERE chat_id = ?", [chat_id]).fetchone()
         return bool(row and row[0])
 
-    def set_awaiting_human(self, chat_id: int, since: dt.datetime | None) -> None:
-        """Record that the chat asked for a person at `since` and its next
-        message is the question (None: no longer)."""
+    def set_awaiting_human(self, chat_id: int, user_id: int, since: dt.datetime | None) -> None:
+        """Record that the user asked for a person in the chat at `since`,
+        and their next message there is the question (None: no longer)."""
         if since is None:
-            self.db.execute("UPDATE users SET awaiting_human_since = NULL WHERE chat_id = ?", [chat_id])
+            self.db.execute("DELETE FROM awaiting_human WHERE chat_id = ? AND user_id = ?", [chat_id, user_id])
             return
-        stamp, now = since.isoformat(timespec="seconds"), utcnow()
         self.db.execute(
-            "INSERT INTO users (chat_id, lang, blocked, created_at, updated_at, awaiting_human_since) VALUES (?, NULL, 0, ?, ?, ?) "
-            "ON CONFLICT(chat_id) DO UPDATE SET awaiting_human_since = excluded.awaiting_human_since, updated_at = excluded.updated_at",
-            [chat_id, now, now, stamp],
+            "INSERT OR REPLACE INTO awaiting_human (chat_id, user_id, since) VALUES (?, ?, ?)",
+            [chat_id, user_id, since.isoformat(timespec="seconds")],
         )
 
-    def awaiting_human(self, after: dt.datetime) -> dict[int, dt.datetime]:
-        """The chats waiting to ask a person since after `after`, and since when."""
-        rows = self.db.execute(
-            "SELECT chat_id, awaiting_human_since FROM users WHERE awaiting_human_since > ?", [after.isoformat(timespec="seconds")]
-        )
-        return {chat_id: dt.datetime.fromisoformat(since) for chat_id, since in rows.fetchall()}
+    def awaiting_human(self, after: dt.datetime) -> dict[tuple[int, int], dt.datetime]:
+        """The (chat, user) pairs waiting to ask a person since after `after`, and since when."""
+        rows = self.db.execute("SELECT chat_id, user_id, since FROM awaiting_human WHERE since > ?", [after.isoformat(timespec="seconds")])
+        return {(chat_id, user_id): dt.datetime.fromisoformat(since) for chat_id, user_id, since in rows.fetchall()}
 
     # --- events (statistics, no text) -------------------------------------
 
@@ -754,6 +775,9 @@ class Store:
             for table in ("outbox", "relay", "questions", "clarifications", "events", "users"):
                 cur = self.db.execute(f"DELETE FROM {table} WHERE chat_id = ?", [chat_id])
                 deleted[table] = deleted.get(table, 0) + cur.rowcount
+            # Their chat's, and (a private chat's id being the user's) their own requests in groups.
+            cur = self.db.execute("DELETE FROM awaiting_human WHERE chat_id = ? OR user_id = ?", [chat_id, chat_id])
+            deleted["awaiting_human"] = cur.rowcount
         return deleted
 
     def purge(self, older_than_days: int, open_older_than_days: int | None = None) -> dict[str, int]:
@@ -765,8 +789,8 @@ class Store:
         question, a post, a follow-up, an answer): an operator may still
         answer one, but one nobody touched for that long is closed and
         deleted with its text, unless a delivery of it is still pending.
-        A user (chat id, language, "blocked the bot", a request for a
-        person) goes once nothing of theirs is left: not updated within
+        A user (chat id, language, "blocked the bot") goes once nothing of
+        theirs is left: not updated within
         the retention period, no events, clarifications or pending
         deliveries younger than it, and no question still stored.
         """
@@ -794,6 +818,7 @@ class Store:
             deleted["clarifications"] = self.db.execute("DELETE FROM clarifications WHERE ts < ?", [cutoff]).rowcount
             deleted["processed_updates"] = self.db.execute("DELETE FROM processed_updates WHERE ts < ?", [cutoff]).rowcount
             deleted["inbox"] = self.db.execute("DELETE FROM inbox WHERE ts < ?", [cutoff]).rowcount
+            deleted["awaiting_human"] = self.db.execute("DELETE FROM awaiting_human WHERE since < ?", [cutoff]).rowcount
             # After the rest: whatever is left of events and clarifications is
             # younger than the cutoff.  NOT IN over each table once, not a
             # look-up per user (events have no index by chat).

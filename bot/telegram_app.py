@@ -149,9 +149,11 @@ class Services:
     bot_username: str = ""
     # One FAQ reload at a time (a second /reload or SIGHUP waits for the first).
     reloading: asyncio.Lock = field(default_factory=asyncio.Lock)
-    # Chats that asked for a person and whose next message is the question,
-    # with when they asked (as in the database, which a restart reads back).
-    awaiting_human: dict[int, dt.datetime] = field(default_factory=dict)
+    # Users who asked for a person, by (chat, user): their next message in
+    # that chat is the question (in a group, theirs only, not the next
+    # member's), with when they asked (as in the database, which a restart
+    # reads back).
+    awaiting_human: dict[tuple[int, int], dt.datetime] = field(default_factory=dict)
 
     def record(self, write: Callable[..., object], *args: Any, **kwargs: Any) -> None:
         """A write the user's reply must not depend on (statistics, logs).
@@ -372,19 +374,38 @@ async def human_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     lang = user_lang(update, svc)
     text = " ".join(context.args or []).strip()
     if not text:
-        await ask_for_the_question(svc, message.chat_id, lang)
+        await ask_for_the_question(svc, message.chat_id, sender_id(message), lang)
         return
     await hand_off(update, svc, text, lang, reason="human", candidates=[])
 
 
-async def ask_for_the_question(svc: Services, chat_id: int, lang: str) -> None:
-    """A person was asked for without a question: the chat's next message is
-    it.  Kept in the database too, so that a restart in between does not
-    give that message to the engine."""
+def sender_id(message: Message) -> int:
+    """Who wrote a message: its user, else (a channel's post) the chat."""
+    return message.from_user.id if message.from_user else message.chat_id
+
+
+async def ask_for_the_question(svc: Services, chat_id: int, user_id: int, lang: str) -> None:
+    """A person was asked for without a question: the user's next message
+    in the chat is it (in a group, that user's: not whoever writes next).
+    Kept in the database too, so that a restart in between does not give
+    that message to the engine."""
     since = dt.datetime.now(dt.UTC)
-    svc.awaiting_human[chat_id] = since
-    svc.record(svc.store.set_awaiting_human, chat_id, since)
+    svc.awaiting_human[(chat_id, user_id)] = since
+    svc.record(svc.store.set_awaiting_human, chat_id, user_id, since)
     await svc.delivery.send_text(chat_id, tr(svc, lang, "Write your question in one message, and I will pass it to a person."))
+
+
+async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A command the bot does not have (/menu, /stop…), in a private chat:
+    say so, with the ones it has, rather than nothing at all."""
+    svc = services(context)
+    message = update.effective_message
+    if message is None:
+        return
+    lang = user_lang(update, svc)
+    lines = [tr(svc, lang, "I do not know this command. These are the ones I have:"), ""]
+    lines += [f"/{name}: {tr(svc, lang, desc)}" for name, desc in COMMANDS.items()]
+    await svc.delivery.send_text(message.chat_id, "\n".join(lines))
 
 
 async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -420,7 +441,8 @@ async def forget_confirmed(update: Update, svc: Services, lang: str, confirmed: 
         log.error("could not forget a user: %s", exc)
         await svc.delivery.send_text(chat.id, tr(svc, lang, "Nothing could be deleted just now. Please try /forget again later."))
         return
-    svc.awaiting_human.pop(chat.id, None)
+    for waiting in [k for k in svc.awaiting_human if chat.id in k]:  # their chat's, and theirs in groups
+        del svc.awaiting_human[waiting]
     for key in [k for k in svc.recent if k[0] == chat.id]:
         del svc.recent[key]
     log.info("forgot a user on request: %d rows deleted", sum(deleted.values()))
@@ -433,12 +455,18 @@ async def forget_confirmed(update: Update, svc: Services, lang: str, confirmed: 
 # --- free text --------------------------------------------------------------
 
 
-def awaiting_human(svc: Services, chat_id: int) -> bool:
-    """Whether the chat asked for a person (/human, or the button), within
-    `AWAITING_HUMAN_FOR`, and this message is the question; the flag goes
-    with it (from the database once the question is handed off)."""
-    since = svc.awaiting_human.pop(chat_id, None)
-    return since is not None and dt.datetime.now(dt.UTC) - since < AWAITING_HUMAN_FOR
+def awaiting_human(svc: Services, chat_id: int, user_id: int) -> bool:
+    """Whether the user asked for a person in this chat (/human, or the
+    button), within `AWAITING_HUMAN_FOR`, and this message of theirs is the
+    question; the flag goes with it (from the database once the question
+    is handed off; a lapsed one at once)."""
+    since = svc.awaiting_human.pop((chat_id, user_id), None)
+    if since is None:
+        return False
+    if dt.datetime.now(dt.UTC) - since < AWAITING_HUMAN_FOR:
+        return True
+    svc.record(svc.store.set_awaiting_human, chat_id, user_id, None)
+    return False
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -455,9 +483,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = text.replace(f"@{svc.bot_username}", " ")
     async with svc.chat_turns.turn(message.chat_id):
         lang_hint = user_lang(update, svc)
-        if text.strip() and awaiting_human(svc, message.chat_id):
+        if text.strip() and awaiting_human(svc, message.chat_id, sender_id(message)):
             await hand_off(update, svc, text, svc.engine.reply_language(text, lang_hint), reason="human", candidates=[])
-            svc.record(svc.store.set_awaiting_human, message.chat_id, None)
+            svc.record(svc.store.set_awaiting_human, message.chat_id, sender_id(message), None)
             return
         if len(text) > MAX_QUESTION_CHARS:
             lang = svc.engine.reply_language(text, lang_hint)
@@ -671,7 +699,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         if text:
             await hand_off(update, svc, text, lang, reason="human", candidates=[])
         else:
-            await ask_for_the_question(svc, chat.id, lang)
+            await ask_for_the_question(svc, chat.id, query.from_user.id, lang)
 
 
 def offered_in(svc: Services, message: Any, fallback: str) -> str:
@@ -1082,6 +1110,9 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
     app.add_handler(CommandHandler("topics", topics_command))
     app.add_handler(CommandHandler("human", human_command))
     app.add_handler(CommandHandler("forget", forget_command))
+    # After every real command: any other one, in a private chat, is told
+    # which there are (in groups, other bots' commands are not ours to answer).
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, unknown_command))
     app.add_handler(CallbackQueryHandler(on_callback))
     # A private reply may be a follow-up to an operator's answer.
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.REPLY & ~filters.COMMAND, on_private_reply))

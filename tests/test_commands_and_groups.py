@@ -1,0 +1,99 @@
+"""Commands the bot does not have, and /human in a group of many users: the
+real bot against the fake Bot API, and the SQLite file a restart reads."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlite_utils
+
+from bot import store as store_module
+from bot.fakebotapi import FakeBotAPI
+from bot.store import Store
+
+from .conftest import OPERATORS
+from .test_telegram import USER, last_to
+
+GROUP = -300
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [("en", "I do not know this command."), ("ru", "Я не знаю такой команды."), ("ky", "Мен бул буйрукту билбейм.")],
+)
+def test_an_unknown_command_in_a_private_chat_is_answered_with_the_commands(api: FakeBotAPI, run_bot: Any, code: str, said: str) -> None:
+    run_bot()
+    for n, command in enumerate(["/menu", "/stop", "/foo bar"], start=1):
+        mark = api.checkpoint()
+        api.push_text(USER, command, language_code=code)
+        reply = last_to(api, USER, since=mark)["text"]
+        assert reply.startswith(said), reply
+        assert [line.split(":")[0] for line in reply.splitlines()[2:]] == ["/start", "/topics", "/lang", "/human", "/help", "/forget"]
+        assert len(api.sent_messages(USER)) == n
+    # The real commands are still theirs; in a group, another bot's command is left alone.
+    mark = api.checkpoint()
+    api.push_text(GROUP, "/foo", chat_type="supergroup", user_id=7, language_code=code)
+    api.push_text(USER, "/topics", language_code=code)
+    assert "/start" not in last_to(api, USER, since=mark)["text"]
+    assert api.sent_messages(GROUP) == []
+
+
+def group_says(api: FakeBotAPI, user_id: int, text: str) -> None:
+    api.push_text(GROUP, text, chat_type="supergroup", user_id=user_id, language_code="en")
+
+
+def test_in_a_group_only_the_member_who_asked_for_a_person_has_their_next_message_passed_on(
+    api: FakeBotAPI, run_bot: Any, db_path: Path
+) -> None:
+    """/human in a group, then another member asks the bot something: that
+    is answered by the bot, not handed to a person as the first member's
+    question; the first member's next message is.  Across a restart too."""
+    asker, other = 7, 8
+    runner = run_bot()
+    group_says(api, asker, "/human")
+    assert last_to(api, GROUP)["text"].startswith("Write your question in one message")
+    runner.stop()  # the request is read back from the database
+
+    run_bot()
+    mark = api.checkpoint()
+    group_says(api, other, "@jardam_test_bot How do I check if I have an entry ban?")
+    assert "📚 Sources:" in last_to(api, GROUP, since=mark)["text"]
+    assert api.sent_messages(OPERATORS, since=mark) == []
+    mark = api.checkpoint()
+    group_says(api, asker, "@jardam_test_bot my employer keeps my passport")
+    post = last_to(api, OPERATORS, since=mark)
+    assert post["text"].startswith("❓ #1 · en · human") and "my employer keeps my passport" in post["text"]
+    mark = api.checkpoint()
+    group_says(api, asker, "@jardam_test_bot How do I check if I have an entry ban?")  # once: the bot's again
+    assert "📚 Sources:" in last_to(api, GROUP, since=mark)["text"]
+    assert api.sent_messages(OPERATORS, since=mark) == []
+    assert list(sqlite_utils.Database(db_path).query("select * from awaiting_human")) == []
+
+
+def test_an_older_database_keeps_a_private_chats_request_for_a_person(tmp_path: Path) -> None:
+    """Requests were kept per chat (users.awaiting_human_since): a private
+    chat's is its user's; a group's did not say whose, and is dropped."""
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(path)
+    db["_migrations"].create({"name": str, "applied_at": str}, pk="name")  # type: ignore[union-attr]
+    for name, step in store_module.MIGRATIONS[:8]:
+        step(db)
+        db["_migrations"].insert({"name": name, "applied_at": "2026-11-01T00:00:00+00:00"})  # type: ignore[union-attr]
+    since = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
+    for chat, lang in ((USER, "ky"), (GROUP, None)):
+        db.execute(
+            "INSERT INTO users (chat_id, lang, blocked, created_at, updated_at, awaiting_human_since) VALUES (?, ?, 0, ?, ?, ?)",
+            [chat, lang, since.isoformat(), since.isoformat(), since.isoformat()],
+        )
+    db.conn.commit()
+    db.conn.close()
+
+    store = Store(path)
+    assert store.awaiting_human(after=since - dt.timedelta(hours=24)) == {(USER, USER): since}
+    assert store.user_lang(USER) == "ky"
+    assert "awaiting_human_since" not in store.db["users"].columns_dict
+    store.close()
+    assert Store(path).awaiting_human(after=since - dt.timedelta(hours=24)) == {(USER, USER): since}  # reopened: migrated once
