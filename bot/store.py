@@ -9,8 +9,9 @@ Schema changes are registered migration steps (`MIGRATIONS`), applied in
 order once and recorded in `_migrations`, never ad-hoc ALTERs.
 
 Personal data: users' chat ids and chosen language (to reply in it), the
-text of questions handed to people (masked by the caller where needed), and
-per-message outcomes without text (for statistics).  Incoming updates are
+text of questions handed to people (masked by the caller where needed), for
+a week the text each reply of the bot answered (masked; for its buttons),
+and per-message outcomes without text (for statistics).  Incoming updates are
 kept whole in `inbox` only from their arrival until they are handled.
 """
 
@@ -47,6 +48,11 @@ def _table(db: sqlite_utils.Database, name: str) -> Table:
 # (an hour to spare for the outbox's retries), the newest this many at most.
 DELETABLE_FOR = dt.timedelta(hours=47)
 MAX_POSTS_DELETED = 50
+# What users asked, kept by the bot's reply for its buttons (👎, "Ask a
+# person"), is purged after this many days (or the retention period, if
+# shorter): those buttons are pressed soon after the reply, and the texts
+# of questions the bot answered are not to be kept for long.
+REPLY_TEXTS_DAYS = 7
 
 
 def utcnow() -> str:
@@ -265,6 +271,19 @@ def _m009_awaiting_human_per_user(db: sqlite_utils.Database) -> None:
             db.execute("UPDATE users SET awaiting_human_since = NULL")
 
 
+def _m010_reply_texts(db: sqlite_utils.Database) -> None:
+    # What the user asked, by the bot's reply to it (chat, message): a 👎 or
+    # "Ask a person" pressed on the reply, even after a restart, passes the
+    # question on; and the question such a press made, so that a second
+    # press (twice, or on another device) does not make another.
+    _table(db, "reply_texts").create(
+        {"chat_id": int, "message_id": int, "text": str, "created_at": str, "question_id": int},
+        pk=("chat_id", "message_id"),
+        if_not_exists=True,
+    )
+    _table(db, "reply_texts").create_index(["created_at"], if_not_exists=True)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_clarifications", _m002_clarifications),
@@ -275,6 +294,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("007_awaiting_human", _m007_awaiting_human),
     ("008_question_refs_never_reused", _m008_question_refs_never_reused),
     ("009_awaiting_human_per_user", _m009_awaiting_human_per_user),
+    ("010_reply_texts", _m010_reply_texts),
 ]
 
 
@@ -444,13 +464,16 @@ class Store:
         operator_post: Callable[[int], dict[str, Any]] | None = None,
         operator_chat_id: int | None = None,
         update_id: int | None = None,
+        reply: tuple[int, int] | None = None,
     ) -> Question:
         """Record a question and, atomically, its post to the operators.
 
         `operator_post` builds the post from the new question's id, so the
         reference operators see is the one stored.  With `update_id`, an
         update handled again (after a crash) gets the question it already
-        made, and no second post.  The text is masked here (`privacy`),
+        made, and no second post.  `reply` (chat id, message id) is the
+        bot's message a button pressed on it made the question from
+        (`question_for_reply`).  The text is masked here (`privacy`),
         whoever stores it: the bot, the terminal chat.
         """
         text = mask_personal_data(text)
@@ -465,6 +488,12 @@ class Store:
                 [utcnow(), chat_id, user_message_id, lang, text, json.dumps(candidates, ensure_ascii=False), reason, update_id],
             )
             qid = int(cursor.lastrowid or 0)
+            if reply is not None:
+                self.db.execute(
+                    "INSERT INTO reply_texts (chat_id, message_id, created_at, question_id) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(chat_id, message_id) DO UPDATE SET question_id = excluded.question_id",
+                    [*reply, utcnow(), qid],
+                )
             if operator_post is not None and operator_chat_id is not None:
                 self._enqueue("operator_post", operator_chat_id, operator_post(qid), qid)
         return self.question(qid)
@@ -723,6 +752,29 @@ class Store:
         ).fetchall()
         return [r[0] for r in rows]
 
+    # --- what a reply of the bot answered (for its buttons) -------------------
+
+    def remember_reply(self, chat_id: int, message_id: int, text: str) -> None:
+        """The user's text the bot's message (chat, message id) answered; masked."""
+        self.db.execute(
+            "INSERT OR IGNORE INTO reply_texts (chat_id, message_id, text, created_at) VALUES (?, ?, ?, ?)",
+            [chat_id, message_id, mask_personal_data(text), utcnow()],
+        )
+
+    def reply_text(self, chat_id: int, message_id: int) -> str:
+        """What the user asked that the bot's message answered ("" if not known)."""
+        row = self.db.execute("SELECT text FROM reply_texts WHERE chat_id = ? AND message_id = ?", [chat_id, message_id]).fetchone()
+        return (row[0] or "") if row else ""
+
+    def question_for_reply(self, chat_id: int, message_id: int) -> Question | None:
+        """The question a button pressed on the bot's message made, if still stored."""
+        for row in self.db.query(
+            "SELECT q.* FROM reply_texts AS r JOIN questions AS q ON q.id = r.question_id WHERE r.chat_id = ? AND r.message_id = ?",
+            [chat_id, message_id],
+        ):
+            return Question.from_row(row)
+        return None
+
     # --- clarifications ----------------------------------------------------
 
     def add_clarification(self, *, chat_id: int, message_id: int, lang: str, text: str, candidates: list[dict[str, Any]]) -> None:
@@ -772,7 +824,7 @@ class Store:
                 deleted["relay"] = cur.rowcount
                 cur = self.db.execute(f"DELETE FROM outbox WHERE question_id IN ({marks}) AND chat_id != ?", [*qids, chat_id])
                 deleted["outbox"] = cur.rowcount
-            for table in ("outbox", "relay", "questions", "clarifications", "events", "users"):
+            for table in ("outbox", "relay", "questions", "clarifications", "events", "reply_texts", "users"):
                 cur = self.db.execute(f"DELETE FROM {table} WHERE chat_id = ?", [chat_id])
                 deleted[table] = deleted.get(table, 0) + cur.rowcount
             # Their chat's, and (a private chat's id being the user's) their own requests in groups.
@@ -819,6 +871,8 @@ class Store:
             deleted["processed_updates"] = self.db.execute("DELETE FROM processed_updates WHERE ts < ?", [cutoff]).rowcount
             deleted["inbox"] = self.db.execute("DELETE FROM inbox WHERE ts < ?", [cutoff]).rowcount
             deleted["awaiting_human"] = self.db.execute("DELETE FROM awaiting_human WHERE since < ?", [cutoff]).rowcount
+            texts_cutoff = max(cutoff, _days_ago(REPLY_TEXTS_DAYS))
+            deleted["reply_texts"] = self.db.execute("DELETE FROM reply_texts WHERE created_at < ?", [texts_cutoff]).rowcount
             # After the rest: whatever is left of events and clarifications is
             # younger than the cutoff.  NOT IN over each table once, not a
             # look-up per user (events have no index by chat).

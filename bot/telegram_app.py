@@ -16,7 +16,6 @@ import logging
 import re
 import signal
 import sqlite3
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,7 +73,6 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1500
 # What operators see of a question: enough to understand it.
 OPERATOR_PREVIEW_CHARS = 3000
-RECENT_TEXTS = 5000
 # How long a send may wait for Telegram's answer before it counts as failed
 # (and is sent again from the outbox).  Telegram that took the message and
 # answers late would otherwise get it twice: at the client's 5 s, a slow
@@ -143,8 +141,6 @@ class Services:
     store: Store
     delivery: Delivery
     limiter: RateLimiter = field(default_factory=RateLimiter)
-    # (chat id, bot message id) → the user's text it answered; for 👎.
-    recent: OrderedDict[tuple[int, int], str] = field(default_factory=OrderedDict)
     chat_turns: ChatTurns = field(default_factory=ChatTurns)
     bot_username: str = ""
     # One FAQ reload at a time (a second /reload or SIGHUP waits for the first).
@@ -165,11 +161,6 @@ class Services:
             write(*args, **kwargs)
         except sqlite3.Error as exc:
             log.error("database write failed (%s): %s", getattr(write, "__name__", "write"), exc)
-
-    def remember(self, chat_id: int, message_id: int, text: str) -> None:
-        self.recent[(chat_id, message_id)] = text
-        while len(self.recent) > RECENT_TEXTS:
-            self.recent.popitem(last=False)
 
 
 
@@ -443,8 +434,6 @@ async def forget_confirmed(update: Update, svc: Services, lang: str, confirmed: 
         return
     for waiting in [k for k in svc.awaiting_human if chat.id in k]:  # their chat's, and theirs in groups
         del svc.awaiting_human[waiting]
-    for key in [k for k in svc.recent if k[0] == chat.id]:
-        del svc.recent[key]
     log.info("forgot a user on request: %d rows deleted", sum(deleted.values()))
     await svc.delivery.send_text(
         chat.id, tr(svc, lang, "Done: everything stored about you has been deleted. You can keep asking questions.")
@@ -518,8 +507,10 @@ async def send_reply(update: Update, svc: Services, reply: Reply, via: str, user
         markup = topics_button(svc, reply.lang)
 
     def sent(message_id: int) -> None:
-        """Once the reply is out (now, or later from the outbox): what its buttons will need."""
-        svc.remember(chat.id, message_id, user_text)
+        """Once the reply is out (now, or later from the outbox): what its
+        buttons will need, kept in the database (masked) so that a 👎 or
+        "Ask a person" pressed after a restart still passes the question on."""
+        svc.record(svc.store.remember_reply, chat.id, message_id, user_text)
         if reply.outcome == "clarify" and reply.choices:
             candidates = [{"id": c.entry_id, "score": c.score} for c in reply.candidates[:3]]
             svc.record(
@@ -545,8 +536,10 @@ async def hand_off(
     reason: str,
     candidates: list[dict[str, Any]],
     text: str | None = None,
+    reply: tuple[int, int] | None = None,
 ) -> None:
-    """Record the question (and its post to operators) before telling the user."""
+    """Record the question (and its post to operators) before telling the user.
+    `reply`: the bot's message (chat id, message id) whose button made it."""
     chat = update.effective_chat
     message = update.effective_message
     if chat is None:
@@ -585,6 +578,7 @@ async def hand_off(
             operator_post=post_for if operator_chat is not None else None,
             operator_chat_id=operator_chat,
             update_id=update.update_id,
+            reply=reply,
         )
     except sqlite3.Error as exc:
         # The database cannot be written (disk full, read-only): the user is
@@ -692,14 +686,19 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await feedback(update, svc, cb.arg, cb.extra == "up", lang)
     elif cb.kind == "human":
         await answer_button(query)
-        text = recent_question(svc, query.message)
-        if not text:  # handled before a crash? The question is stored; the button's text was in memory
-            earlier = svc.store.question_for_update(update.update_id)
-            text = earlier.text if earlier else ""
-        if text:
-            await hand_off(update, svc, text, lang, reason="human", candidates=[])
-        else:
-            await ask_for_the_question(svc, chat.id, query.from_user.id, lang)
+        # One press of the chat's at a time: a second press (twice, or on
+        # another device) finds the question the first one made.
+        async with svc.chat_turns.turn(chat.id):
+            if await passed_on_already(update, svc, lang):
+                return
+            text = recent_question(svc, query.message)
+            if not text:  # handled before a crash, its text no longer kept? Its question has it
+                earlier = svc.store.question_for_update(update.update_id)
+                text = earlier.text if earlier else ""
+            if text:
+                await hand_off(update, svc, text, lang, reason="human", candidates=[], reply=reply_key(query.message))
+            else:  # a reply older than its text (or from before the texts were kept)
+                await ask_for_the_question(svc, chat.id, query.from_user.id, lang)
 
 
 def offered_in(svc: Services, message: Any, fallback: str) -> str:
@@ -713,10 +712,46 @@ def offered_in(svc: Services, message: Any, fallback: str) -> str:
     return svc.engine.reply_language(text, fallback) if text else fallback
 
 
+def reply_key(message: Any) -> tuple[int, int] | None:
+    """(chat id, message id) of the bot's message a button was pressed on."""
+    return None if message is None else (message.chat.id, message.message_id)
+
+
 def recent_question(svc: Services, message: Any) -> str:
-    if message is None:
+    """What the user asked that the bot's message answered ("" if not known)."""
+    key = reply_key(message)
+    if key is None:
         return ""
-    return svc.recent.get((message.chat.id, message.message_id), "")
+    try:
+        return svc.store.reply_text(*key)
+    except sqlite3.Error as exc:
+        log.error("cannot read what a reply answered: %s", exc)
+        return ""
+
+
+async def passed_on_already(update: Update, svc: Services, lang: str) -> bool:
+    """Whether a button on this message of the bot ("Ask a person", 👎)
+    already passed its question on; if so, the user is told its reference.
+    A press handled again after a crash is not "already": it finds its own
+    question (`hand_off`, by update) and is told as the first time."""
+    query = update.callback_query
+    chat = update.effective_chat
+    key = reply_key(query.message if query else None)
+    if key is None or chat is None:
+        return False
+    try:
+        earlier = svc.store.question_for_reply(*key)
+        if earlier is None:
+            return False
+        own = svc.store.question_for_update(update.update_id)
+    except sqlite3.Error as exc:
+        log.error("cannot read whether a question was passed on: %s", exc)
+        return False
+    if own is not None and own.id == earlier.id:
+        return False
+    told = tr(svc, lang, "I have already passed this question to a person. Reference: #{ref}").format(ref=earlier.id)
+    await svc.delivery.send_text(chat.id, told, reply_markup=topics_button(svc, lang))
+    return True
 
 
 async def edit_or_send(message: Any, svc: Services, chat_id: int, text: str, markup: InlineKeyboardMarkup) -> None:
@@ -730,30 +765,41 @@ async def edit_or_send(message: Any, svc: Services, chat_id: int, text: str, mar
 
 
 async def feedback(update: Update, svc: Services, entry_id: str, helpful: bool, lang: str) -> None:
-    """👍 is counted; 👎 also hands the question to a person."""
+    """👍 is counted; 👎 also hands the question to a person, once per
+    answer: pressed again (twice, or on another device), it says so."""
     query = update.callback_query
     chat = update.effective_chat
     assert query is not None and chat is not None
-    svc.record(svc.store.log_event, chat.id, lang, "feedback_up" if helpful else "feedback_down", entry_id, 0, "button")
+    if helpful:
+        svc.record(svc.store.log_event, chat.id, lang, "feedback_up", entry_id, 0, "button")
+        await remove_feedback_buttons(query)
+        await answer_button(query, tr(svc, lang, "Thank you for the feedback!"))
+        return
+    await answer_button(query)
+    async with svc.chat_turns.turn(chat.id):  # one press of the chat's at a time
+        if await passed_on_already(update, svc, lang):
+            return
+        svc.record(svc.store.log_event, chat.id, lang, "feedback_down", entry_id, 0, "button")
+        await remove_feedback_buttons(query)
+        asked = recent_question(svc, query.message) or f"(👎 {entry_id})"
+        await hand_off(
+            update,
+            svc,
+            asked,
+            lang,
+            reason="feedback",
+            candidates=[{"id": entry_id, "score": 0}],
+            text=tr(svc, lang, "Sorry this did not help. I have passed your question to a person, who will answer here."),
+            reply=reply_key(query.message),
+        )
+
+
+async def remove_feedback_buttons(query: CallbackQuery) -> None:
     if isinstance(query.message, Message):
         try:
             await query.message.edit_reply_markup(reply_markup=None)
         except Exception:
             log.debug("could not remove feedback buttons")
-    if helpful:
-        await answer_button(query, tr(svc, lang, "Thank you for the feedback!"))
-        return
-    await answer_button(query)
-    asked = recent_question(svc, query.message) or f"(👎 {entry_id})"
-    await hand_off(
-        update,
-        svc,
-        asked,
-        lang,
-        reason="feedback",
-        candidates=[{"id": entry_id, "score": 0}],
-        text=tr(svc, lang, "Sorry this did not help. I have passed your question to a person, who will answer here."),
-    )
 
 
 # --- operators --------------------------------------------------------------
