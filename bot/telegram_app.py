@@ -805,13 +805,23 @@ async def remove_feedback_buttons(query: CallbackQuery) -> None:
 # --- operators --------------------------------------------------------------
 
 
+def operators_reply(update: Update, svc: Services, bot_id: int) -> tuple[Message, Question | None] | None:
+    """An operators' group message that replies to something, and the
+    question whose post (or copied answer) it replies to, if any; None for
+    any other message."""
+    message = update.effective_message
+    if message is None or message.reply_to_message is None or not is_operator_chat(update, svc):
+        return None
+    return message, question_replied_to(svc, message.reply_to_message, bot_id)
+
+
 async def operator_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A reply in the operators' group to a question post: relay it to the user."""
     svc = services(context)
-    message = update.effective_message
-    if message is None or message.reply_to_message is None or not is_operator_chat(update, svc):
+    found = operators_reply(update, svc, context.bot.id)
+    if found is None:
         return
-    question = question_replied_to(svc, message.reply_to_message, context.bot.id)
+    message, question = found
     if question is None:
         await not_routed(svc, message, context.bot.id)
         return
@@ -848,10 +858,10 @@ async def operator_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     version (a copy is not linked to its original), so the operator is told
     to send the correction as a new reply."""
     svc = services(context)
-    message = update.effective_message
-    if message is None or message.reply_to_message is None or not is_operator_chat(update, svc):
+    found = operators_reply(update, svc, context.bot.id)
+    if found is None:
         return
-    question = question_replied_to(svc, message.reply_to_message, context.bot.id)
+    message, question = found
     if question is None:
         return
     await svc.delivery.send_text(
