@@ -27,6 +27,10 @@ Outcome = Literal["answer", "clarify", "handoff"]
 # a pasted page must not cost a second of CPU.
 MAX_MATCH_CHARS = 600
 MAX_CHOICES = 3
+# A short message that is one of the entry's own phrasings, as written or
+# nearly (`Candidate.phrasing`, 0-100), is a question the FAQ was written
+# for ("сахарово где", "who are you"): answered however few its words.
+OWN_PHRASING = 95.0
 
 
 def says_enough(evidence: Evidence) -> bool:
@@ -36,8 +40,9 @@ def says_enough(evidence: Evidence) -> bool:
     сколько") names a subject, not a question: an entry whose phrasings are
     the only ones with that word scores far ahead of the rest, and the
     calibrated probability, fitted on whole questions, comes out near 1.
-    Such messages are offered choices (or handed off) instead.  A message
-    of only filler ("ok but what about me") says nothing at all."""
+    Such messages are offered choices (or handed off) instead, unless they
+    are one of the entry's own phrasings (`OWN_PHRASING`).  A message of
+    only filler ("ok but what about me") says nothing at all."""
     return evidence.informative >= 2 or (evidence.informative == 1 and evidence.words > 3)
 
 
@@ -89,7 +94,7 @@ def decide(
     best = candidates[0]
     probability = tuning.confidence.probability(candidates, evidence)
     runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-    if probability >= tuning.answer_probability and best.score - runner_up >= tuning.answer_margin and says_enough(evidence):
+    if probability >= tuning.answer_probability and best.score - runner_up >= tuning.answer_margin and (says_enough(evidence) or best.phrasing >= OWN_PHRASING):
         return "answer", [best], probability
     if best.score < tuning.clarify_at:
         return "handoff", [], probability

@@ -54,13 +54,8 @@ MIN_MARGIN_PER_FEATURE = 0.08
 MIN_LETTERS = 3
 MIN_WORDS = 2
 # Latin words inside Cyrillic text are mostly names and terms ("patent
-# нужен?", "Amina кантип"): the Cyrillic words decide unless the Latin
-# letters outnumber them this many times over.
-LATIN_OVER_CYRILLIC = 2
-# Kyrgyz yes/no questions end in a particle written onto the word
-# ("керекпи", "бекерби", "болобу"), which Russian words almost never do
-# ("-бы", "-пы" are left out: "службы", "группы").
-KYRGYZ_QUESTION_ENDINGS = ("пи", "би", "пу", "бу")
+# нужен?", "Amina кантип"), so words are counted, not letters: the Cyrillic
+# ones decide unless the Latin ones are more ("how to check запрет").
 # Runs of letters, which are counted by their lengths: fewer matches to make.
 _CYRILLIC_RE = re.compile("[а-яё]+")
 _LATIN_RE = re.compile("[a-z]+")
@@ -140,11 +135,6 @@ class LanguageDetector:
         # деген эмне") is Kyrgyz, though the terms' letters outweigh it.
         self._cyrillic_function_words = {lang: frozenset(fold(FUNCTION_WORDS[lang]).split()) for lang in CYRILLIC_LANGS}
 
-    def _has_function_words(self, lang: str, words: list[str]) -> bool:
-        if not self._cyrillic_function_words[lang].isdisjoint(words):
-            return True
-        return lang == "ky" and any(len(w) >= 5 and w.endswith(KYRGYZ_QUESTION_ENDINGS) for w in words)
-
     def detect(self, text: str) -> str | None:
         """The message's language, or None when the text cannot tell."""
         if not KYRGYZ_LETTERS.isdisjoint(text):
@@ -158,9 +148,9 @@ class LanguageDetector:
         lat = sum(map(len, _LATIN_RE.findall(joined)))
         if cyr == 0 and lat == 0:
             return None
-        if cyr * LATIN_OVER_CYRILLIC >= lat:
-            cyrillic_words = [w for w in letters if not w.isascii()]
-            by_function_words = [lang for lang in CYRILLIC_LANGS if self._has_function_words(lang, cyrillic_words)]
+        cyrillic_words = [w for w in letters if not w.isascii()]
+        if cyr and (not lat or len(cyrillic_words) * 2 >= len(letters)):
+            by_function_words = [lang for lang in CYRILLIC_LANGS if not self._cyrillic_function_words[lang].isdisjoint(cyrillic_words)]
             if len(by_function_words) == 1:
                 return by_function_words[0]
             scores, n = self._cyrillic.scores(cyrillic_words)

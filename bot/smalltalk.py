@@ -55,14 +55,16 @@ _UNDERSTANDING: dict[str, str] = {"ky": "түшүнгөн", "ru": "понима�
 # "Not" with thanks-like words ("не понял", "жакшы эмес", "not clear") is a
 # complaint.  ("Нет" and "no" are left out: "нет, спасибо" is thanks.)
 _NEGATIONS = frozenset(tokens("не эмес жокмун not dont didnt"))
+# Words that only strengthen a complaint: "ничего не понял", "вообще не понятно".
+_INTENSIFIERS = frozenset(tokens("ничего вообще эч нерсе таптакыр nothing at all"))
 # After thanks these make a follow-up question: "спасибо, а где?", "ok but
 # how much".  ("Что" is left out: "спасибо, что ответили" is thanks; and
 # greetings keep theirs: "привет, как дела".)
 _QUESTION_WORDS = frozenset(
     tokens(
         "эмне эмнеге эмнени кантип канча кайда кайдан качан ким кимге кайсы "
-        "где кто сколько когда почему зачем куда откуда какой какая какие можно "
-        "what where when who which why how can could should"
+        "эгер где кто сколько когда почему зачем куда откуда какой какая какие можно если "
+        "what where when who which why how can could should if"
     )
 )
 
@@ -105,15 +107,16 @@ def recognise(text: str) -> SmallTalk | None:
         vocabulary = _VOCABULARY | _WITH_A_GREETING
     vocabulary = vocabulary | _CONFUSED_WORDS
     known = [w for w in words if w in vocabulary]
-    if not known or any(w not in vocabulary and w not in FILLER_WORDS and w not in _NEGATIONS for w in words):
+    allowed = FILLER_WORDS | _NEGATIONS | _INTENSIFIERS
+    if not known or any(w not in vocabulary and w not in allowed for w in words):
         return None
     kind: Kind
-    if any(vocabulary[w][0] == "confused" for w in known) or any(w in _NEGATIONS for w in words):
-        kind = "confused"
-    elif any(vocabulary[w][0] == "greeting" for w in known):
+    if any(vocabulary[w][0] == "greeting" for w in known) and not any(w in _NEGATIONS for w in words):
         kind = "greeting"
     elif any(w in _QUESTION_WORDS for w in words):
-        return None  # thanks, then a question
+        return None  # thanks or a complaint, then a question: "не понял, а где?"
+    elif any(vocabulary[w][0] == "confused" for w in known) or any(w in _NEGATIONS for w in words):
+        kind = "confused"
     else:
         kind = "thanks"
     langs = set().union(*(vocabulary[w][1] for w in known)) - {""}

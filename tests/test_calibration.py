@@ -77,6 +77,8 @@ def test_one_word_names_a_subject_and_is_offered_not_answered() -> None:
     assert decide(clear, Evidence(5, 0, 0), tuning)[0] == "clarify"  # "ok but what about me"
     assert decide(clear, Evidence(5, 1, 0), tuning)[:2] == ("answer", [clear[0]])  # "what is the Amina app"
     assert decide(clear, Evidence(2, 2, 0), tuning)[:2] == ("answer", [clear[0]])  # "патент керекпи"
+    own = [Candidate("a", 70.0, 0, 100.0), Candidate("b", 50.0, 0, 0)]  # an entry's own phrasing, as written
+    assert decide(own, Evidence(2, 1, 0), tuning)[:2] == ("answer", [own[0]])  # "сахарово где"
 
 
 def test_tuning_keeps_wrong_answers_out() -> None:

@@ -25,11 +25,17 @@ from bot.engine import Engine
         # Kyrgyz grammar around Russian terms, which outweigh it in letters
         ("реестр контролируемых лиц деген эмне", "ky"),
         ("проверка запрета на въезд кантип жасайт", "ky"),
-        ("скорая помощь бекерби", "ky"),  # the question particle -би
-        ("миграционной службы адрес", "ru"),  # "-бы" is not one
+        # Russian words ending as a Kyrgyz question particle would (-бу, -би, -бы)
+        ("миграционную службу адрес", "ru"),
+        ("хобби в москве", "ru"),
+        ("миграционной службы адрес", "ru"),
         # Latin names and terms inside Cyrillic text do not switch the alphabet
         ("patent нужен?", "ru"),
-        ("Амина app how to use", "en"),  # but mostly Latin is Latin
+        ("amina кантип иштейт", "ky"),
+        # but words are counted, not letters: mostly Latin is Latin
+        ("Амина app how to use", "en"),
+        ("how to check запрет", "en"),
+        ("how do I get a патент", "en"),
     ],
 )
 def test_detects_language(engine: Engine, text: str, lang: str) -> None:

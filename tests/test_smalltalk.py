@@ -49,6 +49,8 @@ def test_recognised(text: str, kind: str, lang: str | None) -> None:
         "спасибо а где",
         "thank you, but how much",
         "ok but what about me",
+        "понятно, а если нет",
+        "ok, and if not?",
         # "ты" reduces to the skeleton of "ty" (thank you)
         "ты кто",
         "кто ты",
@@ -70,6 +72,8 @@ def test_questions_are_not_small_talk(text: str) -> None:
         ("тушунгон жокмун", "ky"),
         ("i dont understand", "en"),
         ("not clear", "en"),
+        ("ничего не понял", "ru"),
+        ("эч нерсе түшүнбөдүм", "ky"),
     ],
 )
 def test_not_understanding_is_a_complaint_not_thanks(text: str, lang: str) -> None:
