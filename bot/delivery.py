@@ -140,6 +140,17 @@ def _retry_deletion(item: OutboxItem, exc: TelegramError) -> bool:
     return isinstance(exc, NetworkError) and not isinstance(exc, BadRequest) and item.attempts + 1 < MAX_DELETE_ATTEMPTS
 
 
+# What Telegram says when it is a message's text it cannot take (rather
+# than the chat): a question's post is then replaced by a short one.
+_TEXT_REFUSALS = ("too long", "can't parse", "text must be non-empty", "message text is empty")
+
+
+def refuses_the_text(exc: BadRequest) -> bool:
+    """Whether a 400 is about the message's text, not the chat or the bot's rights."""
+    message = exc.message.lower()
+    return any(refusal in message for refusal in _TEXT_REFUSALS)
+
+
 def is_private(chat_id: int) -> bool:
     """Whether a chat id is a private chat's: Telegram gives those the
     user's id (positive), groups, supergroups and channels negative ones.
@@ -428,14 +439,26 @@ class Delivery:
             if is_private(item.chat_id):
                 self.store.mark_blocked(item.chat_id)
             self._drop(item, f"forbidden: {exc.message}")
+        elif isinstance(exc, ChatMigrated) and is_private(item.chat_id):
+            # A copy to a user from a group that moved: it is the source
+            # that moved, and its message ids with it; the operator is told
+            # (`_drop`) to answer again from the new group.
+            self._chat_migrated(int(item.payload.get("from_chat_id", 0)), exc.new_chat_id)
+            self._drop(item, "the operators' group moved to a new id; answer again there")
         elif isinstance(exc, ChatMigrated):  # not a BadRequest: retried as it was, it would fail for ever
             self._chat_migrated(item.chat_id, exc.new_chat_id)
         elif isinstance(exc, RetryAfter):  # a chat's flood limit: the whole chat waits, others go on
             wait = _retry_after_seconds(exc)
             self._hold(item.chat_id, wait)
             self.store.outbox_retry(item.id, time.time() + wait, "429 retry after")
-        elif isinstance(exc, BadRequest) and item.kind == "operator_post" and not item.payload.get("short"):
+        elif isinstance(exc, BadRequest) and item.kind == "operator_post" and refuses_the_text(exc) and not item.payload.get("short"):
             self._post_short(item, exc.message)
+        elif isinstance(exc, BadRequest) and item.chat_id == self.operator_chat_id:
+            # Not the text: the group itself ("not enough rights to send
+            # text messages", "chat not found").  The admin's to mend, as a
+            # 403 is; meanwhile the posts wait rather than being dropped.
+            log.error("the operators' group %s refused a post (400: %s); the posts wait and are retried", item.chat_id, exc.message)
+            self._retry_later(item, f"bad request: {exc.message}")
         elif isinstance(exc, BadRequest):
             if item.attempts + 1 >= MAX_BAD_REQUEST_ATTEMPTS:
                 log.error("outbox item %s dropped: %s", item.id, exc.message)
@@ -558,7 +581,7 @@ class Delivery:
             return await send_message(self.bot, item.chat_id, p["text"], p.get("reply_markup"), p.get("reply_to"))
         if item.kind == "copy":
             copied = await self.bot.copy_message(
-                item.chat_id, p["from_chat_id"], p["message_id"], reply_parameters=_reply_params(p.get("reply_to"))
+                item.chat_id, p["from_chat_id"], p["message_id"], caption=p.get("caption"), reply_parameters=_reply_params(p.get("reply_to"))
             )
             return copied.message_id
         if item.kind == "delete":  # a forgotten user's post in the operators' group (`Store.forget_user`)

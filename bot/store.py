@@ -703,7 +703,13 @@ class Store:
     def outbox_move_chat(self, old: int, new: int) -> int:
         """Send what is pending for a chat to its new id instead (a group
         upgraded to a supergroup); how many messages moved."""
-        cursor = self.db.execute("UPDATE outbox SET chat_id = ? WHERE chat_id = ? AND status = 'pending'", [new, old])
+        # Messages to send, not deletions: the old group's message ids mean
+        # other messages in the new one, so replies lose their target.
+        cursor = self.db.execute(
+            "UPDATE outbox SET chat_id = ?, payload = json_remove(payload, '$.reply_to') "
+            "WHERE chat_id = ? AND status = 'pending' AND kind IN ('text', 'operator_post', 'copy')",
+            [new, old],
+        )
         return int(cursor.rowcount)
 
     def outbox_drop(self, item_id: int, error: str, *, then: tuple[str, int, dict[str, Any], int | None] | None = None) -> None:

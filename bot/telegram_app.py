@@ -853,6 +853,16 @@ async def not_routed(svc: Services, message: Message, bot_id: int) -> None:
     await svc.delivery.send_text(message.chat_id, "⚠️ Not sent: reply to the ❓ post of the question.", reply_to=message.message_id)
 
 
+def media_copy(message: Message) -> dict[str, Any]:
+    """The outbox payload that copies a user's photo or document to the
+    operators: its caption masked as every text shown to them is (a
+    passport number written under a photo of the passport)."""
+    payload: dict[str, Any] = {"from_chat_id": message.chat_id, "message_id": message.message_id}
+    if message.caption:
+        payload["caption"] = mask_personal_data(message.caption)[: MessageLimit.CAPTION_LENGTH]
+    return payload
+
+
 async def operator_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An operator edited an answer: the user keeps the copy of the first
     version (a copy is not linked to its original), so the operator is told
@@ -917,7 +927,7 @@ async def user_follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             # A photo or document (what an operator asked for, often) is
             # copied after the post, in the question's lane; a reply to the
             # copy reaches the user too (linked as it is sent).
-            *([("copy", operator_chat, {"from_chat_id": message.chat_id, "message_id": message.message_id}, question.id)] if message.text is None else []),
+            *([("copy", operator_chat, media_copy(message), question.id)] if message.text is None else []),
             ("text", message.chat_id, {"text": told}, None),
         )
     except sqlite3.Error as exc:

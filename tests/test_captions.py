@@ -37,3 +37,17 @@ def test_a_photo_in_reply_to_an_operator_reaches_the_operators(api: FakeBotAPI, 
     assert copy.params["from_chat_id"] == USER and copy.params["message_id"] == photo["message_id"]
     assert api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: "photo" in m)
     assert last_to(api, USER, since=mark)["text"].startswith("Отправлено человеку")
+
+
+def test_a_photo_sent_back_has_its_caption_masked_for_the_operators(api: FakeBotAPI, run_bot: Any) -> None:
+    run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    api.push_text(OPERATORS, "Пришлите фото паспорта", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    copied = api.wait_for_sent(chat_id=USER, predicate=lambda m: m.get("text", "").startswith("Пришлите"))[0]
+    api.wait_for_sent(chat_id=OPERATORS, predicate=lambda m: m.get("text", "").startswith("✅ #1"))
+    mark = api.checkpoint()
+    api.push_photo(USER, caption="мой паспорт AN1234567, тел +996 555 123 456", language_code="ru", reply_to_message_id=copied["message_id"])
+    copy = api.wait_for_call("copyMessage", since=mark, predicate=lambda c: c.params.get("chat_id") == OPERATORS)[0]
+    assert "AN1234567" not in copy.params["caption"] and "555 123 456" not in copy.params["caption"]
+    assert copy.params["caption"].startswith("мой паспорт")

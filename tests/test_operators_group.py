@@ -139,6 +139,44 @@ def test_a_post_telegram_refuses_is_replaced_by_a_short_one(api: FakeBotAPI, run
     assert rows(db_path, "select status, text from questions") == [{"status": "answered", "text": "какой курс доллара сегодня"}]
 
 
+def test_a_post_the_group_cannot_take_waits_rather_than_being_cut_short(
+    api: FakeBotAPI, run_bot: Any, db_path: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A 400 about the group, not the text (the bot may not post there for
+    a while): an ERROR, and the question's full post arrives once it can;
+    it is neither replaced by a short one nor dropped."""
+    caplog.set_level(logging.ERROR, logger="bot.delivery")
+    runner = run_bot()
+    api.fail("sendMessage", status=400, times=4, chat_id=OPERATORS, description="Bad Request: not enough rights to send text messages to the chat")
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    last_to(api, USER)
+    post = last_to(api, OPERATORS, timeout=40)
+    assert post["text"].startswith("❓ #1 · ") and "какой курс доллара сегодня" in post["text"]
+    assert any("not enough rights" in r.getMessage().lower() for r in caplog.records)
+    runner.stop()
+    assert rows(db_path, "select count(*) as n from outbox where chat_id = ? and status = 'dropped'", [OPERATORS]) == [{"n": 0}]
+
+
+def test_a_copy_from_a_group_that_moved_is_said_and_the_users_chat_stays_the_users(
+    api: FakeBotAPI, run_bot: Any, db_path: Any
+) -> None:
+    """Telegram answering a copy to a user with ChatMigrated means the
+    group the answer is copied from moved: the operators are told in the
+    new group to answer again, and nothing of the user's goes there."""
+    new = -100888
+    api.add_chat(new, "supergroup")
+    runner = run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    api.fail("copyMessage", status=400, migrate_to_chat_id=new, chat_id=USER, description="Bad Request: group chat was upgraded to a supergroup chat")
+    api.push_text(OPERATORS, "Через банк.", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    warning = api.wait_for_sent(chat_id=new, predicate=lambda m: m.get("text", "").startswith("⚠️ #1: not delivered"))[0]
+    assert "answer again" in warning["text"]
+    runner.stop()
+    assert rows(db_path, "select count(*) as n from outbox where kind = 'copy' and chat_id = ?", [new]) == [{"n": 0}]
+    assert rows(db_path, "select status from questions") == [{"status": "open"}]
+
+
 NOT_SENT = "⚠️ Not sent: reply to the ❓ post of the question."
 
 
