@@ -383,7 +383,11 @@ async def ask_for_the_question(svc: Services, chat_id: int, user_id: int, lang: 
     since = dt.datetime.now(dt.UTC)
     svc.awaiting_human[(chat_id, user_id)] = since
     svc.record(svc.store.set_awaiting_human, chat_id, user_id, since)
-    await svc.delivery.send_text(chat_id, tr(svc, lang, "Write your question in one message, and I will pass it to a person."))
+    if svc.settings.operator_chat_id is None:  # no one to pass it to: not to be promised
+        said = tr(svc, lang, "Write your question in one message. It will be recorded so that the answers can be improved, but no one answers in this chat.")
+    else:
+        said = tr(svc, lang, "Write your question in one message, and I will pass it to a person.")
+    await svc.delivery.send_text(chat_id, said)
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

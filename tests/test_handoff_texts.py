@@ -32,3 +32,10 @@ def test_without_an_operators_group_no_person_is_promised(
     assert "human" not in reply and "человек" not in reply and "адам" not in reply
     runner.stop()
     assert sqlite_utils.Database(db_path)["questions"].count == 1
+
+
+def test_without_an_operators_group_asking_for_a_person_promises_none(api: FakeBotAPI, run_bot: Any) -> None:
+    run_bot(operator_chat_id=None)
+    api.push_text(USER, "/human", language_code="ru")
+    prompt = last_to(api, USER)["text"]
+    assert "никто не ответит" in prompt and "передам" not in prompt
