@@ -679,10 +679,15 @@ class Store:
                 self._enqueue(*then)
             if answered is not None:
                 qid, answer = answered
+                # Not over a follow-up the user sent after this answer was
+                # queued (its post is a later outbox row): that reopened
+                # the question, and a late copy must not hide it from /open.
                 self.db.execute(
-                    "UPDATE questions SET status = CASE WHEN status = 'closed' THEN status ELSE 'answered' END, "
+                    "UPDATE questions SET status = CASE WHEN status = 'closed' THEN status "
+                    "WHEN EXISTS (SELECT 1 FROM outbox AS later WHERE later.question_id = questions.id "
+                    "AND later.kind = 'operator_post' AND later.id > ?) THEN status ELSE 'answered' END, "
                     "answered_at = COALESCE(answered_at, ?), answer = ? WHERE id = ?",
-                    [utcnow(), answer, qid],
+                    [item_id, utcnow(), answer, qid],
                 )
             return True
 

@@ -177,6 +177,28 @@ def test_a_copy_from_a_group_that_moved_is_said_and_the_users_chat_stays_the_use
     assert rows(db_path, "select status from questions") == [{"status": "open"}]
 
 
+def test_a_follow_up_stays_open_when_an_earlier_answer_lands_late(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """An operator's second answer is slow to reach the user; meanwhile the
+    user writes a follow-up, which reopens the question.  The late copy
+    must not mark it answered again and hide the follow-up from /open."""
+    runner = run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    api.push_text(OPERATORS, "Через банк.", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    copied = api.wait_for_sent(chat_id=USER, predicate=lambda m: m.get("text") == "Через банк.")[0]
+    api.wait_for_sent(chat_id=OPERATORS, predicate=lambda m: m.get("text", "").startswith("✅ #1"))
+    release = api.hold("copyMessage")
+    api.push_text(OPERATORS, "И ещё: курс в приложении банка.", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    api.wait_for_call("copyMessage", predicate=lambda c: c.params.get("chat_id") == USER, count=2)
+    mark = api.checkpoint()
+    api.push_text(USER, "а какой банк лучше?", language_code="ru", reply_to_message_id=copied["message_id"])
+    api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m.get("text", "").startswith("💬 #1"))
+    release.set()
+    api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m.get("text", "").startswith("✅ #1"))
+    runner.stop()
+    assert rows(db_path, "select status from questions") == [{"status": "open"}]
+
+
 NOT_SENT = "⚠️ Not sent: reply to the ❓ post of the question."
 
 
