@@ -465,8 +465,11 @@ class Store:
         operator_chat_id: int | None = None,
         update_id: int | None = None,
         reply: tuple[int, int] | None = None,
+        media: dict[str, Any] | None = None,
     ) -> Question:
-        """Record a question and, atomically, its post to the operators.
+        """Record a question and, atomically, its post to the operators
+        (and, after it, the copy of the photo or document the question was
+        written under: `media`, a copy's payload).
 
         `operator_post` builds the post from the new question's id, so the
         reference operators see is the one stored.  With `update_id`, an
@@ -496,6 +499,8 @@ class Store:
                 )
             if operator_post is not None and operator_chat_id is not None:
                 self._enqueue("operator_post", operator_chat_id, operator_post(qid), qid)
+                if media is not None:
+                    self._enqueue("copy", operator_chat_id, media, qid)
         return self.question(qid)
 
     def question(self, qid: int) -> Question:

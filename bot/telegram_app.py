@@ -583,6 +583,8 @@ async def hand_off(
             operator_chat_id=operator_chat,
             update_id=update.update_id,
             reply=reply,
+            # A question written under a screenshot: the screenshot is most of it.
+            media=media_copy(message) if message and message.text is None and message.caption and reason != "feedback" else None,
         )
     except sqlite3.Error as exc:
         # The database cannot be written (disk full, read-only): the user is

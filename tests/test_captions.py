@@ -51,3 +51,14 @@ def test_a_photo_sent_back_has_its_caption_masked_for_the_operators(api: FakeBot
     copy = api.wait_for_call("copyMessage", since=mark, predicate=lambda c: c.params.get("chat_id") == OPERATORS)[0]
     assert "AN1234567" not in copy.params["caption"] and "555 123 456" not in copy.params["caption"]
     assert copy.params["caption"].startswith("мой паспорт")
+
+
+def test_a_question_under_a_photo_reaches_the_operators_with_the_photo(api: FakeBotAPI, run_bot: Any) -> None:
+    run_bot()
+    mark = api.checkpoint()
+    photo = api.push_photo(USER, caption="что написано в этом документе, он настоящий? AN1234567", language_code="ru")
+    post = api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m.get("text", "").startswith("❓ #1"))[0]
+    assert "AN1234567" not in post["text"]
+    copy = api.wait_for_call("copyMessage", since=mark, predicate=lambda c: c.params.get("chat_id") == OPERATORS)[0]
+    assert copy.params["from_chat_id"] == USER and copy.params["message_id"] == photo["message_id"]
+    assert "AN1234567" not in copy.params["caption"]
