@@ -53,9 +53,6 @@ KYRGYZ_LETTERS = frozenset("өүңӨҮҢ")
 MIN_MARGIN_PER_FEATURE = 0.08
 MIN_LETTERS = 3
 MIN_WORDS = 2
-# Latin words inside Cyrillic text are mostly names and terms ("patent
-# нужен?", "Amina кантип"), so words are counted, not letters: the Cyrillic
-# ones decide unless the Latin ones are more ("how to check запрет").
 # Runs of letters, which are counted by their lengths: fewer matches to make.
 _CYRILLIC_RE = re.compile("[а-яё]+")
 _LATIN_RE = re.compile("[a-z]+")
@@ -148,6 +145,9 @@ class LanguageDetector:
         lat = sum(map(len, _LATIN_RE.findall(joined)))
         if cyr == 0 and lat == 0:
             return None
+        # Latin words inside Cyrillic text are mostly names and terms ("patent
+        # нужен?", "Amina кантип"), so words are counted, not letters: the
+        # Cyrillic ones decide unless the Latin ones are more ("how to check запрет").
         cyrillic_words = [w for w in letters if not w.isascii()]
         if cyr and (not lat or len(cyrillic_words) * 2 >= len(letters)):
             by_function_words = [lang for lang in CYRILLIC_LANGS if not self._cyrillic_function_words[lang].isdisjoint(cyrillic_words)]

@@ -95,6 +95,10 @@ MAX_WORDS = 6
 # Words that greet only beside a greeting: "кутман күн" (good day), where
 # "канча күн" (how many days) is a question.
 _WITH_A_GREETING: dict[str, tuple[Kind, set[str]]] = {skeleton("күн"): ("greeting", {"ky"})}
+# Merged once here, not on every message.
+_KNOWN = _VOCABULARY | _CONFUSED_WORDS
+_KNOWN_WITH_A_GREETING = _KNOWN | _WITH_A_GREETING
+_ALLOWED = FILLER_WORDS | _NEGATIONS | _INTENSIFIERS
 
 
 def recognise(text: str) -> SmallTalk | None:
@@ -102,13 +106,11 @@ def recognise(text: str) -> SmallTalk | None:
     words = skeleton(text).split()
     if not words or len(words) > MAX_WORDS:
         return None
-    vocabulary = _VOCABULARY
+    vocabulary = _KNOWN
     if any(w in _VOCABULARY and _VOCABULARY[w][0] == "greeting" for w in words):
-        vocabulary = _VOCABULARY | _WITH_A_GREETING
-    vocabulary = vocabulary | _CONFUSED_WORDS
+        vocabulary = _KNOWN_WITH_A_GREETING
     known = [w for w in words if w in vocabulary]
-    allowed = FILLER_WORDS | _NEGATIONS | _INTENSIFIERS
-    if not known or any(w not in vocabulary and w not in allowed for w in words):
+    if not known or any(w not in vocabulary and w not in _ALLOWED for w in words):
         return None
     kind: Kind
     if any(vocabulary[w][0] == "greeting" for w in known) and not any(w in _NEGATIONS for w in words):
