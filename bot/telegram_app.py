@@ -301,10 +301,14 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if context.args and context.args[0] in svc.engine.faq.entries:
         await send_reply(update, svc, svc.engine.entry_reply(context.args[0], lang), "deeplink")
         return
+    if svc.settings.operator_chat_id is None:  # no one to pass a question to: not to be promised
+        unsure = tr(svc, lang, "I am not a lawyer: when I have no checked answer, I say so, and I do not guess.")
+    else:
+        unsure = tr(svc, lang, "I am not a lawyer: when I am not sure, I pass your question to a person.")
     greeting = "\n\n".join(
         [
             tr(svc, lang, "Hello! I am Jardam. Ask me about work in Russia, entry bans, the Amina app, Sakharovo and more."),
-            tr(svc, lang, "I am not a lawyer: when I am not sure, I pass your question to a person."),
+            unsure,
             tr(svc, lang, "Write your question, or open /topics. Choose your language:"),
         ]
     )
@@ -328,15 +332,28 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if message is None:
         return
     lang = user_lang(update, svc)
-    text = tr(
-        svc,
-        lang,
-        "I answer common questions of migrant workers from Kyrgyzstan from a checked FAQ: work and stay in Russia, "
-        "patents, entry bans, the register of controlled persons, the Amina app, Sakharovo, repatriation, medical care, "
-        "consulates.\n\nI am not a lawyer and not a government office. When I have no checked answer, I pass your "
-        "question to a person, who answers here.\n\n/topics: questions by topic\n/lang: change language\n"
-        "/human: ask a person",
-    )
+    if svc.settings.operator_chat_id is None:
+        # No one to pass a question to: no person promised, and no /human
+        # line (it would only record the question, as `ask_for_the_question` says).
+        text = tr(
+            svc,
+            lang,
+            "I answer common questions of migrant workers from Kyrgyzstan from a checked FAQ: work and stay in Russia, "
+            "patents, entry bans, the register of controlled persons, the Amina app, Sakharovo, repatriation, medical care, "
+            "consulates.\n\nI am not a lawyer and not a government office. When I have no checked answer, I say so; "
+            "your question is then recorded so that the answers can be improved, but no one answers in this chat.\n\n"
+            "/topics: questions by topic\n/lang: change language",
+        )
+    else:
+        text = tr(
+            svc,
+            lang,
+            "I answer common questions of migrant workers from Kyrgyzstan from a checked FAQ: work and stay in Russia, "
+            "patents, entry bans, the register of controlled persons, the Amina app, Sakharovo, repatriation, medical care, "
+            "consulates.\n\nI am not a lawyer and not a government office. When I have no checked answer, I pass your "
+            "question to a person, who answers here.\n\n/topics: questions by topic\n/lang: change language\n"
+            "/human: ask a person",
+        )
     await svc.delivery.send_text(message.chat_id, text, reply_markup=topics_button(svc, lang))
 
 
