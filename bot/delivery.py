@@ -64,9 +64,25 @@ MAX_DELETE_ATTEMPTS = 10
 # outbox, and 4 sends in flight at ~200 ms each still make 20 a second,
 # more than Telegram lets a bot send to one group in a minute.
 CONCURRENCY = 4
-# At shutdown, how long sends under way may take to finish (and be marked
-# sent) before they are abandoned, to be sent again at the next start.
-STOP_GRACE_S = 5.0
+# How long a send may wait for Telegram's answer before it counts as failed
+# (and is sent again from the outbox).  Telegram that took the message and
+# answers late would otherwise get it twice: at the client's 5 s, a slow
+# moment of Telegram's gave users doubled replies.  A late answer costs a
+# handler slot for that long instead; a send that fails outright still
+# fails at once.
+SEND_READ_TIMEOUT_S = 30.0
+# The HTTP client's timeouts for every Bot API call but `getUpdates`
+# (`telegram_app.build_application`): a free connection, connecting, writing
+# the request, Telegram's answer.
+SEND_TIMEOUTS = {"pool_timeout": 1.0, "connect_timeout": 5.0, "write_timeout": 5.0, "read_timeout": SEND_READ_TIMEOUT_S}
+# The longest a send can take, each of those at its limit (41 s).
+SEND_TIMEOUT_S = sum(SEND_TIMEOUTS.values())
+# At shutdown, sends under way are let finish or time out on their own, and
+# be recorded: given up on sooner, one Telegram had taken (and was slow to
+# answer) would stay pending and go again at the next start, a double.  The
+# stop waits for them up to the longest a send can take and this margin
+# (for recording it); see "Stopping" in the README.
+STOP_MARGIN_S = 2.0
 
 OnSent = Callable[[int], None]
 # Called with (old chat id, new chat id) when the operators' group has moved.
@@ -180,12 +196,17 @@ class Delivery:
         tick_s: float = 1.0,
         concurrency: int = CONCURRENCY,
         on_migrated: OnMigrated | None = None,
+        send_timeout_s: float = SEND_TIMEOUT_S,
     ):
+        """`send_timeout_s`: the longest a send through `bot` can take (its
+        HTTP client's timeouts together); `stop` waits that long, and
+        `STOP_MARGIN_S`, for the sends under way."""
         self.bot = bot
         self.store = store
         self.operator_chat_id = operator_chat_id
         self.tick_s = tick_s
         self.concurrency = max(1, concurrency)
+        self.stop_grace_s = send_timeout_s + STOP_MARGIN_S
         self.on_migrated = on_migrated
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -284,7 +305,11 @@ class Delivery:
         self._task = asyncio.create_task(self._run(), name="jardam-outbox")
 
     async def stop(self) -> None:
-        """Take no new items; let sends under way finish, so they are marked sent.
+        """Take no new items; let sends under way finish, so they are marked
+        sent, or time out on their own, so they are retried: for as long as a
+        send can take (`stop_grace_s`), after which one still under way (a
+        client that does not keep its timeouts) is abandoned, to go again at
+        the next start.
 
         The worker is told to stop by a flag as well as cancelled: on Python
         3.11 `asyncio.wait_for` can swallow a cancellation that arrives as
@@ -298,7 +323,9 @@ class Delivery:
             worker.cancel()
             await asyncio.wait([worker])  # unlike `await worker`, leaves stop()'s own cancellation alone
         if self._inflight:
-            _, late = await asyncio.wait(list(self._inflight.values()), timeout=STOP_GRACE_S)
+            _, late = await asyncio.wait(list(self._inflight.values()), timeout=self.stop_grace_s)
+            if late:
+                log.warning("%d sends still under way after %.0f s abandoned at shutdown; they go again at the next start", len(late), self.stop_grace_s)
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)

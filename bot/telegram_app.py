@@ -45,7 +45,7 @@ from telegram.ext import (
 
 from .caching import freeze_long_lived
 from .config import Settings
-from .delivery import Delivery
+from .delivery import SEND_TIMEOUTS, Delivery
 from .engine import Engine, Reply
 from .faq import LANGS, FAQError, load_faq
 from .httpclient import make_request
@@ -73,13 +73,6 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 1500
 # What operators see of a question: enough to understand it.
 OPERATOR_PREVIEW_CHARS = 3000
-# How long a send may wait for Telegram's answer before it counts as failed
-# (and is sent again from the outbox).  Telegram that took the message and
-# answers late would otherwise get it twice: at the client's 5 s, a slow
-# moment of Telegram's gave users doubled replies.  A late answer costs a
-# handler slot for that long instead; a send that fails outright still
-# fails at once.
-SEND_READ_TIMEOUT_S = 30.0
 # After asking for a person, the next message is the question to pass on
 # if it comes within this long; later, it is a new conversation.
 AWAITING_HUMAN_FOR = dt.timedelta(hours=24)
@@ -1113,7 +1106,7 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
         ApplicationBuilder()
         .token(settings.token or "")
         .concurrent_updates(32)
-        .request(make_request(40, read_timeout=SEND_READ_TIMEOUT_S))
+        .request(make_request(40, **SEND_TIMEOUTS))  # the outbox's stop waits for these (`delivery.SEND_TIMEOUT_S`)
         .get_updates_request(fetched)
         .update_queue(queue)
     )

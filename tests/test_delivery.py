@@ -22,10 +22,12 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import delivery as delivery_module
 from bot.delivery import Delivery
+from bot.engine import Engine
 from bot.fakebotapi import FakeBotAPI
 from bot.store import Store
+from bot.telegram_app import build_application
 
-from .conftest import OPERATORS, TOKEN
+from .conftest import OPERATORS, TOKEN, bot_settings
 from .test_run_process import base_env, jardam
 from .test_telegram import USER, buttons, last_to
 
@@ -475,3 +477,36 @@ def test_a_keyboard_goes_out_as_the_library_would_send_it_directly_and_from_the_
     assert sent["library"] is not None and "patent-who-needs" in sent["library"]
     assert sent["direct"] == sent["again"] == sent["outbox"] == sent["library"]
     assert buttons(api.sent_messages(CHATS[0])[-1]) == [("→ Патент кимге керек?", "e:patent-who-needs"), ("👍", "f:x:up")]
+
+
+def test_a_send_telegram_answers_late_at_shutdown_is_let_finish_and_not_sent_again(api: FakeBotAPI, db_path: Path, engine: Engine) -> None:
+    """Stopping while Telegram has a message and has not answered yet:
+    the send is let finish within its own timeout (30 s to read the answer)
+    and marked sent, not cut short (it was, after 5 s) and sent again at
+    the next start.  The bot's own HTTP client and a Delivery as the bot
+    makes it; Telegram answers 5.5 s after the stop began."""
+    chat = CHATS[0]
+    release = api.hold("sendMessage")
+
+    async def scenario() -> None:
+        store = Store(db_path)
+        app = build_application(bot_settings(api, db_path), engine, store)  # not started: for its Bot and HTTP client
+        async with app.bot as bot:
+            delivery = Delivery(bot, store, OPERATORS)
+            delivery.enqueue("text", chat, {"text": "your answer"})
+            delivery.start()
+            await api_answered(api, chat)  # Telegram has it; its answer is held
+            stopping = asyncio.ensure_future(delivery.stop())
+            await asyncio.sleep(5.5)
+            release.set()
+            await asyncio.wait_for(stopping, 10)
+
+            restarted = Delivery(bot, store, OPERATORS)  # the next start
+            await restarted.flush()
+            await restarted.stop()
+        store.close()
+
+    asyncio.run(scenario())
+    assert texts(api, chat) == ["your answer"]
+    assert len(api.calls_of("sendMessage")) == 1
+    assert statuses(db_path) == {"sent": 1}
