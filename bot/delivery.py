@@ -222,7 +222,8 @@ class Delivery:
         # being sent again, and their lanes held, until marked.
         self._unmarked: dict[int, tuple[OutboxItem, int]] = {}
         # What senders of queued replies want done once those are sent
-        # (in memory only: forgotten at a restart, like the texts they keep).
+        # (in memory only: forgotten at a restart; what a reply answered, which
+        # its buttons need, goes with the queued reply instead, see `send_text`).
         self._on_sent: dict[int, OnSent] = {}
 
     # --- direct sends with fallback --------------------------------------
@@ -235,6 +236,7 @@ class Delivery:
         reply_markup: InlineKeyboardMarkup | None = None,
         reply_to: int | None = None,
         on_sent: OnSent | None = None,
+        asked: str | None = None,
     ) -> int | None:
         """Send now and return the sent message's id; on a transient failure
         queue it and return None.
@@ -242,6 +244,10 @@ class Delivery:
         A chat Telegram told to wait (429) is not tried before its time:
         the text is queued.  `on_sent` is called with the sent message's
         id, now or when the outbox delivers it (not after a restart).
+        `asked`, for a reply, is what the user asked that it answers: kept
+        for the reply's buttons (`Store.reply_text`) once it is sent, now,
+        or by the outbox, which keeps it with the queued reply (after a
+        restart too).
         """
         # What the outbox keeps of it, should it be queued (made only then:
         # `to_dict` walks every button in Python).
@@ -250,7 +256,7 @@ class Delivery:
 
         held = self._held_until.get(chat_id, 0.0) - time.time()
         if held > 0:
-            self._queue_retry(chat_id, payload(), held, "chat waiting after a 429", on_sent)
+            self._queue_retry(chat_id, payload(), held, "chat waiting after a 429", on_sent, asked)
             return None
         try:
             sent = await send_message(self.bot, chat_id, text, reply_markup, reply_to)
@@ -272,14 +278,27 @@ class Delivery:
             log.warning("send to a user failed (%s); queued for retry", type(exc).__name__)
             wait = 1.0
         else:
+            if asked is not None:
+                self._remember_reply(chat_id, sent, asked)
             _notify(on_sent, sent)
             return sent
-        self._queue_retry(chat_id, payload(), wait, "first attempt failed", on_sent)
+        self._queue_retry(chat_id, payload(), wait, "first attempt failed", on_sent, asked)
         return None
 
-    def _queue_retry(self, chat_id: int, payload: dict[str, Any], wait: float, why: str, on_sent: OnSent | None) -> None:
-        """Queue a text that could not be sent now, due in `wait` seconds."""
-        item_id = self.store.enqueue("text", chat_id, payload)
+    def _remember_reply(self, chat_id: int, message_id: int, asked: str) -> None:
+        """What a reply sent now answered, for its buttons; a database that
+        refuses the write costs the buttons the text, not the reply."""
+        try:
+            self.store.remember_reply(chat_id, message_id, asked)
+        except sqlite3.Error as exc:
+            log.error("database write failed (remember_reply): %s", exc)
+
+    def _queue_retry(
+        self, chat_id: int, payload: dict[str, Any], wait: float, why: str, on_sent: OnSent | None, asked: str | None = None
+    ) -> None:
+        """Queue a text that could not be sent now, due in `wait` seconds;
+        with it what the user asked, if it is a reply (see `send_text`)."""
+        item_id = self.store.enqueue("text", chat_id, payload, asked=asked)
         self.store.outbox_retry(item_id, time.time() + wait, why)
         if on_sent is not None:
             self._on_sent[item_id] = on_sent

@@ -10,8 +10,9 @@ order once and recorded in `_migrations`, never ad-hoc ALTERs.
 
 Personal data: users' chat ids and chosen language (to reply in it), the
 text of questions handed to people (masked by the caller where needed), for
-a week the text each reply of the bot answered (masked; for its buttons),
-and per-message outcomes without text (for statistics).  Incoming updates are
+a week the text each reply of the bot answered (masked; for its buttons;
+kept with the reply in the outbox while the reply waits to be sent), and
+per-message outcomes without text (for statistics).  Incoming updates are
 kept whole in `inbox` only from their arrival until they are handled.
 """
 
@@ -284,6 +285,17 @@ def _m010_reply_texts(db: sqlite_utils.Database) -> None:
     _table(db, "reply_texts").create_index(["created_at"], if_not_exists=True)
 
 
+def _m011_outbox_asked(db: sqlite_utils.Database) -> None:
+    # A reply the outbox sends later (its first attempt failed) keeps what
+    # the user asked with it, masked, until it is sent: it then goes to
+    # `reply_texts` under the sent message's id, in the transaction that
+    # marks the row sent (`Store.outbox_sent`), so that the reply's buttons
+    # pass the question on even when it was sent after a restart.
+    outbox = _table(db, "outbox")
+    if "asked" not in outbox.columns_dict:
+        outbox.add_column("asked", str)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_clarifications", _m002_clarifications),
@@ -295,6 +307,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("008_question_refs_never_reused", _m008_question_refs_never_reused),
     ("009_awaiting_human_per_user", _m009_awaiting_human_per_user),
     ("010_reply_texts", _m010_reply_texts),
+    ("011_outbox_asked", _m011_outbox_asked),
 ]
 
 
@@ -572,17 +585,20 @@ class Store:
 
     # --- outbox: reliable delivery ---------------------------------------
 
-    def _enqueue(self, kind: str, chat_id: int, payload: dict[str, Any], qid: int | None) -> int:
+    def _enqueue(self, kind: str, chat_id: int, payload: dict[str, Any], qid: int | None, asked: str | None = None) -> int:
         cursor = self.db.execute(
-            "INSERT INTO outbox (created_at, kind, chat_id, payload, question_id, status, attempts, not_before) "
-            "VALUES (?, ?, ?, ?, ?, 'pending', 0, 0.0)",
-            [utcnow(), kind, chat_id, json.dumps(payload, ensure_ascii=False), qid],
+            "INSERT INTO outbox (created_at, kind, chat_id, payload, question_id, status, attempts, not_before, asked) "
+            "VALUES (?, ?, ?, ?, ?, 'pending', 0, 0.0, ?)",
+            [utcnow(), kind, chat_id, json.dumps(payload, ensure_ascii=False), qid, None if asked is None else mask_personal_data(asked)],
         )
         return int(cursor.lastrowid or 0)
 
-    def enqueue(self, kind: str, chat_id: int, payload: dict[str, Any], qid: int | None = None) -> int:
+    def enqueue(self, kind: str, chat_id: int, payload: dict[str, Any], qid: int | None = None, *, asked: str | None = None) -> int:
+        """Queue a message.  `asked`: for a reply of the bot, what the user
+        asked that it answers (masked here), kept with it until it is sent
+        and then remembered for its buttons (`outbox_sent`, `reply_text`)."""
         with self.transaction():
-            return self._enqueue(kind, chat_id, payload, qid)
+            return self._enqueue(kind, chat_id, payload, qid, asked)
 
     def enqueue_for_update(self, update_id: int, items: Sequence[tuple[str, int, dict[str, Any], int | None]]) -> None:
         """Queue messages (kind, chat id, payload, question id) and mark the
@@ -673,9 +689,19 @@ class Store:
         operators' acknowledgement); mark the question (id, answer)
         `answered`, now that the user has the answer (a closed question
         stays closed).  A crash cannot leave a sent answer that a user's
-        reply would not find its way back from."""
+        reply would not find its way back from.  What the user asked, if
+        the item is a reply that keeps it (`enqueue`), goes to
+        `reply_texts` under the sent message, for its buttons."""
         with self.transaction():
-            cursor = self.db.execute("UPDATE outbox SET status = 'sent', sent_message_id = ? WHERE id = ?", [message_id, item_id])
+            if message_id is not None:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO reply_texts (chat_id, message_id, text, created_at) "
+                    "SELECT chat_id, ?, asked, ? FROM outbox WHERE id = ? AND asked IS NOT NULL",
+                    [message_id, utcnow(), item_id],
+                )
+            cursor = self.db.execute(
+                "UPDATE outbox SET status = 'sent', sent_message_id = ?, asked = NULL WHERE id = ?", [message_id, item_id]
+            )
             if cursor.rowcount != 1:
                 return False
             if link is not None:
@@ -726,7 +752,7 @@ class Store:
         """Give an item up; with it, in one transaction, queue `then` (the
         operators told that their answer did not reach the user)."""
         with self.transaction():
-            self.db.execute("UPDATE outbox SET status = 'dropped', last_error = ? WHERE id = ?", [error[:500], item_id])
+            self.db.execute("UPDATE outbox SET status = 'dropped', last_error = ?, asked = NULL WHERE id = ?", [error[:500], item_id])
             if then is not None:
                 self._enqueue(*then)
 

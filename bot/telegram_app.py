@@ -520,24 +520,28 @@ async def send_reply(update: Update, svc: Services, reply: Reply, via: str, user
     else:
         markup = topics_button(svc, reply.lang)
 
-    def sent(message_id: int) -> None:
-        """Once the reply is out (now, or later from the outbox): what its
-        buttons will need, kept in the database (masked) so that a 👎 or
-        "Ask a person" pressed after a restart still passes the question on."""
-        svc.record(svc.store.remember_reply, chat.id, message_id, user_text)
-        if reply.outcome == "clarify" and reply.choices:
-            candidates = [{"id": c.entry_id, "score": c.score} for c in reply.candidates[:3]]
-            svc.record(
-                svc.store.add_clarification,
-                chat_id=chat.id,
-                message_id=message_id,
-                lang=reply.lang,
-                text=user_text,  # masked by the store
-                candidates=candidates,
-            )
+    def clarified(message_id: int) -> None:
+        """Once a "did you mean" is out (now, or later from the outbox, not
+        after a restart): the question and its choices, for the review."""
+        candidates = [{"id": c.entry_id, "score": c.score} for c in reply.candidates[:3]]
+        svc.record(
+            svc.store.add_clarification,
+            chat_id=chat.id,
+            message_id=message_id,
+            lang=reply.lang,
+            text=user_text,  # masked by the store
+            candidates=candidates,
+        )
 
+    # What the user asked goes with the reply (`asked`), into the database
+    # (masked) once the reply is out, now or from the outbox, after a
+    # restart too: a 👎 or "Ask a person" pressed on it passes the question on.
     await svc.delivery.send_text(
-        chat.id, reply.text[: MessageLimit.MAX_TEXT_LENGTH], reply_markup=markup, on_sent=sent if user_text else None
+        chat.id,
+        reply.text[: MessageLimit.MAX_TEXT_LENGTH],
+        reply_markup=markup,
+        on_sent=clarified if user_text and reply.outcome == "clarify" and reply.choices else None,
+        asked=user_text or None,
     )
 
 

@@ -8,8 +8,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlite_utils
 
+from bot import store as store_module
 from bot.fakebotapi import FakeBotAPI
 from bot.store import Store
 
@@ -92,3 +94,71 @@ def test_what_a_reply_answered_is_kept_masked_forgotten_and_purged_within_a_week
     assert store.forget_user(7)["reply_texts"] == 1
     assert store.reply_text(7, 100) == "" and store.reply_text(8, 100) == "other user"
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("code", "asked", "pressed", "post_starts", "post_has"),
+    [
+        ("ru", "Амина?", "h:", "❓ #1 · ru · human", "Амина?"),
+        (
+            "en",
+            "how do I check if I have an entry ban? my passport AN1234567",
+            "f:ban-check:down",
+            "❓ #1 · en · feedback",
+            "how do I check if I have an entry ban? my passport [document number]",
+        ),
+    ],
+    ids=["ask-a-person", "thumbs-down"],
+)
+def test_a_reply_still_queued_at_a_restart_passes_its_question_on(
+    api: FakeBotAPI, run_bot: Any, db_path: Path, code: str, asked: str, pressed: str, post_starts: str, post_has: str
+) -> None:
+    """The reply could not be sent (Telegram failing), the bot stopped with
+    it in the outbox, and the next start sent it: its buttons still pass
+    on what the user asked (kept with the queued reply, not in memory)."""
+    api.fail("sendMessage", status=500, times=1000, chat_id=USER)
+    runner = run_bot()
+    api.push_text(USER, asked, language_code=code)
+    api.wait_for_call("sendMessage", predicate=lambda c: c.params.get("chat_id") == USER)
+    runner.stop()  # the message handled, its reply queued and not sent
+    db = sqlite_utils.Database(db_path)
+    assert [(r["chat_id"], r["status"]) for r in db.query("select chat_id, status from outbox")] == [(USER, "pending")]
+    assert api.sent_messages(USER) == []
+
+    api.clear_failures()
+    run_bot()
+    reply = last_to(api, USER, timeout=10)  # from the outbox
+    assert pressed in [data for _, data in buttons(reply)]
+    mark = api.checkpoint()
+    api.push_callback(USER, reply["message_id"], pressed, language_code=code)
+    post = last_to(api, OPERATORS, since=mark)["text"]
+    assert post.startswith(post_starts) and post_has in post, post
+    assert db.execute("select asked from outbox where chat_id = ?", [USER]).fetchall() == [(None,)]  # not kept once sent
+
+
+def test_an_older_database_gets_the_outbox_column_for_what_a_queued_reply_answered(tmp_path: Path) -> None:
+    """Migration 011 on a database of migrations 001–010, with a reply
+    pending from before: that one goes as it was (without a text); one
+    queued since keeps its question (masked) until sent, then for its
+    buttons, and a dropped one leaves nothing."""
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(path)
+    db["_migrations"].create({"name": str, "applied_at": str}, pk="name")  # type: ignore[union-attr]
+    for name, step in store_module.MIGRATIONS[:10]:
+        step(db)
+        db["_migrations"].insert({"name": name, "applied_at": "2026-11-01T00:00:00+00:00"})  # type: ignore[union-attr]
+    db.execute("INSERT INTO outbox (created_at, kind, chat_id, payload, status, attempts, not_before) VALUES ('2026-11-01', 'text', 7, '{}', 'pending', 1, 0)")
+    db.conn.commit()
+    db.conn.close()
+
+    store = Store(path)
+    assert "asked" in store.db["outbox"].columns_dict
+    kept = store.enqueue("text", 7, {"text": "answer"}, asked="мой номер +996 555 123 456, нужен патент?")
+    dropped = store.enqueue("text", 7, {"text": "answer"}, asked="other")
+    assert store.db.execute("select asked from outbox where id = ?", [kept]).fetchone() == ("мой номер [phone], нужен патент?",)
+    assert store.outbox_sent(1, 100) and store.outbox_sent(kept, 101)
+    store.outbox_drop(dropped, "forbidden")
+    assert store.reply_text(7, 100) == "" and store.reply_text(7, 101) == "мой номер [phone], нужен патент?"
+    assert store.db.execute("select count(*) from outbox where asked is not null").fetchone() == (0,)
+    store.close()
+    assert Store(path).reply_text(7, 101) != ""  # reopened: migrated once
