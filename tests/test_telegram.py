@@ -298,6 +298,9 @@ def goes_to_a_person(api: FakeBotAPI, chat_id: int, text: str, ref: int) -> None
     api.push_text(chat_id, text, language_code="en")
     post = last_to(api, OPERATORS, since=mark)
     assert post["text"].startswith(f"❓ #{ref} · en · human") and text in post["text"]
+    # The user is told too, in a send of its own that may land after the post:
+    # waited for here, not taken for the reply to whatever is asked next.
+    assert last_to(api, chat_id, since=mark)["text"].endswith(f"Reference: #{ref}")
 
 
 def answered_by_the_bot(api: FakeBotAPI, chat_id: int) -> None:
