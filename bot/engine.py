@@ -222,6 +222,10 @@ class Engine:
         footer = self._(lang, "Sources: {sources}. Checked: {date}.").format(
             sources="; ".join(labels), date=checked
         )
+        # A date that ends in an abbreviation's point (Russian "2026 г.")
+        # ends the sentence too: "г..", as users saw it, is a typo.
+        if footer.endswith(".."):
+            footer = footer[:-1]
         text = f"{entry.answer[lang]}\n\n📚 {footer}"
         if own:
             self._answers[(entry.id, lang)] = text

@@ -11,6 +11,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
+from bot.engine import Engine
 from bot.faq import LANGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,3 +55,13 @@ def test_translations_keep_placeholders(lang: str) -> None:
             if m.id:
                 for placeholder in ("{ref}", "{sources}", "{date}"):
                     assert (placeholder in m.id) == (placeholder in m.string), (lang, m.id)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_an_answers_footer_ends_in_one_full_stop(engine: Engine, lang: str) -> None:
+    """Babel's long Russian date ends in "г.", and the footer's sentence in
+    a full stop: users once read "Проверено: 23 ноября 2026 г..".  Checked on
+    every entry, whose review dates differ."""
+    for entry in engine.faq.entries.values():
+        footer = engine.render_answer(entry, lang).rsplit("\n", 1)[-1]
+        assert footer.endswith(".") and not footer.endswith(".."), (entry.id, footer)
