@@ -514,6 +514,10 @@ async def send_reply(update: Update, svc: Services, reply: Reply, via: str, user
     markup: InlineKeyboardMarkup | None
     if reply.outcome == "answer" and reply.entry_id:
         markup = answer_keyboard(reply.entry_id, reply.related)
+    elif reply.choices and svc.settings.operator_chat_id is None:
+        # No person to ask: no "Ask a person" (it would only record the
+        # question); "ask in other words", as the text says, is what is left.
+        markup = choices_keyboard(reply.choices)
     elif reply.choices:
         human = InlineKeyboardButton(tr(svc, reply.lang, "Ask a person"), callback_data="h:")
         markup = choices_keyboard(reply.choices, [human])
@@ -554,9 +558,12 @@ async def hand_off(
     reason: str,
     candidates: list[dict[str, Any]],
     text: str | None = None,
+    recorded: str | None = None,
     reply: tuple[int, int] | None = None,
 ) -> None:
     """Record the question (and its post to operators) before telling the user.
+    `text`: what the user is told when it goes to a person; `recorded`:
+    when it is only recorded (no operators' group); each has a default.
     `reply`: the bot's message (chat id, message id) whose button made it."""
     chat = update.effective_chat
     message = update.effective_message
@@ -571,7 +578,7 @@ async def hand_off(
     if operator_chat is None:
         # No operators' group: the question is only recorded (for `jardam
         # review`), and nobody will answer in the chat; not to be promised.
-        reply_text = tr(
+        reply_text = recorded or tr(
             svc,
             lang,
             "I have no checked answer to this question, and I do not guess on legal matters. "
@@ -769,7 +776,10 @@ async def passed_on_already(update: Update, svc: Services, lang: str) -> bool:
         return False
     if own is not None and own.id == earlier.id:
         return False
-    told = tr(svc, lang, "I have already passed this question to a person. Reference: #{ref}").format(ref=earlier.id)
+    if svc.settings.operator_chat_id is None:  # recorded only (`hand_off`): no person to speak of
+        told = tr(svc, lang, "I have already recorded this question. Reference: #{ref}").format(ref=earlier.id)
+    else:
+        told = tr(svc, lang, "I have already passed this question to a person. Reference: #{ref}").format(ref=earlier.id)
     await svc.delivery.send_text(chat.id, told, reply_markup=topics_button(svc, lang))
     return True
 
@@ -785,7 +795,8 @@ async def edit_or_send(message: Any, svc: Services, chat_id: int, text: str, mar
 
 
 async def feedback(update: Update, svc: Services, entry_id: str, helpful: bool, lang: str) -> None:
-    """👍 is counted; 👎 also hands the question to a person, once per
+    """👍 is counted; 👎 also hands the question to a person (without an
+    operators' group, records it for the review, and says so), once per
     answer: pressed again (twice, or on another device), it says so."""
     query = update.callback_query
     chat = update.effective_chat
@@ -810,6 +821,12 @@ async def feedback(update: Update, svc: Services, entry_id: str, helpful: bool, 
             reason="feedback",
             candidates=[{"id": entry_id, "score": 0}],
             text=tr(svc, lang, "Sorry this did not help. I have passed your question to a person, who will answer here."),
+            recorded=tr(
+                svc,
+                lang,
+                "Sorry this did not help. Your question is recorded so that the answers can be improved, "
+                "but no one will answer it in this chat. Try asking in other words, or open /topics.",
+            ),
             reply=reply_key(query.message),
         )
 

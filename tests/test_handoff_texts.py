@@ -11,7 +11,7 @@ import sqlite_utils
 
 from bot.fakebotapi import FakeBotAPI
 
-from .test_telegram import USER, last_to
+from .test_telegram import USER, buttons, last_to
 
 
 @pytest.mark.parametrize(
@@ -82,3 +82,91 @@ def test_start_and_help_promise_a_person_only_with_an_operators_group(api: FakeB
     start_promise, help_promise, human = PROMISES[code]
     assert start_promise in greeting and says_so not in greeting
     assert help_promise in help_text and human in help_text and says_so not in help_text
+
+
+# The buttons of a "did you mean": "Ask a person" only where a person
+# answers.  Without an operators' group it would only record the question,
+# which its label does not say: the choices alone are offered (the text
+# already says "or ask in other words").
+ASK_A_PERSON = {"ky": "Адамдан сураңыз", "ru": "Спросить человека", "en": "Ask a person"}
+
+
+@pytest.mark.parametrize("code", ["ky", "ru", "en"])
+def test_did_you_mean_offers_a_person_only_with_an_operators_group(api: FakeBotAPI, run_bot: Any, code: str) -> None:
+    runner = run_bot(operator_chat_id=None)
+    api.push_text(USER, "Амина?", language_code=code)
+    clarify = last_to(api, USER)
+    runner.stop()
+    offered = buttons(clarify)
+    assert 2 <= len(offered) <= 3 and all(data.startswith("e:amina-") for _, data in offered), offered
+    assert "h:" not in str(clarify["reply_markup"]) and ASK_A_PERSON[code] not in str(clarify["reply_markup"])
+
+    run_bot()  # with an operators' group: the buttons as they were
+    mark = api.checkpoint()
+    api.push_text(USER, "Амина?", language_code=code)
+    assert buttons(last_to(api, USER, since=mark)) == [*offered, (ASK_A_PERSON[code], "h:")]
+
+
+# 👎 under an answer records the question for the review either way; what
+# it says must match: a person only where there is one, and, pressed again
+# (on another device), "already recorded" rather than "already passed to a person".
+THUMBS_DOWN = {
+    "ky": (
+        "Кыргызстандыктарга Орусияда иштөө үчүн патент керекпи?",
+        "patent-not-needed",
+        "Кечиресиз, бул жардам бербептир. Сурооңуз жоопторду жакшыртуу үчүн жазылып алынды, бирок бул чатта ага эч ким жооп бербейт. "
+        "Башка сөздөр менен сурап көрүңүз же /topics ачыңыз.\n\nСуроонун номери: #1",
+        "Бул суроо буга чейин эле жазылып алынган. Суроонун номери: #1",
+        ("Кечиресиз, бул жардам бербептир. Сурооңузду адамга өткөрдүм", "Бул суроону мен адамга өткөрүп бергем. Суроонун номери: #2"),
+    ),
+    "ru": (
+        "как проверить запрет на въезд",
+        "ban-check",
+        "Жаль, что это не помогло. Ваш вопрос записан, чтобы улучшить ответы, но в этом чате на него никто не ответит. "
+        "Попробуйте спросить другими словами или откройте /topics.\n\nНомер обращения: #1",
+        "Этот вопрос я уже записал. Номер обращения: #1",
+        ("Жаль, что это не помогло. Я передал ваш вопрос человеку, он ответит здесь.", "Этот вопрос я уже передал человеку. Номер обращения: #2"),
+    ),
+    "en": (
+        "how do I check if I have an entry ban",
+        "ban-check",
+        "Sorry this did not help. Your question is recorded so that the answers can be improved, but no one will answer it in this chat. "
+        "Try asking in other words, or open /topics.\n\nReference: #1",
+        "I have already recorded this question. Reference: #1",
+        (
+            "Sorry this did not help. I have passed your question to a person, who will answer here.",
+            "I have already passed this question to a person. Reference: #2",
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("code", ["ky", "ru", "en"])
+def test_thumbs_down_promises_a_person_only_with_an_operators_group(api: FakeBotAPI, run_bot: Any, db_path: Any, code: str) -> None:
+    question, entry_id, recorded, recorded_again, (passed_on, passed_on_again) = THUMBS_DOWN[code]
+    down = f"f:{entry_id}:down"
+    runner = run_bot(operator_chat_id=None)
+    api.push_text(USER, question, language_code=code)
+    answer = last_to(api, USER)
+    assert ("👎", down) in buttons(answer)
+    mark = api.checkpoint()
+    api.push_callback(USER, answer["message_id"], down, language_code=code)
+    assert last_to(api, USER, since=mark)["text"] == recorded
+    mark = api.checkpoint()
+    api.push_callback(USER, answer["message_id"], down, language_code=code, force=True)  # another device
+    assert last_to(api, USER, since=mark)["text"] == recorded_again
+    runner.stop()
+    db = sqlite_utils.Database(db_path)
+    assert [(r["reason"], r["text"]) for r in db["questions"].rows] == [("feedback", question)]  # for the review
+    assert db.execute("select count(*) from outbox where kind = 'operator_post'").fetchone() == (0,)
+
+    run_bot()  # with an operators' group: the texts as they were
+    mark = api.checkpoint()
+    api.push_text(USER, question, language_code=code)
+    answer = last_to(api, USER, since=mark)
+    mark = api.checkpoint()
+    api.push_callback(USER, answer["message_id"], down, language_code=code)
+    assert last_to(api, USER, since=mark)["text"].startswith(passed_on)
+    mark = api.checkpoint()
+    api.push_callback(USER, answer["message_id"], down, language_code=code, force=True)
+    assert last_to(api, USER, since=mark)["text"] == passed_on_again
