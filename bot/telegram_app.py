@@ -93,6 +93,16 @@ COMMANDS = {
 }
 
 
+def user_commands(svc: Services) -> dict[str, str]:
+    """The commands users are shown in Telegram's menu: /human only where
+    there is a person to ask, an operators' group.  Without one it still
+    works, but only records the question (`ask_for_the_question`), which
+    "Ask a person" would not say."""
+    if svc.settings.operator_chat_id is None:
+        return {name: desc for name, desc in COMMANDS.items() if name != "human"}
+    return COMMANDS
+
+
 class ChatTurns:
     """One message at a time per chat (updates are handled concurrently):
     a user's messages are answered in order, and a flag such as "the next
@@ -1106,10 +1116,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def register_commands(app: Application) -> None:  # type: ignore[type-arg]
     svc: Services = app.bot_data["services"]
+    offered = user_commands(svc)
     for lang in LANGS:
-        commands = [BotCommand(name, tr(svc, lang, desc)) for name, desc in COMMANDS.items()]
+        commands = [BotCommand(name, tr(svc, lang, desc)) for name, desc in offered.items()]
         await app.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code=lang)
-    default = [BotCommand(name, tr(svc, "ru", desc)) for name, desc in COMMANDS.items()]
+    default = [BotCommand(name, tr(svc, "ru", desc)) for name, desc in offered.items()]
     await app.bot.set_my_commands(default, scope=BotCommandScopeAllPrivateChats())
 
 

@@ -170,3 +170,38 @@ def test_thumbs_down_promises_a_person_only_with_an_operators_group(api: FakeBot
     mark = api.checkpoint()
     api.push_callback(USER, answer["message_id"], down, language_code=code, force=True)
     assert last_to(api, USER, since=mark)["text"] == passed_on_again
+
+
+# Telegram's command menu (setMyCommands, per language and the default):
+# /human only where a person answers it.
+MENU = {
+    "ky": {"start": "Баштоо жана тил тандоо", "human": "Адамдан сураңыз", "forget": "Бот мен жөнүндө сактаганын өчүрүү"},
+    "ru": {"start": "Начать и выбрать язык", "human": "Спросить человека", "forget": "Удалить то, что бот хранит обо мне"},
+    "en": {"start": "Start and choose a language", "human": "Ask a person", "forget": "Delete what the bot stored about me"},
+}
+
+
+def menus(api: FakeBotAPI) -> dict[str, dict[str, str]]:
+    """What each setMyCommands call set, by language ("" for the default)."""
+    calls = api.calls_of("setMyCommands")
+    assert all(c.params.get("scope", {}).get("type") == "all_private_chats" for c in calls), [c.params for c in calls]
+    return {c.params.get("language_code") or "": {cmd["command"]: cmd["description"] for cmd in c.params["commands"]} for c in calls}
+
+
+def test_the_command_menu_offers_a_person_only_with_an_operators_group(api: FakeBotAPI, run_bot: Any) -> None:
+    run_bot(operator_chat_id=None).stop()
+    without = menus(api)
+    assert set(without) == {"ky", "ru", "en", ""}
+    for code, menu in without.items():
+        assert list(menu) == ["start", "topics", "lang", "help", "forget"], (code, menu)
+        expected = MENU[code or "ru"]  # the default menu is the Russian one
+        assert menu["start"] == expected["start"] and menu["forget"] == expected["forget"]
+
+    api.clear_calls()
+    run_bot()  # with an operators' group: the menu as it was
+    with_operators = menus(api)
+    assert set(with_operators) == {"ky", "ru", "en", ""}
+    for code, menu in with_operators.items():
+        assert list(menu) == ["start", "topics", "lang", "human", "help", "forget"], (code, menu)
+        assert menu["human"] == MENU[code or "ru"]["human"]
+        assert {k: v for k, v in menu.items() if k != "human"} == without[code]
