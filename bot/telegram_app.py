@@ -94,10 +94,10 @@ COMMANDS = {
 
 
 def user_commands(svc: Services) -> dict[str, str]:
-    """The commands users are shown in Telegram's menu: /human only where
-    there is a person to ask, an operators' group.  Without one it still
-    works, but only records the question (`ask_for_the_question`), which
-    "Ask a person" would not say."""
+    """The commands users are shown (Telegram's menu, the reply to an
+    unknown command): /human only where there is a person to ask, an
+    operators' group.  Without one it still works, but only records the
+    question (`ask_for_the_question`), which "Ask a person" would not say."""
     if svc.settings.operator_chat_id is None:
         return {name: desc for name, desc in COMMANDS.items() if name != "human"}
     return COMMANDS
@@ -419,7 +419,7 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     lang = user_lang(update, svc)
     lines = [tr(svc, lang, "I do not know this command. These are the ones I have:"), ""]
-    lines += [f"/{name}: {tr(svc, lang, desc)}" for name, desc in COMMANDS.items()]
+    lines += [f"/{name}: {tr(svc, lang, desc)}" for name, desc in user_commands(svc).items()]
     await svc.delivery.send_text(message.chat_id, "\n".join(lines))
 
 

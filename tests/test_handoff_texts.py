@@ -205,3 +205,31 @@ def test_the_command_menu_offers_a_person_only_with_an_operators_group(api: Fake
         assert list(menu) == ["start", "topics", "lang", "human", "help", "forget"], (code, menu)
         assert menu["human"] == MENU[code or "ru"]["human"]
         assert {k: v for k, v in menu.items() if k != "human"} == without[code]
+
+
+# The reply to a command the bot does not have lists its commands: /human
+# only where a person answers it.
+UNKNOWN = {
+    "ky": ("Мен бул буйрукту билбейм.", "/human: Адамдан сураңыз"),
+    "ru": ("Я не знаю такой команды.", "/human: Спросить человека"),
+    "en": ("I do not know this command.", "/human: Ask a person"),
+}
+
+
+@pytest.mark.parametrize("code", ["ky", "ru", "en"])
+def test_an_unknown_command_lists_human_only_with_an_operators_group(api: FakeBotAPI, run_bot: Any, code: str) -> None:
+    said, human = UNKNOWN[code]
+    runner = run_bot(operator_chat_id=None)
+    api.push_text(USER, "/menu", language_code=code)
+    without = last_to(api, USER)["text"]
+    runner.stop()
+    assert without.startswith(said), without
+    assert [line.split(":")[0] for line in without.splitlines()[2:]] == ["/start", "/topics", "/lang", "/help", "/forget"]
+    assert "/human" not in without
+
+    run_bot()  # with an operators' group: the list as it was
+    mark = api.checkpoint()
+    api.push_text(USER, "/menu", language_code=code)
+    with_operators = last_to(api, USER, since=mark)["text"]
+    lines = with_operators.splitlines()
+    assert lines[5] == human and lines[:5] + lines[6:] == without.splitlines()
