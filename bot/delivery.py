@@ -49,7 +49,7 @@ from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
-from .store import OutboxItem, Store
+from .store import Clarification, OutboxItem, Store
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,6 @@ SEND_TIMEOUT_S = sum(SEND_TIMEOUTS.values())
 # (for recording it); see "Stopping" in the README.
 STOP_MARGIN_S = 2.0
 
-OnSent = Callable[[int], None]
 # Called with (old chat id, new chat id) when the operators' group has moved.
 OnMigrated = Callable[[int, int], None]
 # A lane: (chat id, question id in the operators' group, else 0).
@@ -174,16 +173,6 @@ def is_private(chat_id: int) -> bool:
     return chat_id > 0
 
 
-def _notify(on_sent: OnSent | None, message_id: int) -> None:
-    """Tell the sender its message went out; its trouble is not delivery's."""
-    if on_sent is None:
-        return
-    try:
-        on_sent(message_id)
-    except Exception:
-        log.exception("after-send callback failed")
-
-
 class Delivery:
     """Owns every outgoing message that must not be lost."""
 
@@ -221,10 +210,6 @@ class Delivery:
         # full, read-only), by id, with their lane and message id: kept from
         # being sent again, and their lanes held, until marked.
         self._unmarked: dict[int, tuple[OutboxItem, int]] = {}
-        # What senders of queued replies want done once those are sent
-        # (in memory only: forgotten at a restart; what a reply answered, which
-        # its buttons need, goes with the queued reply instead, see `send_text`).
-        self._on_sent: dict[int, OnSent] = {}
 
     # --- direct sends with fallback --------------------------------------
 
@@ -235,19 +220,20 @@ class Delivery:
         *,
         reply_markup: InlineKeyboardMarkup | None = None,
         reply_to: int | None = None,
-        on_sent: OnSent | None = None,
         asked: str | None = None,
+        clarification: Clarification | None = None,
     ) -> int | None:
         """Send now and return the sent message's id; on a transient failure
         queue it and return None.
 
         A chat Telegram told to wait (429) is not tried before its time:
-        the text is queued.  `on_sent` is called with the sent message's
-        id, now or when the outbox delivers it (not after a restart).
-        `asked`, for a reply, is what the user asked that it answers: kept
-        for the reply's buttons (`Store.reply_text`) once it is sent, now,
-        or by the outbox, which keeps it with the queued reply (after a
-        restart too).
+        the text is queued.  `asked`, for a reply, is what the user asked
+        that it answers: kept for the reply's buttons (`Store.reply_text`)
+        once it is sent, now, or by the outbox, which keeps it with the
+        queued reply (after a restart too).  `clarification`, for a "did
+        you mean", is its record for the review, written under the sent
+        message's id the same way: now, or by the outbox, which keeps it
+        with the queued reply (`Store.outbox_sent`).
         """
         # What the outbox keeps of it, should it be queued (made only then:
         # `to_dict` walks every button in Python).
@@ -256,7 +242,7 @@ class Delivery:
 
         held = self._held_until.get(chat_id, 0.0) - time.time()
         if held > 0:
-            self._queue_retry(chat_id, payload(), held, "chat waiting after a 429", on_sent, asked)
+            self._queue_retry(chat_id, payload(), held, "chat waiting after a 429", asked, clarification)
             return None
         try:
             sent = await send_message(self.bot, chat_id, text, reply_markup, reply_to)
@@ -280,9 +266,10 @@ class Delivery:
         else:
             if asked is not None:
                 self._remember_reply(chat_id, sent, asked)
-            _notify(on_sent, sent)
+            if clarification is not None:
+                self._record_clarification(chat_id, sent, clarification)
             return sent
-        self._queue_retry(chat_id, payload(), wait, "first attempt failed", on_sent, asked)
+        self._queue_retry(chat_id, payload(), wait, "first attempt failed", asked, clarification)
         return None
 
     def _remember_reply(self, chat_id: int, message_id: int, asked: str) -> None:
@@ -293,15 +280,30 @@ class Delivery:
         except sqlite3.Error as exc:
             log.error("database write failed (remember_reply): %s", exc)
 
+    def _record_clarification(self, chat_id: int, message_id: int, clarification: Clarification) -> None:
+        """A "did you mean" sent now, for the review; a database that
+        refuses the write costs the review the record, not the reply."""
+        try:
+            self.store.add_clarification(
+                chat_id=chat_id, message_id=message_id, lang=clarification.lang, text=clarification.text, candidates=clarification.candidates
+            )
+        except sqlite3.Error as exc:
+            log.error("database write failed (add_clarification): %s", exc)
+
     def _queue_retry(
-        self, chat_id: int, payload: dict[str, Any], wait: float, why: str, on_sent: OnSent | None, asked: str | None = None
+        self,
+        chat_id: int,
+        payload: dict[str, Any],
+        wait: float,
+        why: str,
+        asked: str | None = None,
+        clarification: Clarification | None = None,
     ) -> None:
         """Queue a text that could not be sent now, due in `wait` seconds;
-        with it what the user asked, if it is a reply (see `send_text`)."""
-        item_id = self.store.enqueue("text", chat_id, payload, asked=asked)
+        with it what the user asked, if it is a reply, and its record, if it
+        is a "did you mean" (see `send_text`)."""
+        item_id = self.store.enqueue("text", chat_id, payload, asked=asked, clarification=clarification)
         self.store.outbox_retry(item_id, time.time() + wait, why)
-        if on_sent is not None:
-            self._on_sent[item_id] = on_sent
         self.kick()
 
     def enqueue(self, kind: str, chat_id: int, payload: dict[str, Any], qid: int | None = None) -> None:
@@ -464,7 +466,6 @@ class Delivery:
             self._retry_later(item, f"{type(exc).__name__}: {exc}")
             return False
         if self._mark_sent(item, message_id):
-            _notify(self._on_sent.pop(item.id, None), message_id)
             self.kick()  # the acknowledgement, if any
         return True
 
@@ -563,7 +564,6 @@ class Delivery:
             warning = {"text": f"⚠️ #{item.question_id}: not delivered ({error})", "reply_to": item.payload.get("ack_reply_to")}
             then = ("text", self.operator_chat_id, warning, item.question_id)
         self.store.outbox_drop(item.id, error, then=then)
-        self._on_sent.pop(item.id, None)
         if then is not None:
             self.kick()
 
@@ -574,7 +574,6 @@ class Delivery:
         link from the sent message to their question)."""
         try:
             if not self._record_sent(item, message_id):
-                self._on_sent.pop(item.id, None)
                 return False
         except sqlite3.Error as exc:
             log.error("outbox item %s was sent but cannot be marked sent (%s); will mark it later", item.id, exc)

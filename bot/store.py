@@ -11,7 +11,9 @@ order once and recorded in `_migrations`, never ad-hoc ALTERs.
 Personal data: users' chat ids and chosen language (to reply in it), the
 text of questions handed to people (masked by the caller where needed), for
 a week the text each reply of the bot answered (masked; for its buttons;
-kept with the reply in the outbox while the reply waits to be sent), and
+kept with the reply in the outbox while the reply waits to be sent), the
+text of questions the bot answered with "did you mean" (masked; kept with
+that reply in the outbox too while it waits), and
 per-message outcomes without text (for statistics).  Incoming updates are
 kept whole in `inbox` only from their arrival until they are handled.
 """
@@ -296,6 +298,18 @@ def _m011_outbox_asked(db: sqlite_utils.Database) -> None:
         outbox.add_column("asked", str)
 
 
+def _m012_outbox_clarification(db: sqlite_utils.Database) -> None:
+    # A "did you mean" the outbox sends later (its first attempt failed)
+    # keeps its `clarifications` record with it (language, the question
+    # masked, the entries offered; JSON) until it is sent: the record is
+    # then written under the sent message's id, in the transaction that
+    # marks the row sent (`Store.outbox_sent`), after a restart too, so
+    # that the review sees it and the user's choice is recorded.
+    outbox = _table(db, "outbox")
+    if "clarification" not in outbox.columns_dict:
+        outbox.add_column("clarification", str)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_clarifications", _m002_clarifications),
@@ -308,6 +322,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("009_awaiting_human_per_user", _m009_awaiting_human_per_user),
     ("010_reply_texts", _m010_reply_texts),
     ("011_outbox_asked", _m011_outbox_asked),
+    ("012_outbox_clarification", _m012_outbox_clarification),
 ]
 
 
@@ -338,6 +353,17 @@ class Question:
             user_message_id=row.get("user_message_id"),
             answer=row.get("answer"),
         )
+
+
+@dataclass(frozen=True)
+class Clarification:
+    """A "did you mean" to record once its message is out
+    (`Store.add_clarification`): the reply's language, what the user asked
+    (masked by the store) and the entries offered (id, score)."""
+
+    lang: str
+    text: str
+    candidates: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -585,20 +611,52 @@ class Store:
 
     # --- outbox: reliable delivery ---------------------------------------
 
-    def _enqueue(self, kind: str, chat_id: int, payload: dict[str, Any], qid: int | None, asked: str | None = None) -> int:
+    def _enqueue(
+        self,
+        kind: str,
+        chat_id: int,
+        payload: dict[str, Any],
+        qid: int | None,
+        asked: str | None = None,
+        clarification: Clarification | None = None,
+    ) -> int:
+        clarified = None
+        if clarification is not None:
+            masked = {"lang": clarification.lang, "text": mask_personal_data(clarification.text), "candidates": clarification.candidates}
+            clarified = json.dumps(masked, ensure_ascii=False)
         cursor = self.db.execute(
-            "INSERT INTO outbox (created_at, kind, chat_id, payload, question_id, status, attempts, not_before, asked) "
-            "VALUES (?, ?, ?, ?, ?, 'pending', 0, 0.0, ?)",
-            [utcnow(), kind, chat_id, json.dumps(payload, ensure_ascii=False), qid, None if asked is None else mask_personal_data(asked)],
+            "INSERT INTO outbox (created_at, kind, chat_id, payload, question_id, status, attempts, not_before, asked, clarification) "
+            "VALUES (?, ?, ?, ?, ?, 'pending', 0, 0.0, ?, ?)",
+            [
+                utcnow(),
+                kind,
+                chat_id,
+                json.dumps(payload, ensure_ascii=False),
+                qid,
+                None if asked is None else mask_personal_data(asked),
+                clarified,
+            ],
         )
         return int(cursor.lastrowid or 0)
 
-    def enqueue(self, kind: str, chat_id: int, payload: dict[str, Any], qid: int | None = None, *, asked: str | None = None) -> int:
+    def enqueue(
+        self,
+        kind: str,
+        chat_id: int,
+        payload: dict[str, Any],
+        qid: int | None = None,
+        *,
+        asked: str | None = None,
+        clarification: Clarification | None = None,
+    ) -> int:
         """Queue a message.  `asked`: for a reply of the bot, what the user
         asked that it answers (masked here), kept with it until it is sent
-        and then remembered for its buttons (`outbox_sent`, `reply_text`)."""
+        and then remembered for its buttons (`outbox_sent`, `reply_text`).
+        `clarification`: for a "did you mean", its record (the text masked
+        here), kept with it until it is sent and then written to
+        `clarifications` under the sent message (`outbox_sent`)."""
         with self.transaction():
-            return self._enqueue(kind, chat_id, payload, qid, asked)
+            return self._enqueue(kind, chat_id, payload, qid, asked, clarification)
 
     def enqueue_for_update(self, update_id: int, items: Sequence[tuple[str, int, dict[str, Any], int | None]]) -> None:
         """Queue messages (kind, chat id, payload, question id) and mark the
@@ -691,7 +749,9 @@ class Store:
         stays closed).  A crash cannot leave a sent answer that a user's
         reply would not find its way back from.  What the user asked, if
         the item is a reply that keeps it (`enqueue`), goes to
-        `reply_texts` under the sent message, for its buttons."""
+        `reply_texts` under the sent message, for its buttons; a "did you
+        mean" that keeps its record goes to `clarifications`, for the
+        review and the user's choice (`clarification_chosen`)."""
         with self.transaction():
             if message_id is not None:
                 self.db.execute(
@@ -699,8 +759,12 @@ class Store:
                     "SELECT chat_id, ?, asked, ? FROM outbox WHERE id = ? AND asked IS NOT NULL",
                     [message_id, utcnow(), item_id],
                 )
+                row = self.db.execute("SELECT chat_id, clarification FROM outbox WHERE id = ? AND clarification IS NOT NULL", [item_id]).fetchone()
+                if row is not None:
+                    kept = json.loads(row[1])
+                    self._insert_clarification(row[0], message_id, kept["lang"], kept["text"], kept["candidates"])
             cursor = self.db.execute(
-                "UPDATE outbox SET status = 'sent', sent_message_id = ?, asked = NULL WHERE id = ?", [message_id, item_id]
+                "UPDATE outbox SET status = 'sent', sent_message_id = ?, asked = NULL, clarification = NULL WHERE id = ?", [message_id, item_id]
             )
             if cursor.rowcount != 1:
                 return False
@@ -752,7 +816,9 @@ class Store:
         """Give an item up; with it, in one transaction, queue `then` (the
         operators told that their answer did not reach the user)."""
         with self.transaction():
-            self.db.execute("UPDATE outbox SET status = 'dropped', last_error = ?, asked = NULL WHERE id = ?", [error[:500], item_id])
+            self.db.execute(
+                "UPDATE outbox SET status = 'dropped', last_error = ?, asked = NULL, clarification = NULL WHERE id = ?", [error[:500], item_id]
+            )
             if then is not None:
                 self._enqueue(*then)
 
@@ -821,15 +887,14 @@ class Store:
 
     def add_clarification(self, *, chat_id: int, message_id: int, lang: str, text: str, candidates: list[dict[str, Any]]) -> None:
         """A "did you mean" the bot sent (message_id is the bot's message); the text masked."""
-        _table(self.db, "clarifications").insert(
-            {
-                "ts": utcnow(),
-                "chat_id": chat_id,
-                "message_id": message_id,
-                "lang": lang,
-                "text": mask_personal_data(text),
-                "candidates": json.dumps(candidates, ensure_ascii=False),
-            }
+        self._insert_clarification(chat_id, message_id, lang, mask_personal_data(text), candidates)
+
+    def _insert_clarification(self, chat_id: int, message_id: int, lang: str, masked: str, candidates: list[dict[str, Any]]) -> None:
+        # Plain SQL: also written inside `outbox_sent`'s transaction, which
+        # sqlite-utils' `insert` (it commits) would end early.
+        self.db.execute(
+            "INSERT INTO clarifications (ts, chat_id, message_id, lang, text, candidates) VALUES (?, ?, ?, ?, ?, ?)",
+            [utcnow(), chat_id, message_id, lang, masked, json.dumps(candidates, ensure_ascii=False)],
         )
 
     def clarification_chosen(self, chat_id: int, message_id: int, entry_id: str) -> None:

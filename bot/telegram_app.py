@@ -64,7 +64,7 @@ from .keyboards import (
 from .logsafe import configure_logging
 from .privacy import mask_personal_data
 from .ratelimit import RateLimiter, Verdict
-from .store import Question, Store
+from .store import Clarification, Question, Store
 from .textlimits import with_preview
 
 log = logging.getLogger(__name__)
@@ -534,18 +534,13 @@ async def send_reply(update: Update, svc: Services, reply: Reply, via: str, user
     else:
         markup = topics_button(svc, reply.lang)
 
-    def clarified(message_id: int) -> None:
-        """Once a "did you mean" is out (now, or later from the outbox, not
-        after a restart): the question and its choices, for the review."""
+    clarification = None
+    if user_text and reply.outcome == "clarify" and reply.choices:
+        # The question and its choices, for the review: recorded under the
+        # "did you mean" once it is out, now or from the outbox, after a
+        # restart too (kept with the queued reply, masked, until then).
         candidates = [{"id": c.entry_id, "score": c.score} for c in reply.candidates[:3]]
-        svc.record(
-            svc.store.add_clarification,
-            chat_id=chat.id,
-            message_id=message_id,
-            lang=reply.lang,
-            text=user_text,  # masked by the store
-            candidates=candidates,
-        )
+        clarification = Clarification(lang=reply.lang, text=user_text, candidates=candidates)
 
     # What the user asked goes with the reply (`asked`), into the database
     # (masked) once the reply is out, now or from the outbox, after a
@@ -554,8 +549,8 @@ async def send_reply(update: Update, svc: Services, reply: Reply, via: str, user
         chat.id,
         reply.text[: MessageLimit.MAX_TEXT_LENGTH],
         reply_markup=markup,
-        on_sent=clarified if user_text and reply.outcome == "clarify" and reply.choices else None,
         asked=user_text or None,
+        clarification=clarification,
     )
 
 

@@ -5,6 +5,8 @@ often the button is pressed.  The real bot against the fake Bot API."""
 from __future__ import annotations
 
 import datetime as dt
+import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ import sqlite_utils
 
 from bot import store as store_module
 from bot.fakebotapi import FakeBotAPI
-from bot.store import Store
+from bot.store import Clarification, Store
 
 from .conftest import OPERATORS
 from .test_telegram import USER, buttons, last_to
@@ -162,3 +164,75 @@ def test_an_older_database_gets_the_outbox_column_for_what_a_queued_reply_answer
     assert store.db.execute("select count(*) from outbox where asked is not null").fetchone() == (0,)
     store.close()
     assert Store(path).reply_text(7, 101) != ""  # reopened: migrated once
+
+
+def test_a_did_you_mean_still_queued_at_a_restart_is_recorded_for_the_review(api: FakeBotAPI, run_bot: Any, db_path: Path) -> None:
+    """A "did you mean" that could not be sent (Telegram failing) and was
+    still in the outbox when the bot stopped: sent at the next start, it is
+    recorded in `clarifications` under its sent message (kept with the
+    queued reply, not in memory), for `jardam review`, and the choice the
+    user then presses is recorded on it."""
+    api.fail("sendMessage", status=500, times=1000, chat_id=USER)
+    runner = run_bot()
+    api.push_text(USER, "Амина?", language_code="ru")
+    api.wait_for_call("sendMessage", predicate=lambda c: c.params.get("chat_id") == USER)
+    runner.stop()  # the message handled, its "did you mean" queued and not sent
+    db = sqlite_utils.Database(db_path)
+    assert [(r["chat_id"], r["status"]) for r in db.query("select chat_id, status from outbox")] == [(USER, "pending")]
+    assert db["clarifications"].count == 0 and api.sent_messages(USER) == []
+
+    api.clear_failures()
+    run_bot()
+    clarify = last_to(api, USER, timeout=10)  # from the outbox
+    offered = [data for _, data in buttons(clarify) if data.startswith("e:")]
+    assert len(offered) >= 2 and all(data.startswith("e:amina-") for data in offered)
+    deadline = time.monotonic() + 5
+    while db["clarifications"].count == 0 and time.monotonic() < deadline:  # marked sent just after Telegram's answer
+        time.sleep(0.02)
+    rows = list(db.query("select chat_id, message_id, lang, text, candidates, chosen from clarifications"))
+    assert [(r["chat_id"], r["message_id"], r["lang"], r["text"], r["chosen"]) for r in rows] == [(USER, clarify["message_id"], "ru", "Амина?", None)]
+    assert [c["id"] for c in json.loads(rows[0]["candidates"])] == [data[2:] for data in offered]
+    assert db.execute("select clarification from outbox where chat_id = ?", [USER]).fetchall() == [(None,)]  # not kept once sent
+
+    mark = api.checkpoint()
+    api.push_callback(USER, clarify["message_id"], offered[1])
+    last_to(api, USER, since=mark)  # the chosen entry's answer
+    chosen = list(db.query("select chosen, chosen_at from clarifications"))
+    assert [r["chosen"] for r in chosen] == [offered[1][2:]] and chosen[0]["chosen_at"]
+
+
+def test_an_older_database_gets_the_outbox_column_for_a_queued_did_you_mean(tmp_path: Path) -> None:
+    """Migration 012 on a database of migrations 001–011, with a reply
+    pending from before: that one goes as it was (no clarification); a "did
+    you mean" queued since keeps its record (the text masked) until it is
+    sent, then is in `clarifications` under the sent message; a dropped
+    one leaves nothing."""
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(path)
+    db["_migrations"].create({"name": str, "applied_at": str}, pk="name")  # type: ignore[union-attr]
+    for name, step in store_module.MIGRATIONS[:11]:
+        step(db)
+        db["_migrations"].insert({"name": name, "applied_at": "2026-11-01T00:00:00+00:00"})  # type: ignore[union-attr]
+    db.execute("INSERT INTO outbox (created_at, kind, chat_id, payload, status, attempts, not_before) VALUES ('2026-11-01', 'text', 7, '{}', 'pending', 1, 0)")
+    db.conn.commit()
+    db.conn.close()
+
+    store = Store(path)
+    assert "clarification" in store.db["outbox"].columns_dict
+    candidates = [{"id": "amina-what-is", "score": 61.5}, {"id": "amina-how-to-use", "score": 58.0}]
+    asked = "амина? мой номер +996 555 123 456"
+    kept = store.enqueue("text", 7, {"text": "did you mean"}, asked=asked, clarification=Clarification("ky", asked, candidates))
+    dropped = store.enqueue("text", 7, {"text": "did you mean"}, clarification=Clarification("ky", "other", candidates))
+    (pending,) = store.db.execute("select clarification from outbox where id = ?", [kept]).fetchone()
+    assert "+996" not in pending and "[phone]" in pending
+    assert store.outbox_sent(1, 100) and store.outbox_sent(kept, 101)
+    store.outbox_drop(dropped, "forbidden")
+    rows = list(store.db.query("select chat_id, message_id, lang, text, candidates, chosen from clarifications"))
+    assert rows == [
+        {"chat_id": 7, "message_id": 101, "lang": "ky", "text": "амина? мой номер [phone]", "candidates": json.dumps(candidates), "chosen": None}
+    ]
+    store.clarification_chosen(7, 101, "amina-how-to-use")
+    assert store.db.execute("select chosen from clarifications").fetchall() == [("amina-how-to-use",)]
+    assert store.db.execute("select count(*) from outbox where clarification is not null").fetchone() == (0,)
+    store.close()
+    assert Store(path).db["clarifications"].count == 1  # reopened: migrated once
