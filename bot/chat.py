@@ -2,12 +2,14 @@
 
 The terminal user is chat id 0 in the database; unanswered questions are
 recorded exactly as the bot records them, so a team can try the whole flow
-without Telegram.
+without Telegram.  No one answers in a terminal, so it promises no person,
+as the bot without an operators' group does not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import click
 
@@ -29,7 +31,7 @@ def run_chat(
     """Read messages until /quit or end of input; reply to each."""
     _ = engine.catalogs.gettext
     write(_(user_lang, "Hello! I am Jardam. Ask me about work in Russia, entry bans, the Amina app, Sakharovo and more."))
-    write(_(user_lang, "I am not a lawyer: when I am not sure, I pass your question to a person."))
+    write(_(user_lang, "I am not a lawyer: when I have no checked answer, I say so, and I do not guess."))
     write("(/lang ky|ru|en, /quit)")
     offered: tuple[str, ...] = ()
     last_lang = user_lang
@@ -56,6 +58,16 @@ def run_chat(
         last_lang = reply.lang  # a chosen number is answered in the language it was offered in
         offered = tuple(c.id for c in reply.choices) or tuple(c.id for c in reply.related)
         record(store, reply, text)
+        if reply.outcome == "handoff":  # the engine's text promises a person, who is not here
+            reply = replace(
+                reply,
+                text=_(
+                    reply.lang,
+                    "I have no checked answer to this question, and I do not guess on legal matters. "
+                    "Your question is recorded so that the answers can be improved, but no one will answer it here. "
+                    "Try asking in other words.",
+                ),
+            )
         write(render(reply))
 
 

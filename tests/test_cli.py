@@ -69,6 +69,9 @@ def test_chat_session_records_handoff(runner: CliRunner, tmp_path: Path) -> None
     db = sqlite_utils.Database(tmp_path / "cli.db")
     assert [r["text"] for r in db["questions"].rows] == ["how to buy a plane ticket to Moscow"]
     assert [r["outcome"] for r in db["events"].rows] == ["answer", "clarify", "answer", "handoff"]
+    # No one answers in a terminal: neither the greeting nor the hand-off promises a person.
+    assert "человек" not in result.output and "person" not in result.output
+    assert "Your question is recorded" in result.output and "no one will answer it here" in result.output  # asked in English
 
 
 def test_no_subcommand_without_token_starts_chat(runner: CliRunner) -> None:
