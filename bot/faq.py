@@ -10,6 +10,7 @@ them, and only a FAQ without problems is ever returned.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -185,23 +186,72 @@ if hasattr(yaml, "CSafeLoader"):
 
 def _read_yaml_fast(text: str) -> tuple[Any, list[tuple[int, str]]] | None:
     """(data, duplicate keys) through libyaml; None where it cannot be used."""
-    if _CLineLoader is None or yaml.reader.Reader.NON_PRINTABLE.search(text):
+    if _CLineLoader is None:
         return None
     loader = _CLineLoader(text)
     loader.duplicate_keys = []
     try:
         return loader.get_single_data(), loader.duplicate_keys
-    except (yaml.YAMLError, ValueError, TypeError):  # `_LineLoader` says where and why
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError):  # `_LineLoader` says where and why
         return None
     finally:
         loader.dispose()
 
 
+# What the characters YAML refuses usually are, for the editor who has to
+# find an invisible one (they come with text copied from Word, PDFs, chats).
+_CONTROL_NAMES = {
+    0x00: "a NUL byte",
+    0x08: "a backspace",
+    0x0B: "Word's Shift+Enter line break",
+    0x0C: "a page break",
+    0x1B: "an escape code",
+    0x7F: "a delete code",
+}
+MAX_CONTROL_LINES = 5  # lines reported per file; a file full of them is reported by its first few
+
+
+def _control_characters(text: str, shown: str, problems: list[Problem]) -> bool:
+    """Report the characters YAML does not allow, once per line: what the
+    first is and what precedes it.  False when there is none."""
+    match = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    if match is None:
+        return False
+    per_line: dict[int, list[int]] = {}
+    while match is not None:
+        pos = match.start()
+        per_line.setdefault(text.count("\n", 0, pos) + 1, []).append(pos)
+        match = yaml.reader.Reader.NON_PRINTABLE.search(text, pos + 1)
+    for line, positions in itertools.islice(per_line.items(), MAX_CONTROL_LINES):
+        pos = positions[0]
+        code = ord(text[pos])
+        start = text.rfind("\n", 0, pos) + 1
+        before = text[max(start, pos - 30) : pos].lstrip()
+        more = f" (and the {len(positions) - 1} more on this line)" if len(positions) > 1 else ""
+        at = f"after {before!r}" if before else "at the start of the line"
+        if code < 0x20 or 0x7F <= code <= 0x9F:
+            what = _CONTROL_NAMES.get(code, "a control code")
+            reason = f"control character U+{code:04X} is not allowed ({what}, invisible in most editors): delete it{more}, {at}"
+        else:
+            reason = f"character U+{code:04X} is not allowed (it is not text): delete it{more}, {at}"
+        problems.append(Problem(shown, line, reason))
+    if len(per_line) > MAX_CONTROL_LINES:
+        problems.append(Problem(shown, line, f"and such characters on {len(per_line) - MAX_CONTROL_LINES} more line(s) after this one"))
+    return True
+
+
 def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
+    """The file's data, or None with the reasons added to `problems` (or
+    None and no problem: an empty file).  Never raises: every reason is a
+    `Problem`, so a running bot's reload reports it as any other."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         problems.append(Problem(shown, 1, f"cannot read file: {exc}"))
+        return None
+    # Checked here, for libyaml and PyYAML alike: PyYAML's reader rejects
+    # them as it is made, with no line, and libyaml says less.
+    if _control_characters(text, shown, problems):
         return None
     fast = _read_yaml_fast(text)
     if fast is not None:
@@ -209,7 +259,11 @@ def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
         for line, key in duplicates:
             problems.append(Problem(shown, line, f"duplicate key {key!r}"))
         return data
-    loader = _LineLoader(text)
+    try:
+        loader = _LineLoader(text)
+    except yaml.YAMLError as exc:  # its reader's checks, made above with a line
+        problems.append(Problem(shown, 1, f"YAML error: {exc}"))
+        return None
     loader.duplicate_keys = []
     try:
         data = loader.get_single_data()
@@ -221,6 +275,9 @@ def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
         return None
     except (yaml.YAMLError, ValueError, TypeError) as exc:  # the last two: a value no constructor could make
         problems.append(Problem(shown, 1, f"YAML error: {exc}"))
+        return None
+    except RecursionError:
+        problems.append(Problem(shown, 1, "YAML error: lists or mappings nested too deeply"))
         return None
     finally:
         loader.dispose()

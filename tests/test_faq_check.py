@@ -232,3 +232,37 @@ def test_an_id_too_long_for_a_button_is_reported(faq_dir: Path) -> None:
     edit(work, "    related: [crocus-laws]", "    related: []")
     (found,) = problems(faq_dir)
     assert found.startswith(f"faq/work.yaml:{line_of(work, '  - id: crocus-laws-and')}: entry id") and "longer than 50 characters" in found
+
+
+def test_a_control_character_is_a_faq_error_with_its_file_and_line(faq_dir: Path) -> None:
+    """Word's Shift+Enter (U+000B) in a phrasing: PyYAML's reader refuses it
+    as it is made, which had escaped as a ReaderError with no file or line
+    (a traceback for `faq check`, and a reload that said nothing to operators)."""
+    work = faq_dir / "work.yaml"
+    edit(work, "      en: No, you do not.", "      en: No, you do\x0bnot.")
+    line = work.read_text(encoding="utf-8").split("\n").index("      en: No, you do\x0bnot.") + 1
+    with pytest.raises(FAQError) as info:
+        load_faq(faq_dir, default_seeds_dir(), shown_root=faq_dir.parent)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line) == ("faq/work.yaml", line)
+    assert problem.reason == (
+        "control character U+000B is not allowed (Word's Shift+Enter line break, invisible in most editors): delete it, after 'en: No, you do'"
+    )
+
+
+def test_control_characters_are_reported_once_a_line_by_the_cli(faq_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    work = faq_dir / "work.yaml"
+    edit(work, "        - patent kerekpi", "        - \x01patent\x01 kerekpi\x7f")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["faq", "check", "--dir", str(faq_dir)])
+    assert result.exit_code == 1
+    line = work.read_text(encoding="utf-8").split("\n").index("        - \x01patent\x01 kerekpi\x7f") + 1
+    assert result.stdout.splitlines() == [
+        f"faq/work.yaml:{line}: control character U+0001 is not allowed (a control code, invisible in most editors): "
+        "delete it (and the 2 more on this line), after '- '"
+    ]
+
+
+def test_yaml_nested_too_deeply_is_a_problem_not_a_traceback(faq_dir: Path) -> None:
+    (faq_dir / "deep.yaml").write_text("topic: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
+    assert problems(faq_dir) == ["faq/deep.yaml:1: YAML error: lists or mappings nested too deeply"]

@@ -248,3 +248,21 @@ def test_sighup_reloads(tmp_path: Path, faq_copy: Path) -> None:
                 proc.kill()
         assert proc.returncode == 0
         assert "FAQ reload refused" in out
+
+
+def test_reload_reports_a_control_character_to_the_operators(api: FakeBotAPI, run_bot: Any, faq_copy: Path) -> None:
+    """A character YAML refuses (Word's Shift+Enter) had failed the reload
+    with a ReaderError: nothing to the operators, nothing in the log but a
+    traceback.  It is refused as any broken FAQ, with its file and line."""
+    run_bot(faq_dir=faq_copy)
+    path = faq_copy / "amina.yaml"
+    text = path.read_text(encoding="utf-8")
+    at = text.index("Amina is an app for digital migration")
+    path.write_text(text.replace("Amina is an app for digital migration", "Amina is an app for digital\x0bmigration", 1), encoding="utf-8")
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/reload", chat_type="supergroup", user_id=77)
+    refused = api.wait_for_sent(chat_id=OPERATORS, since=mark)[0]["text"]
+    assert refused.startswith("⚠️ FAQ reload refused (")
+    assert f"\nfaq/amina.yaml:{text.count(chr(10), 0, at) + 1}: control character U+000B is not allowed" in refused
+    api.push_text(1, "/start amina-what-is", language_code="en")
+    assert "Amina" in api.wait_for_sent(chat_id=1, since=mark)[0]["text"]
