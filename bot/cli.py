@@ -195,30 +195,38 @@ def faq() -> None:
 
 
 @faq.command("check")
-@click.option("--dir", "faq_dir", type=click.Path(path_type=Path, file_okay=False), help="FAQ directory (default: faq/).")
+@click.option(
+    "--dir",
+    "faq_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="FAQ directory (default: JARDAM_FAQ_DIR if set, else faq/ in the current directory if there is one, else the FAQ installed with Jardam).",
+)
 def faq_check(faq_dir: Path | None) -> None:
     """Validate every FAQ file; print problems as file:line: reason.
 
-    Exits with status 1 if there is any problem.
+    Exits with status 1 if there is any problem.  The last line says which
+    directory was checked.
 
     \b
     Example:
       jardam faq check
     """
     settings = settings_or_fail()
+    checked = (faq_dir or settings.faq_dir).absolute()
     try:
-        loaded = load_faq(faq_dir or settings.faq_dir, settings.seeds_dir, shown_root=Path.cwd())
+        loaded = load_faq(checked, settings.seeds_dir, shown_root=Path.cwd())
     except FAQError as exc:
         for problem in exc.problems:
             click.echo(str(problem))
-        click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
+        click.echo(f"{len(exc.problems)} problem(s) found in {checked}.", err=True)
         sys.exit(1)
     for warning in loaded.warnings:
         click.echo(f"warning: {warning}", err=True)
     phrasings = sum(len(q) for e in loaded.entries.values() for q in e.questions.values())
     subjects = f", {len(loaded.out_of_scope)} out-of-scope subjects" if loaded.out_of_scope else ""
     click.echo(
-        f"OK: {len(loaded.entries)} entries in {len(loaded.topics)} topics, {phrasings} phrasings{subjects}, languages {', '.join(LANGS)}."
+        f"OK: {len(loaded.entries)} entries in {len(loaded.topics)} topics, {phrasings} phrasings{subjects}, languages {', '.join(LANGS)}; "
+        f"checked {checked}."
     )
 
 

@@ -25,7 +25,10 @@ def _first_dir(*candidates: Path) -> Path:
 
 
 def default_faq_dir() -> Path:
-    return _first_dir(PACKAGE_ROOT / "faq", Path.cwd() / "faq")
+    """The FAQ when JARDAM_FAQ_DIR is not set: ./faq if there is one (the
+    checkout an editor works in, which need not be the one Jardam was
+    installed from), else the one beside the package."""
+    return _first_dir(Path.cwd() / "faq", PACKAGE_ROOT / "faq")
 
 
 def default_locales_dir() -> Path:

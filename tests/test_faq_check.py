@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import cli
-from bot.config import default_seeds_dir
+from bot.config import Settings, default_seeds_dir
 from bot.faq import FAQError, load_faq
 
 SMALL = Path(__file__).parent / "fixtures" / "faq_small"
@@ -266,3 +266,35 @@ def test_control_characters_are_reported_once_a_line_by_the_cli(faq_dir: Path, t
 def test_yaml_nested_too_deeply_is_a_problem_not_a_traceback(faq_dir: Path) -> None:
     (faq_dir / "deep.yaml").write_text("topic: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
     assert problems(faq_dir) == ["faq/deep.yaml:1: YAML error: lists or mappings nested too deeply"]
+
+
+def test_check_defaults_to_the_faq_of_the_current_directory(faq_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From a second checkout, with the first one's Jardam installed, `faq
+    check` had checked the installed FAQ and said OK about a broken ./faq."""
+    monkeypatch.delenv("JARDAM_FAQ_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)  # faq_dir is tmp_path / "faq"
+    edit(faq_dir / "work.yaml", "    topic: work\n", "\ttopic: work\n")
+    result = CliRunner().invoke(cli, ["faq", "check"])
+    assert result.exit_code == 1
+    line = line_of(faq_dir / "work.yaml", "\ttopic: work")
+    assert result.stdout == f"faq/work.yaml:{line}: YAML syntax error: while scanning for the next token found character '\\t' that cannot start any token\n"
+    assert result.stderr == f"1 problem(s) found in {faq_dir}.\n"
+
+
+def test_check_says_which_directory_it_checked(faq_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """JARDAM_FAQ_DIR, as the bot reads it, comes before ./faq; --dir before both."""
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(faq_dir, elsewhere)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("JARDAM_FAQ_DIR", str(elsewhere))
+    result = CliRunner().invoke(cli, ["faq", "check"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"OK: 2 entries in 1 topics, 30 phrasings, languages ky, ru, en; checked {elsewhere}.\n"
+    result = CliRunner().invoke(cli, ["faq", "check", "--dir", "faq"])
+    assert result.stdout.endswith(f"; checked {faq_dir}.\n")
+    monkeypatch.delenv("JARDAM_FAQ_DIR")
+    assert Settings.from_env().faq_dir == faq_dir  # and so `review promote` edits ./faq, as `faq check` checks it
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.chdir(empty)
+    assert Settings.from_env().faq_dir == ROOT / "faq"  # no ./faq: the FAQ installed with Jardam
