@@ -577,8 +577,19 @@ class _Checker:
 
 
 def topic_files(faq_dir: Path) -> list[Path]:
-    """The topic files of a FAQ directory, in a stable order."""
-    return sorted(p for p in faq_dir.glob("*.yaml") if not p.name.startswith("_"))
+    """The topic files of a FAQ directory, in a stable order.
+
+    Names starting with a dot are editors' and systems' files, not topics
+    (Emacs's lock `.#work.yaml`, macOS's `._work.yaml`); names starting with
+    `_` are the registries.
+    """
+    return sorted(p for p in faq_dir.glob("*.yaml") if not p.name.startswith(("_", ".")))
+
+
+def misnamed_files(faq_dir: Path) -> list[Path]:
+    """YAML files that would not be read for their extension (`work.yml`,
+    `work.YAML`): a topic silently left out is worse than an error."""
+    return sorted(p for p in faq_dir.iterdir() if not p.name.startswith(".") and p.suffix.lower() in {".yaml", ".yml"} and p.suffix != ".yaml")
 
 
 def load_faq(faq_dir: Path, seeds_dir: Path | None = None, *, shown_root: Path | None = None) -> FAQ:
@@ -591,6 +602,8 @@ def load_faq(faq_dir: Path, seeds_dir: Path | None = None, *, shown_root: Path |
     checker = _Checker(faq_dir, seeds_dir, shown_root)
     if not faq_dir.is_dir():
         raise FAQError([Problem(str(faq_dir), 1, "FAQ directory does not exist")])
+    for path in misnamed_files(faq_dir):
+        checker.add(checker.shown(path), 1, f"not read: FAQ files must end in .yaml; rename it to {path.stem}.yaml")
     sources = checker.load_sources()
     files = topic_files(faq_dir)
     if not files:

@@ -298,3 +298,20 @@ def test_check_says_which_directory_it_checked(faq_dir: Path, tmp_path: Path, mo
     empty.mkdir()
     monkeypatch.chdir(empty)
     assert Settings.from_env().faq_dir == ROOT / "faq"  # no ./faq: the FAQ installed with Jardam
+
+
+def test_editors_files_are_skipped_and_a_yml_file_is_reported(faq_dir: Path) -> None:
+    """Emacs's lock (a dangling symlink) and macOS's AppleDouble file had
+    blocked the FAQ with "cannot read file"; a topic saved as .yml had been
+    left out without a word."""
+    (faq_dir / ".#work.yaml").symlink_to("editor@host.4242:1700000000")
+    (faq_dir / "._work.yaml").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        \xa0\xff")
+    assert len(load_faq(faq_dir, default_seeds_dir()).entries) == 2
+    visas = (faq_dir / "work.yaml").read_text(encoding="utf-8").replace("work", "visas").replace("crocus-laws", "visa-laws")
+    visas = visas.replace("patent-not-needed", "visa-not-needed")
+    (faq_dir / "visas.yml").write_text(visas, encoding="utf-8")
+    (faq_dir / "Old.YAML").write_text(visas, encoding="utf-8")
+    assert problems(faq_dir) == [
+        "faq/Old.YAML:1: not read: FAQ files must end in .yaml; rename it to Old.yaml",
+        "faq/visas.yml:1: not read: FAQ files must end in .yaml; rename it to visas.yaml",
+    ]
