@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -296,6 +297,30 @@ def _line_of(obj: Any, key: Any = None, default: int = 1) -> int:
     return default
 
 
+def _not_text(value: Any) -> str:
+    """Why a value YAML read where text was wanted is not text, and the fix
+    ("was read as a number, not text; put it in quotes: "112"")."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "is empty; write it, or delete its line"
+    if isinstance(value, bool):
+        return "was read as a yes/no value, not text (a bare yes, no, on, off, true or false is one); put it in quotes, e.g. \"yes\""
+    if isinstance(value, int | float):
+        return f"was read as a number, not text; put it in quotes: {json.dumps(str(value))}"
+    if isinstance(value, dt.date):  # a datetime too
+        return f"was read as a date, not text; put it in quotes: {json.dumps(str(value))}"
+    if isinstance(value, dict):
+        if len(value) == 1:
+            ((key, val),) = value.items()
+            if isinstance(key, str) and (val is None or isinstance(val, str)):
+                text = f"{key}: {val}" if val is not None else f"{key}:"
+                quoted = json.dumps(text, ensure_ascii=False)
+                return f"was read as a mapping ({text!r}: a colon followed by a space makes a key), not text; put it in quotes: {quoted}"
+        return "was read as a mapping (a colon followed by a space makes a key), not text; put it in quotes"
+    if isinstance(value, list):
+        return "was read as a list, not text; put it in quotes if it starts with [ or -, or give each phrasing its own line"
+    return f"was read as {type(value).__name__}, not text; put it in quotes"
+
+
 # --- validation --------------------------------------------------------------
 
 
@@ -428,7 +453,7 @@ class _Checker:
             self.add(file, _line_of(raw, "topic", line), f"{where}: topic {topic!r} differs from the file's topic {topic_id!r}")
         title = self.per_language_text(file, raw, "title", MAX_TITLE_CHARS)
         answer = self.per_language_text(file, raw, "answer", MAX_ANSWER_CHARS)
-        questions = self.questions(file, raw, where)
+        questions = self.questions(file, raw, where, entry_id)
         src = raw.get("sources")
         if not isinstance(src, list) or not src:
             self.add(file, _line_of(raw, "sources", line), f"{where}: 'sources' must list at least one source")
@@ -497,7 +522,7 @@ class _Checker:
             about = raw.get("about")
             if not isinstance(about, str) or not about.strip():
                 self.add(file, _line_of(raw, "about", line), f"subject {subject_id}: 'about' must say what it covers")
-            questions = self.questions(file, raw, f"subject {subject_id}")
+            questions = self.questions(file, raw, f"subject {subject_id}", subject_id)
             subjects.append(
                 Entry(
                     id=subject_id,
@@ -514,7 +539,7 @@ class _Checker:
             )
         return subjects
 
-    def questions(self, file: str, raw: dict[str, Any], where: str) -> dict[str, tuple[str, ...]]:
+    def questions(self, file: str, raw: dict[str, Any], where: str, entry_id: str) -> dict[str, tuple[str, ...]]:
         value = raw.get("questions")
         line = _line_of(raw, "questions")
         if not isinstance(value, dict):
@@ -527,14 +552,16 @@ class _Checker:
             if not isinstance(items, list):
                 self.add(file, lang_line if lang in value else line, f"{where}: no '{lang}' questions")
                 continue
-            if isinstance(items, _LineList):
-                for i, item_line in enumerate(items.item_lines):
-                    self.question_lines[(str(raw.get("id")), lang, i)] = item_line
-            texts = [q.strip() for q in items if isinstance(q, str) and q.strip()]
-            if len(texts) != len(items):
-                self.add(file, lang_line, f"{where}: every '{lang}' question must be non-empty text")
-            if len(texts) < MIN_QUESTIONS:
-                self.add(file, lang_line, f"{where}: {len(texts)} '{lang}' questions; at least {MIN_QUESTIONS} are needed")
+            item_lines = items.item_lines if isinstance(items, _LineList) else [lang_line] * len(items)
+            texts: list[str] = []
+            for q, item_line in zip(items, item_lines, strict=True):
+                if isinstance(q, str) and q.strip():
+                    self.question_lines[(entry_id, lang, len(texts))] = item_line
+                    texts.append(q.strip())
+                else:
+                    self.add(file, item_line, f"{where}: this '{lang}' question {_not_text(q)}")
+            if len(items) < MIN_QUESTIONS:
+                self.add(file, lang_line, f"{where}: {len(items)} '{lang}' questions; at least {MIN_QUESTIONS} are needed")
             out[lang] = tuple(texts)
         return out
 

@@ -315,3 +315,21 @@ def test_editors_files_are_skipped_and_a_yml_file_is_reported(faq_dir: Path) -> 
         "faq/Old.YAML:1: not read: FAQ files must end in .yaml; rename it to Old.yaml",
         "faq/visas.yml:1: not read: FAQ files must end in .yaml; rename it to visas.yaml",
     ]
+
+
+def test_a_phrasing_yaml_does_not_read_as_text_is_reported_at_its_line_with_why(faq_dir: Path) -> None:
+    """It had been "every 'ky' question must be non-empty text" at the line
+    of `ky:`, with no word of which phrasing or why."""
+    work = faq_dir / "work.yaml"
+    edit(work, "        - патент керекпи\n", "        - патент: керекпи?\n")
+    edit(work, "        - patent nuzhen\n", "        - 112\n")
+    edit(work, "        - is a patent required\n", "        - yes\n")
+    edit(work, "        - жаңы мыйзамдар барбы\n", "        -\n")
+    assert problems(faq_dir) == [
+        f"faq/work.yaml:{line_of(work, '- патент: керекпи?')}: entry patent-not-needed: this 'ky' question was read as a mapping "
+        "('патент: керекпи?': a colon followed by a space makes a key), not text; put it in quotes: \"патент: керекпи?\"",
+        f"faq/work.yaml:{line_of(work, '- 112')}: entry patent-not-needed: this 'ru' question was read as a number, not text; put it in quotes: \"112\"",
+        f"faq/work.yaml:{line_of(work, '- yes')}: entry patent-not-needed: this 'en' question was read as a yes/no value, not text "
+        "(a bare yes, no, on, off, true or false is one); put it in quotes, e.g. \"yes\"",
+        f"faq/work.yaml:{line_of(work, '        -', exact=True)}: entry crocus-laws: this 'ky' question is empty; write it, or delete its line",
+    ]
