@@ -455,7 +455,10 @@ class _Checker:
         answer = self.per_language_text(file, raw, "answer", MAX_ANSWER_CHARS)
         questions = self.questions(file, raw, where, entry_id)
         src = raw.get("sources")
-        if not isinstance(src, list) or not src:
+        if isinstance(src, str) and src.strip():
+            self.add(file, _line_of(raw, "sources", line), f"{where}: 'sources' must be a list, e.g. [{src.strip()}]")
+            src = []
+        elif not isinstance(src, list) or not src:
             self.add(file, _line_of(raw, "sources", line), f"{where}: 'sources' must list at least one source")
             src = []
         for i, key in enumerate(src):
@@ -472,7 +475,9 @@ class _Checker:
             # Numbers ("2021", "456") are fine as keywords; YAML reads them as ints.
             keywords = [str(k) if isinstance(k, int | float) and not isinstance(k, bool) else k for k in keywords]
         for name, value in (("related", related), ("keywords", keywords)):
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            if isinstance(value, str):
+                self.add(file, _line_of(raw, name, line), f"{where}: '{name}' must be a list, e.g. [{value.strip()}]")
+            elif not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 self.add(file, _line_of(raw, name, line), f"{where}: '{name}' must be a list of strings")
         if not isinstance(related, list):
             related = []

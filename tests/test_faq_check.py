@@ -333,3 +333,15 @@ def test_a_phrasing_yaml_does_not_read_as_text_is_reported_at_its_line_with_why(
         "(a bare yes, no, on, off, true or false is one); put it in quotes, e.g. \"yes\"",
         f"faq/work.yaml:{line_of(work, '        -', exact=True)}: entry crocus-laws: this 'ky' question is empty; write it, or delete its line",
     ]
+
+
+def test_a_single_source_or_related_id_not_in_a_list_says_to_make_it_one(faq_dir: Path) -> None:
+    """`sources: x` had been "'sources' must list at least one source", which
+    it seemed to do."""
+    work = faq_dir / "work.yaml"
+    edit(work, "    sources: [eaeu-treaty-art97]", "    sources: eaeu-treaty-art97")
+    edit(work, "    related: [crocus-laws]", "    related: crocus-laws")
+    assert problems(faq_dir) == [
+        f"faq/work.yaml:{line_of(work, 'sources: eaeu')}: entry patent-not-needed: 'sources' must be a list, e.g. [eaeu-treaty-art97]",
+        f"faq/work.yaml:{line_of(work, 'related: crocus')}: entry patent-not-needed: 'related' must be a list, e.g. [crocus-laws]",
+    ]
