@@ -335,6 +335,8 @@ class _Checker:
         self.warnings: list[str] = []
         # (entry id, language, index) -> line, so duplicates point at the phrasing
         self.question_lines: dict[tuple[str, str, int], int] = {}
+        # (file, entry line) -> the line of each related id, so a bad one is pointed at
+        self.related_lines: dict[tuple[str, int], list[int]] = {}
 
     def shown(self, path: Path) -> str:
         try:
@@ -481,6 +483,8 @@ class _Checker:
                 self.add(file, _line_of(raw, name, line), f"{where}: '{name}' must be a list of strings")
         if not isinstance(related, list):
             related = []
+        elif isinstance(related, _LineList):
+            self.related_lines[(file, line)] = related.item_lines
         if not isinstance(keywords, list):
             keywords = []
         return Entry(
@@ -582,13 +586,15 @@ class _Checker:
         for e in entries:
             if e.out_of_scope:
                 continue
-            for rel in e.related:
+            rel_lines = self.related_lines.get((e.file, e.line), [])
+            for i, rel in enumerate(e.related):
+                rel_line = rel_lines[i] if i < len(rel_lines) else e.line
                 if rel not in seen:
-                    self.add(e.file, e.line, f"entry {e.id}: related id {rel!r} does not exist")
+                    self.add(e.file, rel_line, f"entry {e.id}: related id {rel!r} does not exist")
                 elif seen[rel].out_of_scope:
-                    self.add(e.file, e.line, f"entry {e.id}: related id {rel!r} is an out-of-scope subject, which has no answer to show")
+                    self.add(e.file, rel_line, f"entry {e.id}: related id {rel!r} is an out-of-scope subject, which has no answer to show")
                 elif rel == e.id:
-                    self.add(e.file, e.line, f"entry {e.id}: an entry cannot be related to itself")
+                    self.add(e.file, rel_line, f"entry {e.id}: an entry cannot be related to itself")
         claimed: dict[str, tuple[Entry, str]] = {}
         for e in entries:
             for lang, qs in e.questions.items():

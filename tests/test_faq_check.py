@@ -85,10 +85,14 @@ def test_duplicate_id_across_files(faq_dir: Path) -> None:
 
 
 def test_unknown_related_id(faq_dir: Path) -> None:
+    """At the line of the id, not of the entry (a screen or two above)."""
     work = faq_dir / "work.yaml"
     edit(work, "related: [crocus-laws]", "related: [crocus-law]")
-    line = line_of(work, "- id: patent-not-needed")
+    line = line_of(work, "related: [crocus-law]")
     assert problems(faq_dir) == [f"faq/work.yaml:{line}: entry patent-not-needed: related id 'crocus-law' does not exist"]
+    edit(work, "    related: [crocus-law]", "    related:\n      - crocus-laws\n      - patent-not-needed")
+    line = line_of(work, "      - patent-not-needed")
+    assert problems(faq_dir) == [f"faq/work.yaml:{line}: entry patent-not-needed: an entry cannot be related to itself"]
 
 
 def test_same_phrasing_claimed_twice(faq_dir: Path) -> None:
