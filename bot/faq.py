@@ -241,13 +241,37 @@ def _control_characters(text: str, shown: str, problems: list[Problem]) -> bool:
     return True
 
 
+def _not_utf8(path: Path, shown: str) -> Problem:
+    """Where a file that is not UTF-8 first goes wrong: its line (the error
+    of a text read counts bytes, and within a buffer), the byte, the text
+    before it."""
+    try:
+        data = path.read_bytes()
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return Problem(shown, 1, "the file is UTF-16 (Notepad's \"Unicode\"), not UTF-8: save the file as UTF-8")
+        pos = exc.start
+        start = data.rfind(b"\n", 0, pos) + 1
+        before = data[start:pos].decode("utf-8", "replace")[-30:].lstrip()
+        at = f"after {before!r}" if before else "at the start of the line"
+        line = data.count(b"\n", 0, pos) + 1
+        return Problem(shown, line, f"the file is not UTF-8 text (byte 0x{data[pos]:02X}, {at}): save the file as UTF-8")
+    except OSError as exc:
+        return Problem(shown, 1, f"cannot read file: {exc}")
+    return Problem(shown, 1, "the file is not UTF-8 text: save the file as UTF-8")
+
+
 def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
     """The file's data, or None with the reasons added to `problems` (or
     None and no problem: an empty file).  Never raises: every reason is a
     `Problem`, so a running bot's reload reports it as any other."""
     try:
         text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        problems.append(_not_utf8(path, shown))
+        return None
+    except OSError as exc:
         problems.append(Problem(shown, 1, f"cannot read file: {exc}"))
         return None
     # Checked here, for libyaml and PyYAML alike: PyYAML's reader rejects

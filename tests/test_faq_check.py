@@ -349,3 +349,16 @@ def test_a_single_source_or_related_id_not_in_a_list_says_to_make_it_one(faq_dir
         f"faq/work.yaml:{line_of(work, 'sources: eaeu')}: entry patent-not-needed: 'sources' must be a list, e.g. [eaeu-treaty-art97]",
         f"faq/work.yaml:{line_of(work, 'related: crocus')}: entry patent-not-needed: 'related' must be a list, e.g. [crocus-laws]",
     ]
+
+
+def test_a_file_not_in_utf8_is_reported_at_the_line_of_the_bad_byte(faq_dir: Path) -> None:
+    """It had been line 1 and "'utf-8' codec can't decode byte 0xcd in
+    position 1234", with no word of what to do."""
+    work = faq_dir / "work.yaml"
+    text = work.read_text(encoding="utf-8")
+    at = text.index("      ru: Нет, не нужен.")
+    work.write_bytes(text[:at].encode("utf-8") + text[at:].encode("cp1251", errors="replace"))  # Kyrgyz letters become ?
+    line = text.count("\n", 0, at) + 1
+    assert problems(faq_dir) == [f"faq/work.yaml:{line}: the file is not UTF-8 text (byte 0xCD, after 'ru: '): save the file as UTF-8"]
+    work.write_text(text, encoding="utf-16")
+    assert problems(faq_dir) == ["faq/work.yaml:1: the file is UTF-16 (Notepad's \"Unicode\"), not UTF-8: save the file as UTF-8"]
