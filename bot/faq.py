@@ -361,6 +361,12 @@ class _Checker:
         self.question_lines: dict[tuple[str, str, int], int] = {}
         # (file, entry line) -> the line of each related id, so a bad one is pointed at
         self.related_lines: dict[tuple[str, int], list[int]] = {}
+        # Files whose entries (or subjects, or sources) could not be taken:
+        # an id that may be defined in one is not reported missing elsewhere,
+        # which would only be a knock-on of the problem already reported.
+        self.unread_topics: list[Path] = []
+        self.unread_sources: Path | None = None
+        self._texts: dict[Path, str | None] = {}
 
     def shown(self, path: Path) -> str:
         try:
@@ -370,6 +376,43 @@ class _Checker:
 
     def add(self, file: str, line: int, reason: str) -> None:
         self.problems.append(Problem(file, line, reason))
+
+    def read(self, path: Path, file: str, what: str) -> tuple[Any, bool]:
+        """The file's data, and whether it failed to read; a failure's last
+        problem then says that `what` (its entries…) went unchecked."""
+        known = len(self.problems)
+        data = _read_yaml(path, file, self.problems)
+        failed = data is None and len(self.problems) > known
+        if failed:
+            last = self.problems[-1]
+            self.problems[-1] = Problem(last.file, last.line, f"{last.reason}; the file could not be read, so {what} were not checked")
+        return data, failed
+
+    def _text(self, path: Path) -> str | None:
+        if path not in self._texts:
+            try:
+                self._texts[path] = path.read_bytes().decode("utf-8", "replace")
+            except OSError:
+                self._texts[path] = None  # cannot tell what it holds
+        return self._texts[path]
+
+    def may_be_unread(self, pattern: str, paths: Iterable[Path]) -> bool:
+        """Whether text matching `pattern` is in one of the files not read."""
+        for path in paths:
+            text = self._text(path)
+            if text is None or re.search(pattern, text, re.MULTILINE):
+                return True
+        return False
+
+    def unread_entry(self, entry_id: str) -> bool:
+        """Whether an entry or subject id may be in a file that was not read."""
+        return bool(self.unread_topics) and self.may_be_unread(rf"(?<![\w-])id:\s*['\"]?{re.escape(entry_id)}['\"]?(?![\w-])", self.unread_topics)
+
+    def unread_source(self, key: str) -> bool:
+        """Whether a source key may be in the sources registry, not read."""
+        if self.unread_sources is None:
+            return False
+        return self.may_be_unread(rf"^\s*['\"]?{re.escape(key)}['\"]?\s*:", [self.unread_sources])
 
     def per_language_text(self, file: str, parent: Any, key: str, limit: int | None) -> dict[str, str]:
         value = parent.get(key) if isinstance(parent, dict) else None
@@ -399,19 +442,24 @@ class _Checker:
         file = self.shown(path)
         if not path.exists():
             self.add(file, 1, "the sources registry is missing")
+            self.unread_sources = path  # entries' sources are not each reported unknown
             return {}
-        data = _read_yaml(path, file, self.problems)
+        data, failed = self.read(path, file, "the sources that entries cite")
         if data is None:
+            if failed:
+                self.unread_sources = path
             return {}
         raw = data.get("sources") if isinstance(data, dict) else None
         if not isinstance(raw, dict):
             self.add(file, _line_of(data), "expected a mapping 'sources:' of source keys")
+            self.unread_sources = path
             return {}
         sources: dict[str, Source] = {}
         for key, spec in raw.items():
             line = _line_of(raw, key)
             if not isinstance(spec, dict):
                 self.add(file, line, f"source {key!r} must be a mapping with 'kind' and 'label'")
+                sources[str(key)] = Source(str(key), "", {})  # reported once, here, not for each entry citing it
                 continue
             kind = spec.get("kind")
             if not isinstance(kind, str) or kind not in {"seed", "law", "press", "official"}:
@@ -427,14 +475,16 @@ class _Checker:
 
     def load_topic_file(self, path: Path, sources: Mapping[str, Source]) -> tuple[Topic | None, list[Entry]]:
         file = self.shown(path)
-        known = len(self.problems)
-        data = _read_yaml(path, file, self.problems)
+        data, failed = self.read(path, file, "its entries")
         if data is None:
-            if len(self.problems) == known:  # read, and nothing in it (or only comments)
+            if failed:
+                self.unread_topics.append(path)
+            else:  # read, and nothing in it (or only comments)
                 self.add(file, 1, "the file is empty: a topic file needs 'topic' and 'entries'")
             return None, []
         if not isinstance(data, dict):
             self.add(file, _line_of(data), "a topic file must be a mapping with 'topic' and 'entries'")
+            self.unread_topics.append(path)
             return None, []
         topic_raw = data.get("topic")
         topic_id = ""
@@ -451,6 +501,7 @@ class _Checker:
         entries_raw = data.get("entries")
         if not isinstance(entries_raw, list) or not entries_raw:
             self.add(file, _line_of(data, "entries"), "'entries:' must be a non-empty list")
+            self.unread_topics.append(path)
             return None, []
         lines = entries_raw.item_lines if isinstance(entries_raw, _LineList) else [_line_of(entries_raw)] * len(entries_raw)
         entries = [e for e in (self.entry(file, raw, topic_id, sources, at) for raw, at in zip(entries_raw, lines, strict=True)) if e]
@@ -488,7 +539,7 @@ class _Checker:
             self.add(file, _line_of(raw, "sources", line), f"{where}: 'sources' must list at least one source")
             src = []
         for i, key in enumerate(src):
-            if str(key) not in sources:
+            if str(key) not in sources and not self.unread_source(str(key)):
                 item_line = src.item_lines[i] if isinstance(src, _LineList) else _line_of(raw, "sources", line)
                 self.add(file, item_line, f"{where}: unknown source {key!r} (add it to {SOURCES_FILE})")
         reviewed = raw.get("reviewed")
@@ -532,12 +583,15 @@ class _Checker:
         if not path.exists():
             return []
         file = self.shown(path)
-        data = _read_yaml(path, file, self.problems)
+        data, failed = self.read(path, file, "its subjects")
         if data is None:
+            if failed:
+                self.unread_topics.append(path)
             return []
         raw_list = data.get("out_of_scope") if isinstance(data, dict) else None
         if not isinstance(raw_list, list):
             self.add(file, _line_of(data), "expected a list 'out_of_scope:' of subjects")
+            self.unread_topics.append(path)
             return []
         subjects = []
         for raw in raw_list:
@@ -614,7 +668,8 @@ class _Checker:
             for i, rel in enumerate(e.related):
                 rel_line = rel_lines[i] if i < len(rel_lines) else e.line
                 if rel not in seen:
-                    self.add(e.file, rel_line, f"entry {e.id}: related id {rel!r} does not exist")
+                    if not self.unread_entry(rel):
+                        self.add(e.file, rel_line, f"entry {e.id}: related id {rel!r} does not exist")
                 elif seen[rel].out_of_scope:
                     self.add(e.file, rel_line, f"entry {e.id}: related id {rel!r} is an out-of-scope subject, which has no answer to show")
                 elif rel == e.id:

@@ -15,6 +15,7 @@ from bot.config import Settings, default_seeds_dir
 from bot.faq import FAQError, load_faq
 
 SMALL = Path(__file__).parent / "fixtures" / "faq_small"
+UNREAD = "; the file could not be read, so its entries were not checked"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -200,7 +201,8 @@ def test_values_yaml_reads_but_cannot_hold_are_reported_with_their_line(faq_dir:
     edit(work, "    reviewed: 2026-11-23", "    reviewed: 2026-02-30")
     edit(faq_dir / "_sources.yaml", "    kind: law", "    kind: [law]")
     found = problems(faq_dir)
-    assert f"faq/work.yaml:{line_of(work, 'reviewed: 2026-02-30')}: YAML syntax error: '2026-02-30' is not a real date (day is out of range for month)" in found
+    date_line = line_of(work, "reviewed: 2026-02-30")
+    assert f"faq/work.yaml:{date_line}: YAML syntax error: '2026-02-30' is not a real date (day is out of range for month){UNREAD}" in found
     assert any(p.startswith(f"faq/_sources.yaml:{line_of(faq_dir / '_sources.yaml', 'kind: [law]') - 1}:") and "'kind' must be" in p for p in found), found
 
     edit(work, "    reviewed: 2026-02-30", "    reviewed: 2026-11-23")
@@ -250,7 +252,7 @@ def test_a_control_character_is_a_faq_error_with_its_file_and_line(faq_dir: Path
     (problem,) = info.value.problems
     assert (problem.file, problem.line) == ("faq/work.yaml", line)
     assert problem.reason == (
-        "control character U+000B is not allowed (Word's Shift+Enter line break, invisible in most editors): delete it, after 'en: No, you do'"
+        "control character U+000B is not allowed (Word's Shift+Enter line break, invisible in most editors): delete it, after 'en: No, you do'" + UNREAD
     )
 
 
@@ -263,13 +265,13 @@ def test_control_characters_are_reported_once_a_line_by_the_cli(faq_dir: Path, t
     line = work.read_text(encoding="utf-8").split("\n").index("        - \x01patent\x01 kerekpi\x7f") + 1
     assert result.stdout.splitlines() == [
         f"faq/work.yaml:{line}: control character U+0001 is not allowed (a control code, invisible in most editors): "
-        "delete it (and the 2 more on this line), after '- '"
+        f"delete it (and the 2 more on this line), after '- '{UNREAD}"
     ]
 
 
 def test_yaml_nested_too_deeply_is_a_problem_not_a_traceback(faq_dir: Path) -> None:
     (faq_dir / "deep.yaml").write_text("topic: " + "[" * 5000 + "]" * 5000 + "\n", encoding="utf-8")
-    assert problems(faq_dir) == ["faq/deep.yaml:1: YAML error: lists or mappings nested too deeply"]
+    assert problems(faq_dir) == ["faq/deep.yaml:1: YAML error: lists or mappings nested too deeply" + UNREAD]
 
 
 def test_check_defaults_to_the_faq_of_the_current_directory(faq_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -281,7 +283,9 @@ def test_check_defaults_to_the_faq_of_the_current_directory(faq_dir: Path, tmp_p
     result = CliRunner().invoke(cli, ["faq", "check"])
     assert result.exit_code == 1
     line = line_of(faq_dir / "work.yaml", "\ttopic: work")
-    assert result.stdout == f"faq/work.yaml:{line}: YAML syntax error: while scanning for the next token found character '\\t' that cannot start any token\n"
+    assert result.stdout == (
+        f"faq/work.yaml:{line}: YAML syntax error: while scanning for the next token found character '\\t' that cannot start any token{UNREAD}\n"
+    )
     assert result.stderr == f"1 problem(s) found in {faq_dir}.\n"
 
 
@@ -359,6 +363,55 @@ def test_a_file_not_in_utf8_is_reported_at_the_line_of_the_bad_byte(faq_dir: Pat
     at = text.index("      ru: Нет, не нужен.")
     work.write_bytes(text[:at].encode("utf-8") + text[at:].encode("cp1251", errors="replace"))  # Kyrgyz letters become ?
     line = text.count("\n", 0, at) + 1
-    assert problems(faq_dir) == [f"faq/work.yaml:{line}: the file is not UTF-8 text (byte 0xCD, after 'ru: '): save the file as UTF-8"]
+    assert problems(faq_dir) == [f"faq/work.yaml:{line}: the file is not UTF-8 text (byte 0xCD, after 'ru: '): save the file as UTF-8{UNREAD}"]
     work.write_text(text, encoding="utf-16")
-    assert problems(faq_dir) == ["faq/work.yaml:1: the file is UTF-16 (Notepad's \"Unicode\"), not UTF-8: save the file as UTF-8"]
+    assert problems(faq_dir) == ["faq/work.yaml:1: the file is UTF-16 (Notepad's \"Unicode\"), not UTF-8: save the file as UTF-8" + UNREAD]
+
+
+VISAS = """\
+topic:
+  id: visas
+  title: {ky: Виза, ru: Визы, en: Visas}
+entries:
+  - id: visa-free
+    topic: visas
+    title: {ky: Виза керекпи, ru: Нужна ли виза, en: Do I need a visa}
+    questions:
+      ky: [виза керекпи, viza kerekpi, визасыз барсам болобу, виза алыш керекпи, кыргыздарга виза керекпи]
+      ru: [нужна ли виза, виза нужна, можно без визы, vizu nado, киргизам виза нужна]
+      en: [do i need a visa, visa needed, can i go without a visa, is a visa required, visa for kyrgyz]
+    answer: {ky: Жок., ru: Нет., en: No.}
+    sources: [eaeu-treaty-art97]
+    reviewed: 2026-11-23
+"""
+
+
+def test_a_file_that_cannot_be_read_adds_no_knock_on_errors_elsewhere(faq_dir: Path) -> None:
+    """One syntax error had also been "related id … does not exist" in every
+    file pointing into the broken one; ids that exist nowhere still are."""
+    visas = faq_dir / "visas.yaml"
+    visas.write_text(VISAS, encoding="utf-8")
+    work = faq_dir / "work.yaml"
+    edit(work, "    related: [crocus-laws]", "    related: [crocus-laws, visa-free, no-such-entry]")
+    edit(visas, "    answer: {ky: Жок., ru: Нет., en: No.}", "    answer: {ky: Жок., ru: [Нет., en: No.}")
+    assert problems(faq_dir) == [
+        f"faq/visas.yaml:{line_of(visas, 'answer:')}: YAML syntax error: while parsing a flow sequence expected ',' or ']', but got '}}'"
+        "; the file could not be read, so its entries were not checked",
+        f"faq/work.yaml:{line_of(work, 'related: [crocus-laws, visa-free')}: entry patent-not-needed: related id 'no-such-entry' does not exist",
+    ]
+    edit(visas, "ru: [Нет.", "ru: Нет.")
+    edit(work, ", no-such-entry]", "]")
+    assert len(load_faq(faq_dir, default_seeds_dir()).entries) == 3
+    edit(faq_dir / "_sources.yaml", "  eaeu-treaty-art97:\n", "  eaeu-treaty-art97:\n\t\n")
+    sources = faq_dir / "_sources.yaml"
+    (found,) = problems(faq_dir)  # not "unknown source 'eaeu-treaty-art97'" for the two entries citing it
+    assert found.startswith(f"faq/_sources.yaml:{line_of(sources, chr(9))}: YAML syntax error: ")
+    assert found.endswith("; the file could not be read, so the sources that entries cite were not checked")
+
+
+def test_a_source_that_is_not_a_mapping_is_reported_once(faq_dir: Path) -> None:
+    sources = faq_dir / "_sources.yaml"
+    edit(sources, "  eaeu-treaty-art97:\n    kind: law\n", "  eaeu-treaty-art97: law\n    # kind: law\n")
+    edit(sources, '    label: {en: "EAEU Treaty', '    # label: {en: "EAEU Treaty')
+    line = line_of(sources, "eaeu-treaty-art97: law")
+    assert problems(faq_dir) == [f"faq/_sources.yaml:{line}: source 'eaeu-treaty-art97' must be a mapping with 'kind' and 'label'"]
