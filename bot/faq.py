@@ -123,6 +123,10 @@ class _LineDict(dict[Any, Any]):
 class _LineList(list[Any]):
     line: int
     item_lines: list[int]
+    # index -> (last line, style) of each text item written over several
+    # lines, which YAML joins into one: a phrasing indented under the one
+    # above becomes part of it
+    item_spans: dict[int, tuple[int, str | None]]
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -157,6 +161,11 @@ class _LineLoader(yaml.SafeLoader):
         seq = _LineList(self.construct_object(child, deep=True) for child in node.value)  # type: ignore[no-untyped-call]
         seq.line = node.start_mark.line + 1
         seq.item_lines = [child.start_mark.line + 1 for child in node.value]
+        seq.item_spans = {
+            i: (child.end_mark.line + 1, child.style)
+            for i, child in enumerate(node.value)
+            if child.end_mark.line != child.start_mark.line and isinstance(child, yaml.ScalarNode)
+        }
         return seq
 
 
@@ -343,6 +352,16 @@ def _not_text(value: Any) -> str:
     if isinstance(value, list):
         return "was read as a list, not text; put it in quotes if it starts with [ or -, or give each phrasing its own line"
     return f"was read as {type(value).__name__}, not text; put it in quotes"
+
+
+def _over_lines(text: str, end: int, style: str | None) -> str:
+    """Why a phrasing written over several lines is refused, and the fix."""
+    if style in ("|", ">"):
+        return "is a block of lines (| or >); write it on one line after the '-'"
+    return (
+        f"goes on to line {end}, and YAML joined the lines into one phrasing ({' '.join(text.split())!r}): "
+        "write each phrasing on one line, its '-' indented as the others'"
+    )
 
 
 # --- validation --------------------------------------------------------------
@@ -640,13 +659,16 @@ class _Checker:
                 self.add(file, lang_line if lang in value else line, f"{where}: no '{lang}' questions")
                 continue
             item_lines = items.item_lines if isinstance(items, _LineList) else [lang_line] * len(items)
+            spans = items.item_spans if isinstance(items, _LineList) else {}
             texts: list[str] = []
-            for q, item_line in zip(items, item_lines, strict=True):
-                if isinstance(q, str) and q.strip():
-                    self.question_lines[(entry_id, lang, len(texts))] = item_line
-                    texts.append(q.strip())
-                else:
+            for i, (q, item_line) in enumerate(zip(items, item_lines, strict=True)):
+                if not isinstance(q, str) or not q.strip():
                     self.add(file, item_line, f"{where}: this '{lang}' question {_not_text(q)}")
+                    continue
+                if i in spans:
+                    self.add(file, item_line, f"{where}: this '{lang}' question {_over_lines(q, *spans[i])}")
+                self.question_lines[(entry_id, lang, len(texts))] = item_line
+                texts.append(q.strip())
             if len(items) < MIN_QUESTIONS:
                 self.add(file, lang_line, f"{where}: {len(items)} '{lang}' questions; at least {MIN_QUESTIONS} are needed")
             out[lang] = tuple(texts)

@@ -415,3 +415,24 @@ def test_a_source_that_is_not_a_mapping_is_reported_once(faq_dir: Path) -> None:
     edit(sources, '    label: {en: "EAEU Treaty', '    # label: {en: "EAEU Treaty')
     line = line_of(sources, "eaeu-treaty-art97: law")
     assert problems(faq_dir) == [f"faq/_sources.yaml:{line}: source 'eaeu-treaty-art97' must be a mapping with 'kind' and 'label'"]
+
+
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pyyaml"])
+def test_a_phrasing_written_over_two_lines_is_reported(faq_dir: Path, libyaml: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A phrasing indented under the one above had been joined to it without
+    a word ('мыйзамдар катаалдадыбы - Крокустан кийин эмне өзгөрдү')."""
+    import bot.faq
+
+    if not libyaml:
+        monkeypatch.setattr(bot.faq, "_CLineLoader", None)
+    work = faq_dir / "work.yaml"
+    edit(work, "        - Крокустан кийин эмне өзгөрдү\n", "          - Крокустан кийин эмне өзгөрдү\n")
+    edit(work, "        - do I need a patent\n", "        - |\n          do I need a patent\n")
+    assert problems(faq_dir) == [
+        f"faq/work.yaml:{line_of(work, '- |')}: entry patent-not-needed: this 'en' question is a block of lines (| or >); write it on one line after the '-'",
+        f"faq/work.yaml:{line_of(work, '- мыйзамдар катаалдадыбы')}: entry crocus-laws: this 'ky' question goes on to line "
+        f"{line_of(work, '- Крокустан кийин')}, and YAML joined the lines into one phrasing "
+        "('мыйзамдар катаалдадыбы - Крокустан кийин эмне өзгөрдү'): write each phrasing on one line, its '-' indented as the others'",
+        # one phrasing fewer than the five needed
+        f"faq/work.yaml:{line_of(work, '      ky:', 2, exact=True)}: entry crocus-laws: 4 'ky' questions; at least 5 are needed",
+    ]
