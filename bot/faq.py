@@ -672,6 +672,9 @@ class _Checker:
             if len(items) < MIN_QUESTIONS:
                 self.add(file, lang_line, f"{where}: {len(items)} '{lang}' questions; at least {MIN_QUESTIONS} are needed")
             out[lang] = tuple(texts)
+        for extra in value:
+            if extra not in LANGS:  # its phrasings would be dropped
+                self.add(file, _line_of(value, extra, line), f"{where}: 'questions' has unknown language {extra!r} (use ky, ru, en)")
         return out
 
     def cross_checks(self, entries: list[Entry]) -> None:

@@ -436,3 +436,16 @@ def test_a_phrasing_written_over_two_lines_is_reported(faq_dir: Path, libyaml: b
         # one phrasing fewer than the five needed
         f"faq/work.yaml:{line_of(work, '      ky:', 2, exact=True)}: entry crocus-laws: 4 'ky' questions; at least 5 are needed",
     ]
+
+
+def test_an_unknown_language_of_phrasings_is_reported_in_topics_and_out_of_scope(faq_dir: Path) -> None:
+    """`kg:` beside `ky:` had been ignored, its phrasings dropped without a word
+    (as `title` and `answer` already report)."""
+    work = faq_dir / "work.yaml"
+    edit(work, "      ru:\n        - нужен ли патент\n", "      kg:\n        - патент керекпиби\n      ru:\n        - нужен ли патент\n")
+    path = faq_dir / "_out_of_scope.yaml"
+    path.write_text(OUT_OF_SCOPE.replace("      en: [send money", "      EN: [send money home now]\n      en: [send money"), encoding="utf-8")
+    assert problems(faq_dir) == [
+        f"faq/work.yaml:{line_of(work, '      kg:')}: entry patent-not-needed: 'questions' has unknown language 'kg' (use ky, ru, en)",
+        f"faq/_out_of_scope.yaml:{line_of(path, 'EN: [')}: subject money-transfers: 'questions' has unknown language 'EN' (use ky, ru, en)",
+    ]
