@@ -376,6 +376,12 @@ class _Checker:
         self.shown_root = shown_root
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
+        # A review date shown to users cannot be after today.  Today here,
+        # or already somewhere (UTC+14): an editor in Bishkek writes the
+        # date of their morning while a server on UTC is still on the day
+        # before, and that must not stop the bot from starting.
+        self.today = dt.date.today()
+        self.latest_review = max(self.today, dt.datetime.now(dt.timezone(dt.timedelta(hours=14))).date())
         # (entry id, language, index) -> line, so duplicates point at the phrasing
         self.question_lines: dict[tuple[str, str, int], int] = {}
         # (file, entry line) -> the line of each related id, so a bad one is pointed at
@@ -565,6 +571,12 @@ class _Checker:
         if not isinstance(reviewed, dt.date) or isinstance(reviewed, dt.datetime):
             self.add(file, _line_of(raw, "reviewed", line), f"{where}: 'reviewed' must be a date like 2026-11-23")
             reviewed = dt.date.min
+        elif reviewed > self.latest_review:
+            self.add(
+                file,
+                _line_of(raw, "reviewed", line),
+                f"{where}: 'reviewed' {reviewed} is in the future (today is {self.today}); write the date the answer was last checked",
+            )
         related = raw.get("related") or []
         keywords = raw.get("keywords") or []
         if isinstance(keywords, list):

@@ -449,3 +449,22 @@ def test_an_unknown_language_of_phrasings_is_reported_in_topics_and_out_of_scope
         f"faq/work.yaml:{line_of(work, '      kg:')}: entry patent-not-needed: 'questions' has unknown language 'kg' (use ky, ru, en)",
         f"faq/_out_of_scope.yaml:{line_of(path, 'EN: [')}: subject money-transfers: 'questions' has unknown language 'EN' (use ky, ru, en)",
     ]
+
+
+def test_a_review_date_in_the_future_is_reported_and_today_is_not(faq_dir: Path) -> None:
+    """`reviewed: 2062-11-24` had been accepted, and would have been shown
+    to users under the answer."""
+    import datetime as dt
+
+    work = faq_dir / "work.yaml"
+    edit(work, "    reviewed: 2026-11-23\n    related", f"    reviewed: {dt.date.today()}\n    related")
+    assert len(load_faq(faq_dir, default_seeds_dir()).entries) == 2
+    # Today where it already is (an editor east of the server): not refused.
+    first_today = dt.datetime.now(dt.timezone(dt.timedelta(hours=14))).date()
+    edit(work, f"    reviewed: {dt.date.today()}\n    related", f"    reviewed: {first_today}\n    related")
+    assert len(load_faq(faq_dir, default_seeds_dir()).entries) == 2
+    edit(work, f"    reviewed: {first_today}\n    related", "    reviewed: 2062-11-24\n    related")
+    assert problems(faq_dir) == [
+        f"faq/work.yaml:{line_of(work, 'reviewed: 2062-11-24')}: entry patent-not-needed: 'reviewed' 2062-11-24 is in the future "
+        f"(today is {dt.date.today()}); write the date the answer was last checked"
+    ]
