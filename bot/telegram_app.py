@@ -1210,7 +1210,9 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
         app.add_handler(CommandHandler("open", open_command, filters=operators))
         app.add_handler(CommandHandler("close", close_command, filters=operators))
         app.add_handler(CommandHandler("reload", reload_command, filters=operators))
-        app.add_handler(MessageHandler(operators & filters.REPLY & ~filters.COMMAND, operator_reply))
+        # Any other reply is an answer, whatever it starts with ("/topics — open this menu…"):
+        # the three commands above, sent as replies too, are still commands.
+        app.add_handler(MessageHandler(operators & filters.REPLY, operator_reply))
         app.add_handler(MessageHandler(operators, ignore))  # the rest is operators' own talk
     # Commands users may send anywhere.
     app.add_handler(CommandHandler("start", start))

@@ -251,3 +251,28 @@ def test_an_operator_editing_an_answer_is_told_the_edit_is_not_delivered(api: Fa
     assert told["text"].startswith("⚠️ #1: edits are not delivered")
     assert told["reply_to_message"]["message_id"] == answer["message_id"]
     assert len(api.calls_of("copyMessage")) == 1
+
+
+def test_an_answer_that_starts_with_a_command_reaches_the_user(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """A reply to a ❓ post is an answer whatever it starts with: one that
+    points the user to a command of the bot is copied to them and
+    acknowledged.  The bot's own operator commands, sent as replies to the
+    post, are still commands, not answers."""
+    runner = run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    mark = api.checkpoint()
+    answer = "/topics — откройте это меню в боте, там всё есть"
+    api.push_text(OPERATORS, answer, chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    assert last_to(api, USER, since=mark)["text"] == answer
+    assert last_to(api, OPERATORS, since=mark)["text"] == "✅ #1: sent to the user."
+
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/open", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    assert last_to(api, OPERATORS, since=mark)["text"].startswith("No open questions")
+    api.push_text(OPERATORS, "/close 1", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    assert last_to(api, OPERATORS, since=mark, count=2)["text"] == "Closed #1."
+    assert last_to(api, USER, since=mark)["text"].startswith("Ваше обращение #1 закрыто")
+    assert len(api.calls_of("copyMessage")) == 1  # the answer only, not the commands
+    runner.stop()
+    assert rows(db_path, "select status, answer from questions") == [{"status": "closed", "answer": answer}]
