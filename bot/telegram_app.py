@@ -886,13 +886,21 @@ async def operator_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def not_routed(svc: Services, message: Message, bot_id: int) -> None:
     """A reply to one of the bot's messages that is no question's post (the
-    ✅ acknowledgement, the /open listing, the post of a question since
-    purged or forgotten): said, or the operator would believe it sent.
-    Replies to one another are the operators' own talk, left alone."""
+    ✅ acknowledgement, the /open listing), or to the post of a question
+    since purged or forgotten: said, or the operator would believe it
+    sent.  Replies to one another are the operators' own talk, left alone."""
     replied = message.reply_to_message
     if replied is None or replied.from_user is None or replied.from_user.id != bot_id:
         return
-    await svc.delivery.send_text(message.chat_id, "⚠️ Not sent: reply to the ❓ post of the question.", reply_to=message.message_id)
+    gone = REF_RE.match(replied.text or "")  # a question's post, yet no question: the operator did reply to the right post
+    if gone:
+        said = (
+            f"⚠️ Not sent: question #{gone.group(1)} is no longer stored (deleted after the retention period, "
+            "or at the user's request), so this answer cannot reach the user."
+        )
+    else:
+        said = "⚠️ Not sent: reply to the ❓ post of the question."
+    await svc.delivery.send_text(message.chat_id, said, reply_to=message.message_id)
 
 
 def media_copy(message: Message) -> dict[str, Any]:

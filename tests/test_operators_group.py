@@ -200,6 +200,10 @@ def test_a_follow_up_stays_open_when_an_earlier_answer_lands_late(api: FakeBotAP
 
 
 NOT_SENT = "⚠️ Not sent: reply to the ❓ post of the question."
+GONE = (
+    "⚠️ Not sent: question #{ref} is no longer stored (deleted after the retention period, "
+    "or at the user's request), so this answer cannot reach the user."
+)
 
 
 def test_a_reply_the_bot_cannot_route_is_said(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
@@ -228,7 +232,7 @@ def test_a_reply_the_bot_cannot_route_is_said(api: FakeBotAPI, run_bot: Any, db_
     runner.on_loop(runner.store.forget_user, USER + 1)  # the question of the second post is gone
     mark = api.checkpoint()
     api.push_text(OPERATORS, "Ответ 2", chat_type="supergroup", user_id=77, reply_to_message_id=second["message_id"])
-    assert last_to(api, OPERATORS, since=mark)["text"] == NOT_SENT
+    assert last_to(api, OPERATORS, since=mark)["text"] == GONE.format(ref=2)
 
     mark = api.checkpoint()
     colleague = api.push_text(OPERATORS, "кто возьмёт #2?", chat_type="supergroup", user_id=78)
@@ -276,3 +280,29 @@ def test_an_answer_that_starts_with_a_command_reaches_the_user(api: FakeBotAPI, 
     assert len(api.calls_of("copyMessage")) == 1  # the answer only, not the commands
     runner.stop()
     assert rows(db_path, "select status, answer from questions") == [{"status": "closed", "answer": answer}]
+
+
+def test_a_reply_to_the_post_of_a_purged_question_says_the_question_is_gone(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """`jardam purge` deleted an answered question past the retention
+    period; an operator who answers its ❓ post again did reply to the right
+    post: they are told that the question is no longer stored and that the
+    answer was not sent, not to reply to the ❓ post."""
+    runner = run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    api.push_text(OPERATORS, "Через банк.", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    api.wait_for_sent(chat_id=OPERATORS, predicate=lambda m: m["text"].startswith("✅ #1"))
+
+    def purge_as_if_old() -> dict[str, int]:
+        assert runner.store is not None
+        runner.store.db.execute("UPDATE questions SET ts = '2020-01-01T00:00:00+00:00'")
+        return runner.store.purge(180, 365)
+
+    assert runner.on_loop(purge_as_if_old)["questions"] == 1
+    mark = api.checkpoint()
+    again = api.push_text(OPERATORS, "И ещё: курс в банке.", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    told = last_to(api, OPERATORS, since=mark)
+    assert told["text"] == GONE.format(ref=1)
+    assert told["reply_to_message"]["message_id"] == again["message_id"]
+    assert len(api.calls_of("copyMessage")) == 1  # the first answer only
+    runner.stop()

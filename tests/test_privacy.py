@@ -192,7 +192,10 @@ def test_a_forgotten_users_reference_is_never_given_to_another(api: FakeBotAPI, 
     api.push_text(OPERATORS, "/open", chat_type="supergroup", user_id=77)  # handled after the reply: it was seen
     said = sorted(m["text"] for m in api.wait_for_sent(chat_id=OPERATORS, since=mark, count=2))
     assert said[0].startswith("Open questions") and "#2" in said[0]
-    assert said[1] == "⚠️ Not sent: reply to the ❓ post of the question."  # the operator is told it reached nobody
+    assert said[1] == (  # the operator is told it reached nobody
+        "⚠️ Not sent: question #1 is no longer stored (deleted after the retention period, "
+        "or at the user's request), so this answer cannot reach the user."
+    )
     assert not list(sqlite_utils.Database(db_path).query("select * from outbox where kind = 'copy'"))  # queued before replying, had it been
 
 
