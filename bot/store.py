@@ -551,6 +551,8 @@ class Store:
         raise NotFoundError(f"no question {qid}")
 
     def find_question(self, qid: int) -> Question | None:
+        if not -(2**63) <= qid < 2**63:  # no row has it, and SQLite cannot even be asked (OverflowError)
+            return None
         try:
             return self.question(qid)
         except NotFoundError:

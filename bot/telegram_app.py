@@ -65,7 +65,7 @@ from .logsafe import configure_logging
 from .privacy import mask_personal_data
 from .ratelimit import RateLimiter, Verdict
 from .store import Clarification, Question, Store
-from .textlimits import with_preview
+from .textlimits import MAX_TEXT_UNITS, cut_utf16, with_preview
 
 log = logging.getLogger(__name__)
 
@@ -1029,26 +1029,35 @@ async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def close_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/close REF in the operators' group: close and tell the user."""
+    """/close REF… in the operators' group: close each and tell its user."""
     svc = services(context)
     message = update.effective_message
     if message is None or not is_operator_chat(update, svc):
         return
-    ref = (context.args or [""])[0].lstrip("#")
-    if not ref.isdigit():
-        await svc.delivery.send_text(message.chat_id, "Usage: /close REF (for example /close 12)")
+    refs = [token.lstrip("#") for token in re.split(r"[\s,]+", " ".join(context.args or [])) if token]
+    if not refs or not all(re.fullmatch(r"[0-9]+", ref) for ref in refs):  # ASCII digits: "²".isdigit() too
+        await svc.delivery.send_text(message.chat_id, "Usage: /close REF… (for example /close 12, or /close 12 15)")
         return
-    question = svc.store.find_question(int(ref))
-    if question is None:
-        await svc.delivery.send_text(message.chat_id, f"No question #{ref}.")
-        return
-    if question.status == "closed":
-        await svc.delivery.send_text(message.chat_id, f"#{ref} is already closed.")
-        return
-    svc.store.set_question_status(question.id, "closed")
-    text = tr(svc, question.lang, "Your question #{ref} is closed. You can ask a new question at any time.").format(ref=question.id)
-    svc.delivery.enqueue("text", question.chat_id, {"text": text})
-    await svc.delivery.send_text(message.chat_id, f"Closed #{question.id}.")
+    closed: list[str] = []
+    already: list[str] = []
+    unknown: list[str] = []
+    for ref in dict.fromkeys(int(r) for r in refs):
+        question = svc.store.find_question(ref)
+        if question is None:
+            unknown.append(f"#{ref}")
+        elif question.status == "closed":
+            already.append(f"#{ref}")
+        else:
+            svc.store.set_question_status(question.id, "closed")
+            text = tr(svc, question.lang, "Your question #{ref} is closed. You can ask a new question at any time.").format(ref=question.id)
+            svc.delivery.enqueue("text", question.chat_id, {"text": text})
+            closed.append(f"#{ref}")
+    lines = [f"Closed {', '.join(closed)}."] if closed else []
+    if already:
+        lines.append(f"{', '.join(already)} {'is' if len(already) == 1 else 'are'} already closed.")
+    if unknown:
+        lines.append(f"No question {', '.join(unknown)}.")
+    await svc.delivery.send_text(message.chat_id, cut_utf16("\n".join(lines), MAX_TEXT_UNITS))
 
 
 async def reload_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -306,3 +306,31 @@ def test_a_reply_to_the_post_of_a_purged_question_says_the_question_is_gone(api:
     assert told["reply_to_message"]["message_id"] == again["message_id"]
     assert len(api.calls_of("copyMessage")) == 1  # the first answer only
     runner.stop()
+
+
+def test_close_closes_every_question_named_and_says_which_it_could_not(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """`/close 1 2` closes both and tells both users; numbers that are no
+    question (one too big for SQLite among them) or closed already are
+    named in the reply, not dropped in silence."""
+    runner = run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    api.push_text(USER + 1, "как купить билет на самолёт", language_code="ru")
+    api.wait_for_sent(chat_id=OPERATORS, count=2)
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/close 1 2", chat_type="supergroup", user_id=77)
+    assert last_to(api, OPERATORS, since=mark)["text"] == "Closed #1, #2."
+    assert last_to(api, USER, since=mark)["text"].startswith("Ваше обращение #1 закрыто")
+    assert last_to(api, USER + 1, since=mark)["text"].startswith("Ваше обращение #2 закрыто")
+
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/close 99999999999999999999999", chat_type="supergroup", user_id=77)
+    assert last_to(api, OPERATORS, since=mark)["text"] == "No question #99999999999999999999999."
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/close #2, 3 99999999999999999999999", chat_type="supergroup", user_id=77)
+    assert last_to(api, OPERATORS, since=mark)["text"] == "#2 is already closed.\nNo question #3, #99999999999999999999999."
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/close ²", chat_type="supergroup", user_id=77)
+    assert last_to(api, OPERATORS, since=mark)["text"].startswith("Usage: /close REF")
+    runner.stop()
+    assert rows(db_path, "select id, status from questions") == [{"id": 1, "status": "closed"}, {"id": 2, "status": "closed"}]
+    assert not api.sent_messages(USER, since=mark) and not api.sent_messages(USER + 1, since=mark)
