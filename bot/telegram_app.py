@@ -65,7 +65,7 @@ from .logsafe import configure_logging
 from .privacy import mask_personal_data
 from .ratelimit import RateLimiter, Verdict
 from .store import Clarification, Question, Store
-from .textlimits import MAX_TEXT_UNITS, cut_utf16, with_preview
+from .textlimits import MAX_TEXT_UNITS, cut_utf16, fit_lines, with_preview
 
 log = logging.getLogger(__name__)
 
@@ -1088,8 +1088,9 @@ async def _reload_faq(svc: Services) -> bool:
         lines = [str(p) for p in exc.problems]
         log.error("FAQ reload refused, still answering from the last good FAQ:\n%s", "\n".join(lines))
         if settings.operator_chat_id is not None:
-            text = f"⚠️ FAQ reload refused ({len(lines)} problem(s)); still answering from the last good FAQ.\n\n" + "\n".join(lines)
-            await svc.delivery.send_text(settings.operator_chat_id, text[: MessageLimit.MAX_TEXT_LENGTH])
+            head = f"⚠️ FAQ reload refused ({len(lines)} problem(s)); still answering from the last good FAQ.\n\n"
+            text = fit_lines(head, lines, lambda n: f"…and {n} more problem{'' if n == 1 else 's'}: run `jardam faq check`")
+            await svc.delivery.send_text(settings.operator_chat_id, text)
         return False
     old = svc.engine
     svc.engine = await asyncio.to_thread(Engine, faq, old.catalogs, tuning=old.tuning, default_lang=old.default_lang)

@@ -8,6 +8,8 @@ limit, and Telegram refuses the whole message.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from telegram.constants import MessageLimit
 
 MAX_TEXT_UNITS = int(MessageLimit.MAX_TEXT_LENGTH)
@@ -34,3 +36,20 @@ def with_preview(before: str, preview: str, after: str, limit: int = MAX_TEXT_UN
     text) is what gives way, so that the header (the reference operators
     reply to) and the footer always fit."""
     return before + cut_utf16(preview, max(0, limit - utf16_len(before) - utf16_len(after))) + after
+
+
+def fit_lines(head: str, lines: Sequence[str], more: Callable[[int], str], limit: int = MAX_TEXT_UNITS) -> str:
+    """`head` and `lines` (one a line) in one message: when they do not
+    fit, as many whole lines as do, then `more(n)`, n the lines left out,
+    on a line of its own.  A list is never cut inside a line."""
+    text = head + "\n".join(lines)
+    if utf16_len(text) <= limit:
+        return text
+    room = limit - utf16_len(head) - utf16_len(more(len(lines)))  # the longest count, at worst
+    shown = 0
+    for line in lines:
+        room -= utf16_len(line) + 1  # and its newline
+        if room < 0:
+            break
+        shown += 1
+    return head + "".join(line + "\n" for line in lines[:shown]) + more(len(lines) - shown)

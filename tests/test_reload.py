@@ -17,8 +17,9 @@ import pytest
 from bot import telegram_app
 from bot.engine import Engine
 from bot.fakebotapi import FakeBotAPI
-from bot.faq import load_faq
+from bot.faq import FAQError, load_faq
 from bot.i18n import Catalogs
+from bot.textlimits import utf16_len
 
 from .conftest import OPERATORS, ROOT, TOKEN, BotRunner, bot_settings
 from .test_run_process import base_env, jardam
@@ -266,3 +267,51 @@ def test_reload_reports_a_control_character_to_the_operators(api: FakeBotAPI, ru
     assert f"\nfaq/amina.yaml:{text.count(chr(10), 0, at) + 1}: control character U+000B is not allowed" in refused
     api.push_text(1, "/start amina-what-is", language_code="en")
     assert "Amina" in api.wait_for_sent(chat_id=1, since=mark)[0]["text"]
+
+
+def refused_notice(api: FakeBotAPI, faq_dir: Path) -> tuple[str, list[str]]:
+    """/reload with a broken FAQ: the notice the operators got, and every problem."""
+    with pytest.raises(FAQError) as broken:
+        load_faq(faq_dir, None, shown_root=faq_dir.parent)
+    problems = [str(p) for p in broken.value.problems]
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/reload", chat_type="supergroup", user_id=77)
+    return api.wait_for_sent(chat_id=OPERATORS, since=mark, timeout=10)[0]["text"], problems
+
+
+def assert_whole_lines_then_the_rest_counted(notice: str, problems: list[str]) -> None:
+    assert utf16_len(notice) <= 4096
+    head, body = notice.split("\n\n", 1)
+    assert head == f"⚠️ FAQ reload refused ({len(problems)} problem(s)); still answering from the last good FAQ."
+    *shown, last = body.split("\n")
+    assert shown == problems[: len(shown)]  # whole lines, in order: none cut in the middle
+    assert last == f"…and {len(problems) - len(shown)} more problems: run `jardam faq check`"
+    assert len(shown) > 10  # and the message is filled, not left short
+    assert utf16_len(notice + "\n" + problems[len(shown)]) > 4096  # as full as whole lines let it be
+
+
+def test_a_long_refusal_is_cut_at_a_line_and_says_how_many_more(api: FakeBotAPI, run_bot: Any, faq_copy: Path) -> None:
+    """With `_sources.yaml` emptied every entry's sources are unknown: some
+    10,000 characters of problems.  The notice holds whole lines and ends
+    by counting the rest and naming the command that lists them all."""
+    run_bot(faq_dir=faq_copy)
+    (faq_copy / "_sources.yaml").write_text("sources: {}\n", encoding="utf-8")
+    notice, problems = refused_notice(api, faq_copy)
+    assert_whole_lines_then_the_rest_counted(notice, problems)
+
+
+def test_a_refusal_of_emoji_fits_what_telegram_counts(api: FakeBotAPI, run_bot: Any, faq_copy: Path) -> None:
+    """Problems quoting phrasings of emoji: an emoji is one character to
+    Python and two units to Telegram, which refuses a message of more than
+    4096 units.  The notice still arrives, counted in Telegram's units."""
+    run_bot(faq_dir=faq_copy)
+    path = faq_copy / "amina.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    phrasings = [f"        - 😀 амина {i} {'😀' * 20}\n" for i in range(80)]
+    first, second = [i for i, line in enumerate(lines) if line == "      ky:\n"][:2]  # the first two entries'
+    lines[second + 1 : second + 1] = phrasings
+    lines[first + 1 : first + 1] = phrasings
+    path.write_text("".join(lines), encoding="utf-8")
+    notice, problems = refused_notice(api, faq_copy)
+    assert len(problems) == 80 and sum(len(p) + 1 for p in problems) > 4096
+    assert_whole_lines_then_the_rest_counted(notice, problems)
