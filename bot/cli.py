@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -490,13 +492,18 @@ def run() -> None:
     Example:
       TELEGRAM_BOT_TOKEN=123:abc OPERATOR_CHAT_ID=-100123 jardam run
     """
+    # First of all: a `kill -HUP` (a deploy's `git pull && kill -HUP`) may
+    # come while the bot starts, and would end it (SIGHUP's default action).
+    # Until the bot's own reload is in place it is noted, then done once.
+    sighup = threading.Event()
+    signal.signal(signal.SIGHUP, lambda signum, frame: sighup.set())
     settings = settings_or_fail()
     if not settings.token:
         raise click.ClickException("TELEGRAM_BOT_TOKEN is not set. To try Jardam without Telegram, run: jardam chat")
     from .telegram_app import run_bot
 
     # Straight into the bot, which frees it when a FAQ reload replaces it.
-    run_bot(settings, build_engine(settings), open_store(settings))
+    run_bot(settings, build_engine(settings), open_store(settings), sighup=sighup)
 
 
 def main() -> None:

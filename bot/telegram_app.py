@@ -16,6 +16,7 @@ import logging
 import re
 import signal
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -1180,6 +1181,11 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, lambda: app.create_task(reload_faq(svc)))
         except (RuntimeError, ValueError, NotImplementedError):
             log.debug("SIGHUP reload not available in this thread")
+        else:  # checked once the handler is in place: one that came while starting (`run_bot`) is not missed
+            early: threading.Event | None = app.bot_data.pop("sighup", None)
+            if early is not None and early.is_set():
+                log.info("SIGHUP received while starting: reloading the FAQ")
+                app.create_task(reload_faq(svc))
         mode = "webhook" if settings.webhook_url else "long polling"
         log.info(
             "Jardam ready: %d entries in %d topics, languages %s, %s, operators' group %s, database %s",
@@ -1277,16 +1283,21 @@ async def stop_polling_app(app: Application) -> None:  # type: ignore[type-arg]
         await app.post_shutdown(app)
 
 
-def run_bot(settings: Settings, engine: Engine, store: Store) -> None:
+def run_bot(settings: Settings, engine: Engine, store: Store, *, sighup: threading.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM, by long polling or by webhook.
 
     The engine is the bot's from here on: it is not kept in this frame,
     so that a FAQ reload, which replaces it, frees it.  (Pass it straight
     from its making, as `jardam run` does, not from a variable of yours.)
+    `sighup`: set when a SIGHUP came before the bot took the signal over
+    (`jardam run` notes them from its very start); the FAQ is then
+    reloaded once the bot is ready.
     """
     configure_logging(settings.log_level, [settings.token, settings.webhook_secret])
     app = build_application(settings, engine, store)
     del engine
+    if sighup is not None:
+        app.bot_data["sighup"] = sighup
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     # What escapes goes through the log, whose filter takes secrets out: an
     # uncaught traceback would print them (InvalidToken's message holds the token).

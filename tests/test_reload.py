@@ -315,3 +315,50 @@ def test_a_refusal_of_emoji_fits_what_telegram_counts(api: FakeBotAPI, run_bot: 
     notice, problems = refused_notice(api, faq_copy)
     assert len(problems) == 80 and sum(len(p) + 1 for p in problems) > 4096
     assert_whole_lines_then_the_rest_counted(notice, problems)
+
+
+def sighup_taken(pid: int) -> bool:
+    """Whether the process catches or ignores SIGHUP (rather than dying of it)."""
+    status = Path(f"/proc/{pid}/status").read_text()
+    masks = dict(line.split(":\t") for line in status.splitlines() if line.startswith(("SigCgt", "SigIgn")))
+    return any(int(masks[name], 16) & (1 << (signal.SIGHUP - 1)) for name in ("SigCgt", "SigIgn"))
+
+
+@pytest.mark.slow
+def test_sighup_while_starting_does_not_stop_the_bot_and_reloads_once(tmp_path: Path, faq_copy: Path) -> None:
+    """A deploy's `git pull && kill -HUP` may catch the bot starting: from
+    the very start of `jardam run` a SIGHUP is taken, not the end of the
+    process, and the FAQ is reloaded once the bot is ready, once however
+    many came."""
+    with FakeBotAPI(token=TOKEN) as api:
+        env = base_env(tmp_path) | {
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_URL": api.base_url,
+            "OPERATOR_CHAT_ID": str(OPERATORS),
+            "JARDAM_FAQ_DIR": str(faq_copy),
+        }
+        release = api.hold("getMe")  # the start stays before the bot's own handler
+        proc = jardam("run", env=env)
+        try:
+            deadline = time.monotonic() + 5
+            while not sighup_taken(proc.pid):
+                assert proc.poll() is None and time.monotonic() < deadline, "SIGHUP is not taken while the bot starts"
+                time.sleep(0.005)
+            proc.send_signal(signal.SIGHUP)  # as soon as it can be: the FAQ is still being read
+            api.wait_for_call("getMe", timeout=10)
+            proc.send_signal(signal.SIGHUP)
+            time.sleep(0.2)
+            assert proc.poll() is None, "a SIGHUP while starting ended the bot"
+            release.set()
+            api.wait_for_polling(timeout=30)
+            reloaded = api.wait_for_sent(chat_id=OPERATORS, timeout=10)[0]["text"]
+            assert reloaded.startswith("✅ FAQ reloaded: 36 entries")
+            time.sleep(0.5)
+            assert len(api.sent_messages(OPERATORS)) == 1  # once
+            proc.send_signal(signal.SIGTERM)
+            out, _ = proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 0, out
+        assert "SIGHUP received while starting: reloading the FAQ" in out
