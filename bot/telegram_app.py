@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeAllPrivateChats,
     CallbackQuery,
@@ -31,7 +32,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType, MessageLimit
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -46,7 +47,7 @@ from telegram.ext import (
 
 from .caching import freeze_long_lived
 from .config import Settings
-from .delivery import SEND_TIMEOUTS, Delivery
+from .delivery import SEND_TIMEOUTS, Delivery, _retry_after_seconds
 from .engine import Engine, Reply
 from .faq import LANGS, FAQError, load_faq
 from .httpclient import make_request
@@ -77,6 +78,10 @@ OPERATOR_PREVIEW_CHARS = 3000
 # After asking for a person, the next message is the question to pass on
 # if it comes within this long; later, it is a new conversation.
 AWAITING_HUMAN_FOR = dt.timedelta(hours=24)
+# Telegram not answering at start: asked again after 1 s, then 2, 4 … and
+# at most a minute apart, until it answers or the bot is stopped.
+START_RETRY_FIRST_S = 1.0
+START_RETRY_MAX_S = 60.0
 
 
 def N_(message: str) -> str:
@@ -1283,6 +1288,44 @@ async def stop_polling_app(app: Application) -> None:  # type: ignore[type-arg]
         await app.post_shutdown(app)
 
 
+async def wait_for_telegram(bot: Bot, *, first_delay: float = START_RETRY_FIRST_S, max_delay: float = START_RETRY_MAX_S) -> None:
+    """Initialise the bot (its first call to Telegram, `getMe`), asking
+    again while Telegram cannot be reached (network, timeouts, 5xx, 429):
+    after `first_delay`, then twice as long each time up to `max_delay`,
+    with one warning line per failed try and no traceback.  A refused token
+    (`InvalidToken`) is raised at once: trying again would not help."""
+    delay = first_delay
+    while True:
+        try:
+            await bot.initialize()  # python-telegram-bot's own: another call after a failure tries again
+            return
+        except (NetworkError, RetryAfter) as exc:
+            wait = max(delay, _retry_after_seconds(exc)) if isinstance(exc, RetryAfter) else delay
+            log.warning("Telegram cannot be reached to start (%s: %s); trying again in %g s", type(exc).__name__, exc, wait)
+        await asyncio.sleep(wait)
+        delay = min(delay * 2, max_delay)
+
+
+async def reach_telegram(bot: Bot, stop_signals: tuple[signal.Signals, ...]) -> bool:
+    """`wait_for_telegram`, which the stop signals end at once: whether
+    Telegram answered before one came.  The signals' handlers are left in
+    place for python-telegram-bot's own, which replace them before the loop
+    runs again: a signal between the two is not lost."""
+    loop = asyncio.get_running_loop()
+    waiting = asyncio.ensure_future(wait_for_telegram(bot))
+    stopped: list[signal.Signals] = []
+
+    def stop(sig: signal.Signals) -> None:
+        stopped.append(sig)
+        waiting.cancel()
+
+    for sig in stop_signals:
+        loop.add_signal_handler(sig, stop, sig)
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    return not stopped
+
+
 def run_bot(settings: Settings, engine: Engine, store: Store, *, sighup: threading.Event | None = None) -> None:
     """Run until SIGINT/SIGTERM, by long polling or by webhook.
 
@@ -1302,6 +1345,13 @@ def run_bot(settings: Settings, engine: Engine, store: Store, *, sighup: threadi
     # What escapes goes through the log, whose filter takes secrets out: an
     # uncaught traceback would print them (InvalidToken's message holds the token).
     try:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)  # the loop `run_polling` and `run_webhook` then take up
+        if not loop.run_until_complete(reach_telegram(app.bot, stop_signals)):
+            loop.close()
+            store.close()
+            log.info("Jardam stopped before Telegram could be reached")
+            return
         if settings.webhook_url:
             app.run_webhook(
                 listen=settings.webhook_listen,

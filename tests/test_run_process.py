@@ -3,6 +3,9 @@ conversation, and a clean stop on SIGTERM and SIGINT."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import logging
 import os
 import re
 import signal
@@ -19,14 +22,13 @@ from .conftest import OPERATORS, ROOT, TOKEN
 
 
 def jardam(*args: str, env: dict[str, str], **kwargs: object) -> subprocess.Popen[str]:
+    """`jardam ARGS` as a process; its output, standard error included, in `stdout` unless `kwargs` say otherwise."""
     return subprocess.Popen(
         [sys.executable, "-m", "bot", *args],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
         text=True,
-        **kwargs,  # type: ignore[call-overload]
+        **{"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT} | kwargs,  # type: ignore[call-overload]
     )
 
 
@@ -95,3 +97,95 @@ def test_token_never_logged_even_at_debug(tmp_path: Path) -> None:
         assert "[secret]" in out
         assert TOKEN not in out
         assert TOKEN.split(":")[1] not in out
+
+
+def test_start_up_asks_telegram_again_with_growing_capped_waits(caplog: pytest.LogCaptureFixture) -> None:
+    """`getMe` failing at start (no network, then a 429): asked again after
+    the first delay, twice as long each time up to the longest, a 429's
+    `retry_after` honoured; one warning line per failure, no traceback."""
+    from telegram import Bot
+
+    from bot.httpclient import make_request
+    from bot.telegram_app import wait_for_telegram
+
+    caplog.set_level(logging.WARNING, logger="bot.telegram_app")
+    with FakeBotAPI(token=TOKEN) as api:
+        api.fail("getMe", status=0, times=4)  # the connection dropped: Telegram unreachable
+        api.fail("getMe", status=429, retry_after=1)
+
+        async def start() -> None:
+            bot = Bot(TOKEN, base_url=api.base_url, request=make_request(1))
+            await wait_for_telegram(bot, first_delay=0.05, max_delay=0.2)
+            assert bot.username == api.username
+            await bot.shutdown()
+
+        asyncio.run(start())
+        times = [c.time for c in api.calls_of("getMe")]
+    assert len(times) == 6
+    warnings = [r.getMessage() for r in caplog.records]
+    assert [w.rsplit(" ", 2)[-2] for w in warnings] == ["0.05", "0.1", "0.2", "0.2", "1"]
+    assert all(w.startswith("Telegram cannot be reached to start (") for w in warnings)
+    assert "RetryAfter" in warnings[-1]
+    assert not any(r.exc_info for r in caplog.records)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    assert all(gap >= wait - 0.01 for gap, wait in zip(gaps, [0.05, 0.1, 0.2, 0.2, 1.0], strict=True)), gaps
+
+
+def run_env(tmp_path: Path, api: FakeBotAPI, **more: str) -> dict[str, str]:
+    return base_env(tmp_path) | {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api.base_url, "OPERATOR_CHAT_ID": str(OPERATORS)} | more
+
+
+@pytest.mark.slow
+def test_run_waits_for_telegram_at_start_then_answers(tmp_path: Path) -> None:
+    """Telegram unreachable at start: one warning line per try, no
+    traceback, and the bot starts once Telegram answers."""
+    with FakeBotAPI(token=TOKEN) as api:
+        api.fail("getMe", status=0, times=2)
+        proc = jardam("run", env=run_env(tmp_path, api), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            api.wait_for_polling(timeout=30)
+            api.push_text(42, "как проверить запрет на въезд", language_code="ru")
+            assert "📚 Источники" in api.wait_for_sent(chat_id=42, timeout=10)[0]["text"]
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, err
+    tries = [line for line in err.splitlines() if "Telegram cannot be reached to start" in line]
+    assert len(tries) == 2, err
+    assert " WARNING " in tries[0] and tries[0].endswith("trying again in 1 s") and tries[1].endswith("trying again in 2 s")
+    assert "Traceback" not in err and " ERROR " not in err, err
+    assert "Jardam ready" in err
+
+
+@pytest.mark.slow
+def test_sigterm_stops_a_bot_waiting_for_telegram_at_once(tmp_path: Path) -> None:
+    with FakeBotAPI(token=TOKEN) as api:
+        api.fail("getMe", status=0, times=1000)
+        proc = jardam("run", env=run_env(tmp_path, api), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            api.wait_for_call("getMe", count=2, timeout=30)  # waiting 2 s now
+            started = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=15)
+            assert time.monotonic() - started < 1
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err, err
+    assert err.splitlines()[-1].endswith("Jardam stopped before Telegram could be reached")
+
+
+@pytest.mark.slow
+def test_a_refused_token_stops_the_start_at_once_with_one_line(tmp_path: Path) -> None:
+    with FakeBotAPI(token=TOKEN) as api:  # another token than the bot's: 401
+        env = run_env(tmp_path, api, TELEGRAM_BOT_TOKEN="654321:WRONG-token-never-real")
+        proc = jardam("run", env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, err = proc.communicate(timeout=30)
+        assert len(api.calls_of("getMe")) == 1
+    assert proc.returncode == 1
+    [line] = err.splitlines()
+    assert " ERROR " in line and "Telegram refused the bot token (TELEGRAM_BOT_TOKEN)" in line
+    assert "WRONG-token" not in line
