@@ -6,8 +6,10 @@ function and turns user errors into `click.ClickException`.
 
 from __future__ import annotations
 
+import fcntl
 import importlib
 import json
+import os
 import signal
 import sys
 import threading
@@ -500,10 +502,40 @@ def run() -> None:
     settings = settings_or_fail()
     if not settings.token:
         raise click.ClickException("TELEGRAM_BOT_TOKEN is not set. To try Jardam without Telegram, run: jardam chat")
+    lock = hold_run_lock(settings.db_path)  # before the slow part of the start: a second one stops at once
     from .telegram_app import run_bot
 
-    # Straight into the bot, which frees it when a FAQ reload replaces it.
-    run_bot(settings, build_engine(settings), open_store(settings), sighup=sighup)
+    try:
+        # Straight into the bot, which frees it when a FAQ reload replaces it.
+        run_bot(settings, build_engine(settings), open_store(settings), sighup=sighup)
+    finally:
+        os.close(lock)
+
+
+def hold_run_lock(db_path: Path) -> int:
+    """An exclusive lock on `<db>.lock` beside the database, for `jardam
+    run` only, held while the process lives (the kernel lets go of it when
+    the process ends, however it ends): two bots on one database would both
+    poll Telegram, take each other's updates and answer some twice.  The
+    file holds the holder's pid, for the message the second one gets."""
+    path = db_path.with_name(db_path.name + ".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise click.ClickException(f"cannot lock the database {db_path}: {exc}") from exc
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise click.ClickException(f"another jardam run is using {db_path} (pid {holder})") from None
+    except OSError as exc:
+        os.close(fd)
+        raise click.ClickException(f"cannot lock the database {db_path}: {exc}") from exc
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    return fd
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ import re
 import signal
 import sqlite3
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +33,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType, MessageLimit
-from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -82,6 +83,8 @@ AWAITING_HUMAN_FOR = dt.timedelta(hours=24)
 # at most a minute apart, until it answers or the bot is stopped.
 START_RETRY_FIRST_S = 1.0
 START_RETRY_MAX_S = 60.0
+# Another bot polling with the same token: logged at most this often.
+CONFLICT_SAID_EVERY_S = 60.0
 
 
 def N_(message: str) -> str:
@@ -1129,6 +1132,20 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     error = context.error
     if update is None and isinstance(error, NetworkError):
         log.warning("polling Telegram for updates failed (%s: %s); retrying", type(error).__name__, error)
+        return
+    if update is None and isinstance(error, Conflict):
+        # Another bot polls with this token (elsewhere: a second `jardam
+        # run` here is refused at start); retried every few seconds, said
+        # once a minute at most.
+        now = time.monotonic()
+        said = context.application.bot_data.get("conflict_said_at")
+        if said is None or now - said >= CONFLICT_SAID_EVERY_S:
+            context.application.bot_data["conflict_said_at"] = now
+            log.error(
+                "another bot is polling Telegram with this bot's token (%s): each takes some of the other's updates; "
+                "stop the other (said at most once a minute)",
+                error,
+            )
         return
     log.error("error while handling an update: %s: %s", type(error).__name__, error)
 

@@ -189,3 +189,68 @@ def test_a_refused_token_stops_the_start_at_once_with_one_line(tmp_path: Path) -
     [line] = err.splitlines()
     assert " ERROR " in line and "Telegram refused the bot token (TELEGRAM_BOT_TOKEN)" in line
     assert "WRONG-token" not in line
+
+
+@pytest.mark.slow
+def test_a_second_run_on_the_same_database_stops_at_once(tmp_path: Path) -> None:
+    """Two bots on one database would both poll Telegram and answer some
+    messages twice: the second `jardam run` exits at once with one line
+    naming the first; the commands that only read or tidy the database
+    still work beside the bot; the lock goes with the process, killed too."""
+    with FakeBotAPI(token=TOKEN) as api:
+        env = run_env(tmp_path, api)
+        first = jardam("run", env=env)
+        second: subprocess.Popen[str] | None = None
+        try:
+            api.wait_for_polling(timeout=30)
+            started = time.monotonic()
+            second = jardam("run", env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            out, err = second.communicate(timeout=15)
+            assert time.monotonic() - started < 3  # before the FAQ is even read
+            assert second.returncode == 1
+            assert (out, err) == ("", f"Error: another jardam run is using {env['JARDAM_DB']} (pid {first.pid})\n")
+            for command in (["stats"], ["purge"], ["review"]):
+                other = jardam(*command, env=env)
+                assert other.communicate(timeout=30)[0] and other.returncode == 0, command
+            api.push_text(42, "как проверить запрет на въезд", language_code="ru")
+            api.wait_for_sent(chat_id=42, timeout=10)
+            first.kill()  # no clean stop: the lock file stays, with the dead one's pid
+            first.communicate(timeout=15)
+            mark = api.checkpoint()
+            second = jardam("run", env=env)
+            api.wait_for_call("getUpdates", since=mark, timeout=30)
+            assert second.poll() is None
+            second.send_signal(signal.SIGTERM)
+            out, _ = second.communicate(timeout=15)
+            assert second.returncode == 0, out
+        finally:
+            for proc in (first, second):
+                if proc is not None and proc.poll() is None:
+                    proc.kill()
+                    proc.communicate()
+
+
+@pytest.mark.slow
+def test_another_bot_polling_with_the_token_is_logged_once_a_minute(tmp_path: Path) -> None:
+    """Telegram's `Conflict` (another bot polls with the same token,
+    elsewhere): python-telegram-bot asks again every few seconds; the
+    log says so once a minute, not at every try."""
+    with FakeBotAPI(token=TOKEN) as api:
+        conflict = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+        api.fail("getUpdates", status=409, times=3, description=conflict)
+        proc = jardam("run", env=run_env(tmp_path, api), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            api.wait_for_call("getUpdates", count=3, timeout=30)  # refused 3 times, 1 + 1.5 s apart, then a poll
+            api.wait_for_polling(timeout=10)
+            api.push_text(42, "как проверить запрет на въезд", language_code="ru")
+            api.wait_for_sent(chat_id=42, timeout=10)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert proc.returncode == 0, err
+    conflicts = [line for line in err.splitlines() if "Conflict" in line]
+    assert len(conflicts) == 1, err
+    assert " ERROR " in conflicts[0] and "another bot is polling Telegram with this bot's token" in conflicts[0]
