@@ -22,7 +22,7 @@ from bot.i18n import Catalogs
 from bot.textlimits import utf16_len
 
 from .conftest import OPERATORS, ROOT, TOKEN, BotRunner, bot_settings
-from .test_run_process import base_env, jardam
+from .test_run_process import base_env, jardam, run_env
 
 QUESTION = "как проверить запрет на въезд"
 
@@ -331,14 +331,8 @@ def test_sighup_while_starting_does_not_stop_the_bot_and_reloads_once(tmp_path: 
     process, and the FAQ is reloaded once the bot is ready, once however
     many came."""
     with FakeBotAPI(token=TOKEN) as api:
-        env = base_env(tmp_path) | {
-            "TELEGRAM_BOT_TOKEN": TOKEN,
-            "TELEGRAM_API_URL": api.base_url,
-            "OPERATOR_CHAT_ID": str(OPERATORS),
-            "JARDAM_FAQ_DIR": str(faq_copy),
-        }
         release = api.hold("getMe")  # the start stays before the bot's own handler
-        proc = jardam("run", env=env)
+        proc = jardam("run", env=run_env(tmp_path, api, JARDAM_FAQ_DIR=str(faq_copy)))
         try:
             deadline = time.monotonic() + 5
             while not sighup_taken(proc.pid):
