@@ -395,11 +395,14 @@ def review_reopen(refs: tuple[str, ...]) -> None:
 @review.command("promote")
 @click.argument("ref")
 @click.argument("entry_id")
-def review_promote(ref: str, entry_id: str) -> None:
+@click.option("--force", is_flag=True, help="Add it even though the question is closest to a known out-of-scope subject.")
+def review_promote(ref: str, entry_id: str, force: bool) -> None:
     """Add a question's text as a phrasing of ENTRY_ID in its YAML file.
 
     Only one line is added (comments, order and layout stay); the FAQ is
-    then checked, and the file restored if the check fails.
+    then checked, and the file restored if the check fails.  A question
+    closest to a known out-of-scope subject (money transfers, Russian
+    citizenship…), above ENTRY_ID, is refused unless --force is given.
 
     \b
     Example:
@@ -410,7 +413,9 @@ def review_promote(ref: str, entry_id: str) -> None:
     settings = settings_or_fail()
     store = open_existing_store(settings)
     try:
-        path = reviewing.promote(store, settings.faq_dir, ref, entry_id, seeds_dir=settings.seeds_dir)
+        path = reviewing.promote(store, settings.faq_dir, ref, entry_id, seeds_dir=settings.seeds_dir, force=force)
+    except reviewing.OutOfScopeError as exc:
+        raise click.ClickException(f"{exc} Use --force to add it all the same.") from exc
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     except FAQError as exc:

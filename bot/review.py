@@ -29,12 +29,12 @@ from rapidfuzz import fuzz, process
 
 from .engine import MAX_MATCH_CHARS, Engine
 from .faq import FAQ, LANGS, load_faq, topic_files
-from .matcher import FILLER_WORDS, stem_text
+from .matcher import FILLER_WORDS, Candidate, Matcher, stem_text
 from .normalize import skeleton
 from .privacy import MASKS
 from .store import Store
 
-Kind = Literal["phrasing", "new_entry", "unclear"]
+Kind = Literal["phrasing", "new_entry", "unclear", "out_of_scope"]
 
 # Review states (the `review` column; NULL is "open"), separate from the
 # operators' status of a question (open / answered / closed), so that a
@@ -101,6 +101,9 @@ class Cluster:
     suggested_entry: str | None = None
     # Clarifications ("did you mean" messages) in the cluster, by their own ids.
     clarification_ids: list[int] = field(default_factory=list)
+    # The nearest is a known out-of-scope subject (`faq/_out_of_scope.yaml`),
+    # not an entry: the bot hands such questions to a person on purpose.
+    nearest_out_of_scope: bool = False
 
     @property
     def refs(self) -> list[str]:
@@ -325,8 +328,8 @@ def cluster(items: Sequence[dict[str, Any]], engine: Engine, *, threshold: float
 
 def _make_cluster(members: list[dict[str, Any]], engine: Engine) -> Cluster:
     members.sort(key=lambda m: (m["ts"], m["id"]))
-    nearest, score = nearest_entry([m["text"] for m in members], engine)
-    kind, suggestion, entry = suggest(members, nearest, score, engine)
+    nearest, score, out_of_scope = nearest_entry([m["text"] for m in members], engine)
+    kind, suggestion, entry = suggest(members, nearest, score, engine, out_of_scope=out_of_scope)
     return Cluster(
         ids=[m["id"] for m in members if m["source"] == "question"],
         clarification_ids=[m["id"] for m in members if m["source"] == "clarification"],
@@ -340,6 +343,7 @@ def _make_cluster(members: list[dict[str, Any]], engine: Engine) -> Cluster:
         suggestion=suggestion,
         kind=kind,
         suggested_entry=entry,
+        nearest_out_of_scope=out_of_scope,
     )
 
 
@@ -358,30 +362,51 @@ def _examples(members: Sequence[dict[str, Any]]) -> list[str]:
     return (first + rest)[:MAX_EXAMPLES]
 
 
-def nearest_entry(texts: Iterable[str], engine: Engine) -> tuple[str | None, float]:
-    """The matcher's best entry over all the texts, and its score (0–100)."""
-    best: tuple[str | None, float] = (None, 0.0)
+def nearest_entry(texts: Iterable[str], engine: Engine) -> tuple[str | None, float, bool]:
+    """The matcher's best entry or out-of-scope subject over all the texts,
+    its score (0–100), and whether it is an out-of-scope subject.
+
+    Subjects count like entries, as they do when the bot decides: a question
+    closest to one is handed off on purpose, and its runner-up entry is not
+    where it belongs ("send money home" is not repatriation)."""
+    best: tuple[str | None, float, bool] = (None, 0.0, False)
     # The matcher sees skeletons: texts that share one share the result.
     distinct = {skeleton(t[:MAX_MATCH_CHARS]): t for t in texts if not is_placeholder(t)}
     for text in distinct.values():
-        # Known out-of-scope subjects are not entries one can add to.
-        candidates = [c for c in engine.matcher.match(text[:MAX_MATCH_CHARS], limit=5) if not c.out_of_scope]
+        candidates = engine.matcher.match(text[:MAX_MATCH_CHARS], limit=5)
         if candidates and candidates[0].score > best[1]:
-            best = (candidates[0].entry_id, float(candidates[0].score))
+            best = (candidates[0].entry_id, float(candidates[0].score), candidates[0].out_of_scope)
     return best
 
 
-def suggest(members: Sequence[dict[str, Any]], nearest: str | None, score: float, engine: Engine) -> tuple[Kind, str, str | None]:
+def out_of_scope_suggestion(subject: str) -> str:
+    return f"known out-of-scope subject: {subject} — answer by hand; add a phrasing to that subject if it was not recognised"
+
+
+def suggest(
+    members: Sequence[dict[str, Any]], nearest: str | None, score: float, engine: Engine, *, out_of_scope: bool = False
+) -> tuple[Kind, str, str | None]:
     """What an editor should do with a cluster: (kind, suggestion, entry).
 
-    Users' own evidence comes first — the entry they chose after "did you
-    mean", then the entry a 👎 names — and then the matcher: close under the
-    answer threshold means the FAQ has the answer but not this wording; far
-    under the clarify threshold means it has no answer at all.
+    A cluster nearest to a known out-of-scope subject (`out_of_scope`) is
+    never suggested as a phrasing of an entry: the bot hands it off on
+    purpose, and as a phrasing it would answer such questions with a
+    look-alike (`promote` refuses it too).  Otherwise users' own evidence
+    comes first — the entry they chose after "did you mean", then the entry
+    a 👎 names — and then the matcher: close under the answer threshold
+    means the FAQ has the answer but not this wording; far under the
+    clarify threshold means it has no answer at all.
     """
     known = engine.faq.entries
     chosen = Counter(m["chosen"] for m in members if m.get("chosen") in known)
     disliked = Counter(m["feedback_entry"] for m in members if m.get("feedback_entry") in known and not is_placeholder(m["text"]))
+    tuning = engine.tuning
+    far = score < tuning.clarify_at - NEW_ENTRY_BAND
+    if out_of_scope and nearest is not None:
+        # Far from everything, the subject is as unrelated as the entries are.
+        if far and not (chosen or disliked):
+            return "new_entry", "new entry needed", None
+        return "out_of_scope", out_of_scope_suggestion(nearest), None
     for votes in (chosen, disliked):
         if votes:
             entry = votes.most_common(1)[0][0]
@@ -389,10 +414,9 @@ def suggest(members: Sequence[dict[str, Any]], nearest: str | None, score: float
     if members and all(is_placeholder(m["text"]) for m in members):
         entries = ", ".join(sorted({m["feedback_entry"] for m in members if m.get("feedback_entry")})) or "an answer"
         return "unclear", f"review by hand: 👎 on {entries} without the question", None
-    tuning = engine.tuning
     if nearest is not None and score >= tuning.strong_score - PHRASING_BAND:
         return "phrasing", f"add as a phrasing of {nearest}", nearest
-    if score < tuning.clarify_at - NEW_ENTRY_BAND:
+    if far:
         return "new_entry", "new entry needed", None
     return "unclear", "review by hand", None
 
@@ -468,6 +492,11 @@ def set_status(store: Store, ids: Iterable[int | str], status: str) -> int:
     return changed
 
 
+class OutOfScopeError(ValueError):
+    """The question is closest to a known out-of-scope subject, above the
+    entry it was to become a phrasing of (`promote`'s `force` overrides)."""
+
+
 def promote(
     store: Store,
     faq_dir: Path,
@@ -476,6 +505,8 @@ def promote(
     *,
     seeds_dir: Path | None = None,
     faq: FAQ | None = None,
+    matcher: Matcher | None = None,
+    force: bool = False,
 ) -> Path:
     """Add a question's text as a phrasing of an entry; return the file edited.
 
@@ -484,7 +515,13 @@ def promote(
     is restored and the FAQError raised.  A question becomes "resolved"; a
     clarification ("c3") leaves the review by being a phrasing now.  `faq`,
     when the caller already holds the FAQ of `faq_dir`, saves loading it for
-    the checks (the edited FAQ is always loaded again).
+    the checks (the edited FAQ is always loaded again), and `matcher`, built
+    on it, saves indexing it.
+
+    A question whose best match is a known out-of-scope subject scoring
+    above the entry is refused with OutOfScopeError, unless `force`: the
+    bot hands such questions to a person on purpose, and as the entry's
+    phrasing it would answer them, and their look-alikes, with that entry.
     """
     faq_dir = Path(faq_dir)
     source, rid = parse_ref(question_id)
@@ -492,6 +529,8 @@ def promote(
     if faq is None:
         faq = load_faq(faq_dir, seeds_dir)
     phrasing = _checked_phrasing(faq, entry_id, text, lang)
+    if not force:
+        _check_not_out_of_scope(matcher or Matcher(faq), text, entry_id)
     path, original = _entry_file(faq_dir, faq, entry_id)
     edited = insert_phrasing(original.decode("utf-8"), entry_id, lang, phrasing)
     path.write_bytes(edited.encode("utf-8"))
@@ -502,6 +541,23 @@ def promote(
         raise
     set_status(store, [f"c{rid}" if source == "clarification" else rid], "resolved")
     return path
+
+
+def _check_not_out_of_scope(matcher: Matcher, text: str, entry_id: str) -> None:
+    """OutOfScopeError if the text's best match is an out-of-scope subject scoring above `entry_id`."""
+    candidates: list[Candidate] = matcher.match(text[:MAX_MATCH_CHARS], limit=5)
+    if not candidates or not candidates[0].out_of_scope:
+        return
+    best = candidates[0]
+    target = next((c.score for c in candidates if c.entry_id == entry_id), None)
+    if target is not None and target >= best.score:
+        return
+    where = f"{entry_id} ({target:.0f})" if target is not None else f"{entry_id} (not among its closest)"
+    raise OutOfScopeError(
+        f"not added: the question's best match is the known out-of-scope subject {best.entry_id} ({best.score:.0f}), above {where}. "
+        f"The bot hands such questions to a person; as a phrasing of {entry_id} they would be answered with it. "
+        f"Answer it by hand, or add a phrasing to {best.entry_id} in _out_of_scope.yaml if it was not recognised."
+    )
 
 
 def _question_text(store: Store, source: str, rid: int) -> tuple[str, str]:
@@ -637,7 +693,7 @@ def _check_insert(before: str, after: str, entry_id: str, lang: str, phrasing: s
 # --- output -------------------------------------------------------------------------
 
 _CSV_FIELDS = (
-    "count", "kind", "suggestion", "suggested_entry", "nearest_entry", "nearest_score",
+    "count", "kind", "suggestion", "suggested_entry", "nearest_entry", "nearest_score", "nearest_out_of_scope",
     "langs", "first_seen", "last_seen", "ids", "clarification_ids",
 )
 
@@ -665,7 +721,8 @@ def format_table(clusters: Sequence[Cluster]) -> str:
         return "No questions to review."
     blocks = []
     for n, c in enumerate(clusters, 1):
-        nearest = f"{c.nearest_entry} ({c.nearest_score:.0f})" if c.nearest_entry else "none"
+        scope = ", out of scope" if c.nearest_out_of_scope else ""
+        nearest = f"{c.nearest_entry} ({c.nearest_score:.0f}{scope})" if c.nearest_entry else "none"
         lines = [
             f"{n}. ×{c.count}  [{', '.join(c.langs) or '?'}]  {c.first_seen[:10]} → {c.last_seen[:10]}",
             f"   nearest: {nearest}  →  {c.suggestion}",

@@ -111,7 +111,8 @@ def test_review_and_stats_commands(runner: CliRunner, tmp_path: Path) -> None:
     listing = runner.invoke(cli, ["review"])
     assert listing.exit_code == 0, listing.output
     assert listing.output.startswith("1. ×2  [ru]")
-    assert "new entry needed" in listing.output
+    # Plane tickets and exchange rates are known out-of-scope subjects, not gaps in the FAQ.
+    assert "known out-of-scope subject: tickets-travel" in listing.output and "known out-of-scope subject: money-transfers" in listing.output
     as_json = json.loads(runner.invoke(cli, ["review", "--json"]).output)
     assert [c["count"] for c in as_json] == [2, 1]
     as_csv = runner.invoke(cli, ["review", "--csv"]).output.splitlines()

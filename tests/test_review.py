@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 import yaml
+from click.testing import CliRunner
 
 from bot import review
+from bot.cli import cli
 from bot.config import default_seeds_dir
 from bot.engine import Engine
 from bot.faq import FAQ, FAQError, Problem, load_faq
@@ -32,7 +34,7 @@ MONEY = [
     ("ru", "kak perevesti dengi domoi v kyrgyzstan"),
 ]
 NEAR = ("ru", "нужен ли патент гражданину Кыргызстана чтобы работать в Москве")  # patent-not-needed
-FAR = ("en", "who won the football match yesterday")
+FAR = ("en", "what is the capital of france")  # near no entry and no out-of-scope subject
 
 
 def add_question(
@@ -88,6 +90,9 @@ def test_paraphrases_in_three_languages_cluster_and_get_suggestions(store: Store
     assert clusters[0].first_seen == "2026-11-10T09:00:00+00:00" and clusters[0].last_seen == "2026-11-12T09:00:00+00:00"
     assert sorted(clusters[0].examples) == sorted(text for _, text in FLIGHT)
     assert clusters[1].ids == money
+    # Both clusters are nearest to a known out-of-scope subject, not an entry.
+    assert (clusters[0].kind, clusters[0].nearest_entry, clusters[0].nearest_out_of_scope) == ("out_of_scope", "tickets-travel", True)
+    assert (clusters[1].kind, clusters[1].nearest_entry, clusters[1].suggested_entry) == ("out_of_scope", "money-transfers", None)
     near_cluster = cluster_of(clusters, near)
     assert (near_cluster.kind, near_cluster.suggestion) == ("phrasing", "add as a phrasing of patent-not-needed")
     assert near_cluster.nearest_entry == "patent-not-needed"
@@ -261,10 +266,76 @@ def test_outputs_parse(store: Store, engine: Engine) -> None:
     data = json.loads(review.to_json(clusters))
     assert [c["count"] for c in data] == [3, 1]
     assert data[0]["ids"] == clusters[0].ids and data[1]["kind"] == "new_entry"
+    assert data[0]["kind"] == "out_of_scope" and data[0]["nearest_out_of_scope"] is True
     rows = list(csv.DictReader(io.StringIO(review.to_csv(clusters))))
     assert [r["count"] for r in rows] == ["3", "1"]
     assert rows[0]["langs"] == "en ky ru" and rows[0]["example_1"] in {t for _, t in FLIGHT}
     assert rows[1]["suggestion"] == "new entry needed" and rows[1]["example_2"] == ""
+    assert (rows[0]["nearest_out_of_scope"], rows[1]["nearest_out_of_scope"]) == ("True", "False")
     table = review.format_table(clusters)
     assert "×3  [en, ky, ru]" in table and "new entry needed" in table and FAR[1] in table
+    assert "nearest: tickets-travel (77, out of scope)  →  known out-of-scope subject: tickets-travel" in table
     assert review.format_table([]) == "No questions to review."
+
+
+def test_out_of_scope_questions_are_never_suggested_or_promoted_as_phrasings_of_entries(
+    tmp_path: Path, faq_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """"Send money home" is the out-of-scope subject money-transfers (72),
+    not repatriation-state-support (55); Russian citizenship is a subject
+    too, not meken-kart.  As phrasings of those entries they would make the
+    bot answer such questions with a wrong legal answer."""
+    db = tmp_path / "r.db"
+    monkeypatch.setenv("JARDAM_DB", str(db))
+    monkeypatch.setenv("JARDAM_FAQ_DIR", str(faq_copy))
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    said = "как отправить деньги домой\nмогу ли я получить гражданство россии быстро\nакча кантип жиберем\n"
+    assert CliRunner().invoke(cli, ["chat"], input=said).exit_code == 0
+
+    listed = CliRunner().invoke(cli, ["review"])
+    assert listed.exit_code == 0, listed.output
+    assert "add as a phrasing" not in listed.output
+    assert "nearest: money-transfers (72, out of scope)  →  known out-of-scope subject: money-transfers — answer by hand; " \
+        "add a phrasing to that subject if it was not recognised" in listed.output
+    assert "known out-of-scope subject: russian-citizenship" in listed.output
+    clusters = json.loads(CliRunner().invoke(cli, ["review", "--json"]).output)
+    assert {(c["examples"][0], c["kind"], c["nearest_entry"], c["suggested_entry"]) for c in clusters} == {
+        ("как отправить деньги домой", "out_of_scope", "money-transfers", None),
+        ("могу ли я получить гражданство россии быстро", "out_of_scope", "russian-citizenship", None),
+        ("акча кантип жиберем", "out_of_scope", "money-transfers", None),
+    }
+
+    before = {p.name: p.read_bytes() for p in faq_copy.glob("*.yaml")}
+    for ref, entry in (("1", "repatriation-state-support"), ("2", "meken-kart")):
+        refused = CliRunner().invoke(cli, ["review", "promote", ref, entry])
+        assert refused.exit_code == 1
+        assert "known out-of-scope subject" in refused.output and "Use --force" in refused.output
+        assert "Traceback" not in refused.output
+    assert "russian-citizenship (49), above meken-kart (45)" in refused.output
+    assert {p.name: p.read_bytes() for p in faq_copy.glob("*.yaml")} == before
+    store = Store(db)
+    assert [review_state(store, q) for q in (1, 2, 3)] == [None, None, None]
+    store.close()
+
+    asked = "как быстро получить гражданство россии"
+    assert json.loads(CliRunner().invoke(cli, ["ask", "--json", asked]).output)["outcome"] == "handoff"
+    forced = CliRunner().invoke(cli, ["review", "promote", "--force", "2", "meken-kart"])
+    assert forced.exit_code == 0, forced.output
+    # What the refusal kept from happening: the look-alike now gets meken-kart's answer.
+    assert json.loads(CliRunner().invoke(cli, ["ask", "--json", asked]).output)["id"] == "meken-kart"
+
+
+def test_users_evidence_does_not_make_an_out_of_scope_question_a_phrasing(store: Store, engine: Engine, faq_copy: Path, faq: FAQ) -> None:
+    chose = add_clarification(store, "ru", "как отправить деньги домой", "repatriation-state-support")
+    disliked = add_question(store, "ru", "перевод денег домой в бишкек", reason="feedback", candidates=[{"id": "repatriation-state-support", "score": 0}])
+    clusters = review.review(store, engine)
+    assert all(c.kind == "out_of_scope" and c.suggested_entry is None for c in clusters), clusters
+    with pytest.raises(review.OutOfScopeError, match="money-transfers"):
+        review.promote(store, faq_copy, f"c{chose}", "repatriation-state-support", faq=faq)
+    with pytest.raises(review.OutOfScopeError):
+        review.promote(store, faq_copy, disliked, "repatriation-state-support", faq=faq, matcher=engine.matcher)
+    assert review_state(store, disliked) is None
+    # An entry scoring above every subject is promoted as before.
+    near = add_question(store, *NEAR)
+    review.promote(store, faq_copy, near, "patent-not-needed", faq=faq, matcher=engine.matcher)
+    assert review_state(store, near) == "resolved"
