@@ -475,9 +475,11 @@ DEFAULT_OPEN_RETENTION_DAYS = 365
 def purge(days: int, open_days: int) -> None:
     """Delete old records from the database (JARDAM_DB).
 
-    Messages still waiting to be delivered are kept whatever their age;
-    open questions until --open-older-than days without a post, follow-up
-    or answer.  Users go once nothing of theirs is left.
+    Messages still waiting to be delivered are kept whatever their age.
+    Answered and closed questions are as old as their last answer,
+    follow-up or closing; open questions are kept until --open-older-than
+    days without a post, follow-up or answer.  Users go once nothing of
+    theirs is left.
 
     \b
     Example:

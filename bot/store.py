@@ -944,36 +944,29 @@ class Store:
     def purge(self, older_than_days: int, open_older_than_days: int | None = None) -> dict[str, int]:
         """Delete records older than the retention period; return rows deleted per table.
 
-        Kept whatever their age: pending deliveries.  Open questions are
-        kept until `open_older_than_days` (never less than the retention
-        period; None: for ever), counted from their last sign of life (the
-        question, a post, a follow-up, an answer): an operator may still
-        answer one, but one nobody touched for that long is closed and
-        deleted with its text, unless a delivery of it is still pending.
-        A user (chat id, language, "blocked the bot") goes once nothing of
-        theirs is left: not updated within
-        the retention period, no events, clarifications or pending
+        Kept whatever their age: pending deliveries.  A question's age is
+        counted from its last sign of life (the question, a post, a
+        follow-up, an answer, its closing): answered and closed questions go
+        with their text once untouched for the retention period, so that a
+        question answered today, however long ago it was asked, still
+        routes the user's reply to the answer.  Open questions are kept
+        until `open_older_than_days` (never less than the retention period;
+        None: for ever): an operator may still answer one, but one nobody
+        touched for that long is closed and deleted with its text, unless a
+        delivery of it is still pending.  A user (chat id, language,
+        "blocked the bot") goes once nothing of theirs is left: not updated
+        within the retention period, no events, clarifications or pending
         deliveries younger than it, and no question still stored.
         """
         cutoff = _days_ago(older_than_days)
         deleted: dict[str, int] = {}
         with self.transaction():
+            relay = 0
             if open_older_than_days is not None:
                 since = _days_ago(max(open_older_than_days, older_than_days))
-                abandoned = (
-                    "SELECT id FROM questions AS q WHERE q.status = 'open' AND q.ts < ? "
-                    "AND NOT EXISTS (SELECT 1 FROM relay AS r WHERE r.question_id = q.id AND r.created_at >= ?) "
-                    "AND NOT EXISTS (SELECT 1 FROM outbox AS o WHERE o.question_id = q.id AND (o.status = 'pending' OR o.created_at >= ?))"
-                )
-                qids = [r[0] for r in self.db.execute(abandoned, [since, since, since]).fetchall()]
-                for chunk in (qids[i : i + 500] for i in range(0, len(qids), 500)):
-                    marks = ",".join("?" * len(chunk))
-                    self.db.execute(f"DELETE FROM relay WHERE question_id IN ({marks})", chunk)
-                    self.db.execute(f"DELETE FROM questions WHERE id IN ({marks})", chunk)
-                deleted["open questions"] = len(qids)
-            old_questions = "SELECT id FROM questions WHERE ts < ? AND status NOT IN ('open')"
-            deleted["relay"] = self.db.execute(f"DELETE FROM relay WHERE question_id IN ({old_questions})", [cutoff]).rowcount
-            deleted["questions"] = self.db.execute("DELETE FROM questions WHERE ts < ? AND status NOT IN ('open')", [cutoff]).rowcount
+                deleted["open questions"], relay = self._purge_questions("q.status = 'open'", since)
+            questions, answered_relay = self._purge_questions("q.status != 'open'", cutoff)
+            deleted["relay"], deleted["questions"] = relay + answered_relay, questions
             deleted["outbox"] = self.db.execute("DELETE FROM outbox WHERE created_at < ? AND status != 'pending'", [cutoff]).rowcount
             deleted["events"] = self.db.execute("DELETE FROM events WHERE ts < ?", [cutoff]).rowcount
             deleted["clarifications"] = self.db.execute("DELETE FROM clarifications WHERE ts < ?", [cutoff]).rowcount
@@ -994,6 +987,28 @@ class Store:
                 [cutoff],
             ).rowcount
         return deleted
+
+    # A question untouched since :since: not asked, first answered or closed
+    # since, and no message about it since (its post, a follow-up, an answer
+    # copied, an acknowledgement: in relay and the outbox), nor one still
+    # pending.  NOT IN reads each table once: relay has no index by question.
+    _UNTOUCHED_SINCE = (
+        "q.ts < :since AND COALESCE(q.answered_at, '') < :since AND COALESCE(q.closed_at, '') < :since "
+        "AND q.id NOT IN (SELECT question_id FROM relay WHERE created_at >= :since AND question_id IS NOT NULL) "
+        "AND q.id NOT IN (SELECT question_id FROM outbox WHERE (status = 'pending' OR created_at >= :since) AND question_id IS NOT NULL)"
+    )
+
+    def _purge_questions(self, status: str, since: str) -> tuple[int, int]:
+        """Delete the questions matching `status` (SQL on `q`) untouched since
+        `since`, with their links to posts; (questions, relay rows) deleted."""
+        found = self.db.execute(f"SELECT id FROM questions AS q WHERE {status} AND {self._UNTOUCHED_SINCE}", {"since": since})
+        qids = [r[0] for r in found.fetchall()]
+        relay = 0
+        for chunk in (qids[i : i + 500] for i in range(0, len(qids), 500)):
+            marks = ",".join("?" * len(chunk))
+            relay += self.db.execute(f"DELETE FROM relay WHERE question_id IN ({marks})", chunk).rowcount
+            self.db.execute(f"DELETE FROM questions WHERE id IN ({marks})", chunk)
+        return len(qids), relay
 
     def pending_count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0])

@@ -231,7 +231,7 @@ def test_purge_keeps_open_and_pending(tmp_path: Path, monkeypatch: pytest.Monkey
     store.log_event(1, "ru", "answer", "ban-check", 90, "text")
     store.enqueue("text", 1, {"text": "pending"})
     old = (dt.datetime.now(dt.UTC) - dt.timedelta(days=400)).isoformat(timespec="seconds")
-    store.db.execute("UPDATE questions SET ts = ? WHERE id IN (1, 2)", [old])
+    store.db.execute("UPDATE questions SET ts = ?, answered_at = ? WHERE id IN (1, 2)", [old, old])
     store.db.execute("UPDATE events SET ts = ?", [old])
     store.db.execute("UPDATE outbox SET created_at = ?", [old])
     store.close()
@@ -279,6 +279,7 @@ def test_purge_deletes_users_nothing_is_left_of_and_open_questions_nobody_touche
     store.db.execute("UPDATE users SET created_at = ?, updated_at = ? WHERE chat_id != 6", [days_ago(800), days_ago(400)])
     store.db.execute("UPDATE outbox SET created_at = ?", [days_ago(400)])
     store.db.execute("UPDATE questions SET ts = ?", [days_ago(400)])
+    store.db.execute("UPDATE questions SET answered_at = ? WHERE answered_at IS NOT NULL", [days_ago(400)])
     store.db.execute("UPDATE questions SET ts = ? WHERE id = ?", [days_ago(300), recent_open])
     store.db.execute("UPDATE relay SET created_at = ?", [days_ago(400)])
     store.db.execute("UPDATE relay SET created_at = ? WHERE message_id = 81", [days_ago(10)])
@@ -294,3 +295,69 @@ def test_purge_deletes_users_nothing_is_left_of_and_open_questions_nobody_touche
     # 1 and 10 had nothing left; 7's only question was given up.
     assert [r["chat_id"] for r in db.query("select chat_id from users order by chat_id")] == [2, 3, 4, 5, 6, 8, 9]
     assert db["users"].get(6)["blocked"] == 1
+
+
+def test_purge_counts_an_answered_question_from_its_answer_not_from_when_it_was_asked(
+    api: FakeBotAPI, run_bot: Any, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A question asked 200 days ago and answered today is not purged: the
+    user's reply to the answer still comes back under its reference."""
+    run_bot()
+    api.push_text(7, "какой курс доллара сегодня", language_code="ru")
+    post = api.wait_for_sent(chat_id=OPERATORS)[0]
+    assert post["text"].startswith("❓ #1 ·")
+    db = sqlite_utils.Database(db_path)
+    long_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(days=200)).isoformat(timespec="seconds")
+    db.execute("UPDATE questions SET ts = ?", [long_ago])  # asked, and posted, 200 days ago
+    db.execute("UPDATE relay SET created_at = ?", [long_ago])
+    db.execute("UPDATE outbox SET created_at = ?", [long_ago])
+    db.conn.commit()
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "Через банк.", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    answer = api.wait_for_sent(chat_id=7, since=mark)[0]
+    api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m["text"].startswith("✅"))
+
+    monkeypatch.setenv("JARDAM_DB", str(db_path))
+    result = CliRunner().invoke(cli, ["purge"])
+    assert result.exit_code == 0, result.output
+    assert "0 relay, 0 questions" in result.output
+    assert [r["status"] for r in db.query("select status from questions")] == ["answered"]
+
+    mark = api.checkpoint()
+    api.push_text(7, "а какой банк?", language_code="ru", reply_to_message_id=answer["message_id"])
+    follow = api.wait_for_sent(chat_id=OPERATORS, since=mark)[0]
+    assert follow["text"].startswith("💬 #1"), follow["text"]  # the same question, not a new ❓ without context
+
+
+def test_purge_counts_answered_and_closed_questions_from_their_last_activity(tmp_path: Path) -> None:
+    store = Store(tmp_path / "p.db")
+
+    def days_ago(days: int) -> str:
+        return (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat(timespec="seconds")
+
+    def asked(text: str, status: str, *, answered: int | None = None, closed: int | None = None) -> int:
+        qid = store.add_question(chat_id=1, lang="ru", text=text, candidates=[], reason="engine").id
+        store.link_message(OPERATORS, 1000 + qid, qid)  # its post
+        store.db.execute(
+            "UPDATE questions SET ts = ?, status = ?, answered_at = ?, closed_at = ? WHERE id = ?",
+            [days_ago(300), status, answered and days_ago(answered), closed and days_ago(closed), qid],
+        )
+        store.db.execute("UPDATE relay SET created_at = ? WHERE question_id = ?", [days_ago(300), qid])
+        return qid
+
+    asked("answered long ago", "answered", answered=250)
+    asked("closed long ago", "closed", answered=290, closed=250)
+    asked("answered lately", "answered", answered=3)
+    asked("closed lately", "closed", closed=3)
+    later = asked("answered long ago, answered again lately", "answered", answered=250)
+    store.link_message(7, 555, later)  # the second answer copied to the user, lately
+    pending = asked("answered long ago, acknowledgement still pending", "answered", answered=250)
+    store.enqueue("text", OPERATORS, {"text": "✅"}, pending)
+    store.db.execute("UPDATE outbox SET created_at = ?", [days_ago(250)])
+
+    deleted = store.purge(180, 365)
+    assert (deleted["questions"], deleted["relay"]) == (2, 2)
+    assert sorted(r[0] for r in store.db.execute("SELECT text FROM questions").fetchall()) == [
+        "answered lately", "answered long ago, acknowledgement still pending", "answered long ago, answered again lately", "closed lately",
+    ]
+    assert store.question_for_message(7, 555) is not None and store.question_for_message(OPERATORS, 1000 + later) is not None
