@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import fcntl
 import io
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -504,7 +507,6 @@ def promote(
     entry_id: str,
     *,
     seeds_dir: Path | None = None,
-    faq: FAQ | None = None,
     matcher: Matcher | None = None,
     force: bool = False,
 ) -> Path:
@@ -513,34 +515,53 @@ def promote(
     The line goes after the last phrasing in the question's language, and no
     other byte of the file changes.  If the FAQ then fails to load, the file
     is restored and the FAQError raised.  A question becomes "resolved"; a
-    clarification ("c3") leaves the review by being a phrasing now.  `faq`,
-    when the caller already holds the FAQ of `faq_dir`, saves loading it for
-    the checks (the edited FAQ is always loaded again), and `matcher`, built
-    on it, saves indexing it.
+    clarification ("c3") leaves the review by being a phrasing now.
+
+    One promote at a time, across processes: the FAQ is read, checked,
+    edited, written and read back under an exclusive lock on `faq_dir`, so
+    that two promotes at once do not both edit the same old text (one
+    phrasing lost), and the question is marked resolved only once its
+    phrasing is read back from the written file.
 
     A question whose best match is a known out-of-scope subject scoring
     above the entry is refused with OutOfScopeError, unless `force`: the
     bot hands such questions to a person on purpose, and as the entry's
     phrasing it would answer them, and their look-alikes, with that entry.
+    `matcher`, when the caller holds one built on this FAQ, saves indexing it.
     """
     faq_dir = Path(faq_dir)
     source, rid = parse_ref(question_id)
     text, lang = _question_text(store, source, rid)
-    if faq is None:
-        faq = load_faq(faq_dir, seeds_dir)
-    phrasing = _checked_phrasing(faq, entry_id, text, lang)
-    if not force:
-        _check_not_out_of_scope(matcher or Matcher(faq), text, entry_id)
-    path, original = _entry_file(faq_dir, faq, entry_id)
-    edited = insert_phrasing(original.decode("utf-8"), entry_id, lang, phrasing)
-    path.write_bytes(edited.encode("utf-8"))
-    try:
-        load_faq(faq_dir, seeds_dir)
-    except BaseException:
-        path.write_bytes(original)
-        raise
-    set_status(store, [f"c{rid}" if source == "clarification" else rid], "resolved")
+    with _exclusive(faq_dir):
+        faq = load_faq(faq_dir, seeds_dir)  # as another promote may just have left it
+        phrasing = _checked_phrasing(faq, entry_id, text, lang)
+        if not force:
+            _check_not_out_of_scope(matcher or Matcher(faq), text, entry_id)
+        path, original = _entry_file(faq_dir, faq, entry_id)
+        edited = insert_phrasing(original.decode("utf-8"), entry_id, lang, phrasing)
+        path.write_bytes(edited.encode("utf-8"))
+        try:
+            written = load_faq(faq_dir, seeds_dir)
+        except BaseException:
+            path.write_bytes(original)
+            raise
+        entry = written.entries.get(entry_id)
+        if entry is None or phrasing not in entry.questions.get(lang, ()):
+            # Something that takes no lock (an editor) rewrote the file meanwhile: theirs is kept.
+            raise ValueError(f"{path} changed while the phrasing was being added, and it is not there; nothing marked resolved")
+        set_status(store, [f"c{rid}" if source == "clarification" else rid], "resolved")
     return path
+
+
+@contextmanager
+def _exclusive(faq_dir: Path) -> Iterator[None]:
+    """An exclusive lock on the FAQ directory (flock), held until the block ends."""
+    fd = os.open(faq_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def _check_not_out_of_scope(matcher: Matcher, text: str, entry_id: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
 import shutil
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from bot.cli import cli
 from bot.config import default_seeds_dir
 from bot.engine import Engine
 from bot.faq import FAQ, FAQError, Problem, load_faq
+from bot.matcher import Matcher
 from bot.review import Cluster
 from bot.store import Store
 
@@ -184,12 +186,12 @@ def test_references_beyond_sqlite_integers_are_refused(store: Store) -> None:
     assert review_state(store, qid) is None  # nothing changed
 
 
-def test_promote_adds_exactly_one_line_and_the_faq_loads(store: Store, faq_copy: Path, faq: FAQ) -> None:
+def test_promote_adds_exactly_one_line_and_the_faq_loads(store: Store, faq_copy: Path, engine: Engine) -> None:
     qid = add_question(store, "ky", "патент керекпи Москвада иштеш учун")
     path = faq_copy / "work.yaml"
     before = path.read_text(encoding="utf-8").splitlines(keepends=True)
 
-    assert review.promote(store, faq_copy, qid, "patent-not-needed", seeds_dir=default_seeds_dir(), faq=faq) == path
+    assert review.promote(store, faq_copy, qid, "patent-not-needed", seeds_dir=default_seeds_dir(), matcher=engine.matcher) == path
 
     after = path.read_text(encoding="utf-8").splitlines(keepends=True)
     assert len(after) == len(before) + 1
@@ -206,10 +208,10 @@ def test_promote_adds_exactly_one_line_and_the_faq_loads(store: Store, faq_copy:
             assert (faq_copy / other.name).read_bytes() == other.read_bytes()
 
 
-def test_promote_quotes_when_yaml_needs_it(store: Store, faq_copy: Path, faq: FAQ) -> None:
+def test_promote_quotes_when_yaml_needs_it(store: Store, faq_copy: Path, engine: Engine) -> None:
     text = 'Amina: "иштебей" жатат # эмне кылам'
     qid = add_clarification(store, "ky", text, "amina-how-to-use")
-    path = review.promote(store, faq_copy, f"c{qid}", "amina-how-to-use", faq=faq)
+    path = review.promote(store, faq_copy, f"c{qid}", "amina-how-to-use", matcher=engine.matcher)
     line = next(line for line in path.read_text(encoding="utf-8").splitlines() if "иштебей" in line)
     assert line == '        - "Amina: \\"иштебей\\" жатат # эмне кылам"'
     assert yaml.safe_load(line.strip()) == [text]
@@ -218,34 +220,40 @@ def test_promote_quotes_when_yaml_needs_it(store: Store, faq_copy: Path, faq: FA
     assert promoted["questions"]["ky"][-1] == text
 
 
-def test_promote_refuses_duplicates_and_unknown_ids_without_touching_the_file(store: Store, faq_copy: Path, faq: FAQ) -> None:
+def test_promote_refuses_duplicates_and_unknown_ids_without_touching_the_file(store: Store, faq_copy: Path, engine: Engine) -> None:
     dup = add_question(store, "ky", "PATENT KEREKPI?")  # "patent kerekpi" is already there
     other_entry = add_question(store, "ru", "как проверить запрет на въезд")
     before = {p.name: p.read_bytes() for p in faq_copy.glob("*.yaml")}
 
     with pytest.raises(ValueError, match="already a phrasing of patent-not-needed"):
-        review.promote(store, faq_copy, dup, "patent-not-needed", faq=faq)
+        review.promote(store, faq_copy, dup, "patent-not-needed", matcher=engine.matcher)
     with pytest.raises(ValueError, match="already a phrasing of ban-check"):
-        review.promote(store, faq_copy, other_entry, "patent-not-needed", faq=faq)
+        review.promote(store, faq_copy, other_entry, "patent-not-needed", matcher=engine.matcher)
     with pytest.raises(ValueError, match="unknown entry 'patent-not-neded' \\(did you mean patent-not-needed\\?\\)"):
-        review.promote(store, faq_copy, dup, "patent-not-neded", faq=faq)
+        review.promote(store, faq_copy, dup, "patent-not-neded", matcher=engine.matcher)
     with pytest.raises(ValueError, match="no such question: #999"):
-        review.promote(store, faq_copy, 999, "patent-not-needed", faq=faq)
+        review.promote(store, faq_copy, 999, "patent-not-needed", matcher=engine.matcher)
 
     assert {p.name: p.read_bytes() for p in faq_copy.glob("*.yaml")} == before
     assert review_state(store, dup) is None
 
 
-def test_promote_restores_the_file_when_the_faq_breaks(store: Store, faq_copy: Path, faq: FAQ, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_promote_restores_the_file_when_the_faq_breaks(store: Store, faq_copy: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     qid = add_question(store, "en", "do kyrgyz workers need a patent in kazan")
     before = (faq_copy / "work.yaml").read_bytes()
 
-    def broken(*args: Any, **kwargs: Any) -> FAQ:
+    loads = []
+
+    def broken_once_written(*args: Any, **kwargs: Any) -> FAQ:
+        loads.append(args)
+        if len(loads) == 1:  # the FAQ as it was, before the edit
+            return load_faq(*args, **kwargs)
         raise FAQError([Problem("work.yaml", 1, "broken on purpose")])
 
-    monkeypatch.setattr(review, "load_faq", broken)
+    monkeypatch.setattr(review, "load_faq", broken_once_written)
     with pytest.raises(FAQError, match="broken on purpose"):
-        review.promote(store, faq_copy, qid, "patent-not-needed", faq=faq)
+        review.promote(store, faq_copy, qid, "patent-not-needed", matcher=engine.matcher)
+    assert len(loads) == 2
     assert (faq_copy / "work.yaml").read_bytes() == before
     assert review_state(store, qid) is None
 
@@ -325,17 +333,72 @@ def test_out_of_scope_questions_are_never_suggested_or_promoted_as_phrasings_of_
     assert json.loads(CliRunner().invoke(cli, ["ask", "--json", asked]).output)["id"] == "meken-kart"
 
 
-def test_users_evidence_does_not_make_an_out_of_scope_question_a_phrasing(store: Store, engine: Engine, faq_copy: Path, faq: FAQ) -> None:
+def test_users_evidence_does_not_make_an_out_of_scope_question_a_phrasing(store: Store, engine: Engine, faq_copy: Path) -> None:
     chose = add_clarification(store, "ru", "как отправить деньги домой", "repatriation-state-support")
     disliked = add_question(store, "ru", "перевод денег домой в бишкек", reason="feedback", candidates=[{"id": "repatriation-state-support", "score": 0}])
     clusters = review.review(store, engine)
     assert all(c.kind == "out_of_scope" and c.suggested_entry is None for c in clusters), clusters
     with pytest.raises(review.OutOfScopeError, match="money-transfers"):
-        review.promote(store, faq_copy, f"c{chose}", "repatriation-state-support", faq=faq)
+        review.promote(store, faq_copy, f"c{chose}", "repatriation-state-support", matcher=engine.matcher)
     with pytest.raises(review.OutOfScopeError):
-        review.promote(store, faq_copy, disliked, "repatriation-state-support", faq=faq, matcher=engine.matcher)
+        review.promote(store, faq_copy, disliked, "repatriation-state-support", matcher=engine.matcher)
     assert review_state(store, disliked) is None
     # An entry scoring above every subject is promoted as before.
     near = add_question(store, *NEAR)
-    review.promote(store, faq_copy, near, "patent-not-needed", faq=faq, matcher=engine.matcher)
+    review.promote(store, faq_copy, near, "patent-not-needed", matcher=engine.matcher)
     assert review_state(store, near) == "resolved"
+
+
+# --- promotes at the same time, in separate processes -------------------------
+
+ABOUT_BOT = ["кто тебя создал бот", "ты настоящий человек или бот", "кто отвечает в этом боте", "бот ты откуда знаешь законы"]
+
+
+def _promote_in_lockstep(barrier: Any, trials: list[tuple[str, str]], ref: str, results: Any) -> None:
+    """One of several processes: for each trial (database, FAQ directory),
+    wait for the others, then promote question `ref` into about-bot."""
+    matcher = Matcher(load_faq(ROOT / "faq", default_seeds_dir()))
+    for db, faq_dir in trials:
+        store = Store(db)
+        barrier.wait(timeout=60)
+        try:
+            review.promote(store, Path(faq_dir), ref, "about-bot", seeds_dir=default_seeds_dir(), matcher=matcher)
+            results.put((db, ref, "ok"))
+        except Exception as exc:  # reported to the test
+            results.put((db, ref, repr(exc)))
+        finally:
+            store.close()
+
+
+def test_promotes_at_the_same_time_keep_every_phrasing_they_mark_resolved(tmp_path: Path) -> None:
+    """Two or more `jardam review promote` at once into one entry: each
+    phrasing is in the file, and a question is resolved only if its own is
+    (without the lock, one process's edit overwrote another's)."""
+    processes, rounds = 3, 3
+    trials = []
+    for n in range(rounds):
+        faq_dir = Path(shutil.copytree(ROOT / "faq", tmp_path / f"faq{n}"))
+        store = Store(tmp_path / f"r{n}.db")
+        for text in ABOUT_BOT[:processes]:
+            add_question(store, "ru", text)
+        store.close()
+        trials.append((str(tmp_path / f"r{n}.db"), str(faq_dir)))
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(processes), ctx.Queue()
+    workers = [ctx.Process(target=_promote_in_lockstep, args=(barrier, trials, str(ref), results)) for ref in range(1, processes + 1)]
+    for w in workers:
+        w.start()
+    outcomes = [results.get(timeout=120) for _ in range(processes * rounds)]
+    for w in workers:
+        w.join(30)
+        assert w.exitcode == 0
+    for db, faq_dir in trials:
+        added = load_faq(Path(faq_dir), default_seeds_dir()).entries["about-bot"].questions["ru"]
+        store = Store(db)
+        asked = ABOUT_BOT[:processes]
+        kept = [text for text in asked if text in added]
+        resolved = [text for qid, text in enumerate(asked, 1) if review_state(store, qid) == "resolved"]
+        store.close()
+        assert resolved == kept, f"{faq_dir}: resolved without its phrasing in the file"
+        assert kept == asked, f"{faq_dir}: phrasings lost"
+    assert [o for o in outcomes if o[2] != "ok"] == []
