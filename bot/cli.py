@@ -13,6 +13,8 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +75,25 @@ def open_existing_store(settings: Settings) -> Store:
     if not settings.db_path.is_file():
         raise click.ClickException(f"no database at {settings.db_path.absolute()} (set JARDAM_DB)")
     return open_store(settings)
+
+
+@contextmanager
+def existing_store(settings: Settings) -> Iterator[Store]:
+    """`open_existing_store`, closed after the block.  A database error in
+    it (locked by another process's write for longer than the store waits,
+    disk full, read-only) is one line and status 1, as at start-up, not a
+    traceback."""
+    import sqlite3
+
+    from .store import database_error
+
+    store = open_existing_store(settings)
+    try:
+        yield store
+    except sqlite3.Error as exc:
+        raise click.ClickException("; ".join([database_error(store.path, exc), *getattr(exc, "__notes__", [])])) from exc
+    finally:
+        store.close()
 
 
 class LazyGroup(click.Group):
@@ -342,14 +363,12 @@ def review(ctx: click.Context, status: str, lang: str | None, since: str | None,
     from . import review as reviewing
 
     settings = settings_or_fail()
-    store = open_existing_store(settings)
-    engine = build_engine(settings)
-    try:
-        clusters = reviewing.review(store, engine, status=status, lang=lang, since=since, until=until)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        store.close()
+    with existing_store(settings) as store:
+        engine = build_engine(settings)
+        try:
+            clusters = reviewing.review(store, engine, status=status, lang=lang, since=since, until=until)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
     if as_json:
         click.echo(reviewing.to_json(clusters))
     elif as_csv:
@@ -361,13 +380,11 @@ def review(ctx: click.Context, status: str, lang: str | None, since: str | None,
 def _set_review_state(refs: tuple[str, ...], state: str) -> None:
     from . import review as reviewing
 
-    store = open_existing_store(settings_or_fail())
-    try:
-        changed = reviewing.set_status(store, refs, state)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        store.close()
+    with existing_store(settings_or_fail()) as store:
+        try:
+            changed = reviewing.set_status(store, refs, state)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(f"{changed} marked {state}.")
 
 
@@ -411,17 +428,15 @@ def review_promote(ref: str, entry_id: str, force: bool) -> None:
     from . import review as reviewing
 
     settings = settings_or_fail()
-    store = open_existing_store(settings)
-    try:
-        path = reviewing.promote(store, settings.faq_dir, ref, entry_id, seeds_dir=settings.seeds_dir, force=force)
-    except reviewing.OutOfScopeError as exc:
-        raise click.ClickException(f"{exc} Use --force to add it all the same.") from exc
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    except FAQError as exc:
-        raise click.ClickException(f"the FAQ would break, nothing changed:\n{exc}") from exc
-    finally:
-        store.close()
+    with existing_store(settings) as store:
+        try:
+            path = reviewing.promote(store, settings.faq_dir, ref, entry_id, seeds_dir=settings.seeds_dir, force=force)
+        except reviewing.OutOfScopeError as exc:
+            raise click.ClickException(f"{exc} Use --force to add it all the same.") from exc
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except FAQError as exc:
+            raise click.ClickException(f"the FAQ would break, nothing changed:\n{exc}") from exc
     click.echo(f"Added to {path}; `jardam faq check` passes. Reload the bot (/reload or SIGHUP) to use it.")
 
 
@@ -439,13 +454,11 @@ def stats(since: str | None, as_json: bool) -> None:
 
     settings = settings_or_fail()
     faq_loaded = load_faq_or_fail(settings)
-    store = open_existing_store(settings)
-    try:
-        figures = statistics.compute(store, faq_loaded, since=since)
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        store.close()
+    with existing_store(settings) as store:
+        try:
+            figures = statistics.compute(store, faq_loaded, since=since)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
     click.echo(json.dumps(figures, ensure_ascii=False) if as_json else statistics.format_table(figures))
 
 
@@ -485,11 +498,8 @@ def purge(days: int, open_days: int) -> None:
     Example:
       jardam purge --older-than 90
     """
-    store = open_existing_store(settings_or_fail())
-    try:
+    with existing_store(settings_or_fail()) as store:
         deleted = store.purge(days, max(open_days, days))
-    finally:
-        store.close()
     click.echo(f"Deleted records older than {days} days: " + ", ".join(f"{n} {table}" for table, n in deleted.items()))
 
 

@@ -20,6 +20,7 @@ import io
 import json
 import os
 import re
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -549,7 +550,12 @@ def promote(
         if entry is None or phrasing not in entry.questions.get(lang, ()):
             # Something that takes no lock (an editor) rewrote the file meanwhile: theirs is kept.
             raise ValueError(f"{path} changed while the phrasing was being added, and it is not there; nothing marked resolved")
-        set_status(store, [f"c{rid}" if source == "clarification" else rid], "resolved")
+        ref = f"c{rid}" if source == "clarification" else str(rid)
+        try:
+            set_status(store, [ref], "resolved")
+        except sqlite3.Error as exc:
+            exc.add_note(f"the phrasing is in {path}: mark the question resolved with `jardam review resolve {ref}`")
+            raise
     return path
 
 

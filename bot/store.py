@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
+import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -41,6 +42,19 @@ class StoreError(RuntimeError):
     """The database file cannot be used; the message names it and why."""
 
 
+# How long a write waits for another process's write lock before it fails
+# with "database is locked".
+BUSY_TIMEOUT_S = 5.0
+
+
+def database_error(path: Path, exc: sqlite3.Error) -> str:
+    """What a command says, in one line, when the database fails it."""
+    message = f"cannot use the database {path}: {exc}"
+    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        message += " (another process is writing; try again)"
+    return message
+
+
 def _table(db: sqlite_utils.Database, name: str) -> Table:
     """A table (sqlite-utils types `db[name]` as table-or-view)."""
     return cast(Table, db[name])
@@ -56,6 +70,10 @@ MAX_POSTS_DELETED = 50
 # shorter): those buttons are pressed soon after the reply, and the texts
 # of questions the bot answered are not to be kept for long.
 REPLY_TEXTS_DAYS = 7
+# `jardam purge` deletes at most this many rows of a table per transaction,
+# so that the running bot waits for one batch, not for the whole purge
+# (see "purging in batches" in `Store`).
+PURGE_BATCH = 2000
 
 
 def utcnow() -> str:
@@ -384,7 +402,7 @@ class Store:
         self._checkpointer: Checkpointer | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), timeout=5.0, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
             self.db = sqlite_utils.Database(conn)
             self._check_integrity()  # first: a damaged file is left exactly as it was
             self.db.execute("PRAGMA journal_mode=WAL")
@@ -392,7 +410,7 @@ class Store:
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot use the database {self.path}: {exc}") from exc
+            raise StoreError(database_error(self.path, exc)) from exc
         except OSError as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
 
@@ -957,35 +975,69 @@ class Store:
         "blocked the bot") goes once nothing of theirs is left: not updated
         within the retention period, no events, clarifications or pending
         deliveries younger than it, and no question still stored.
+        Rows go in batches, a transaction each (see "purging in batches").
         """
         cutoff = _days_ago(older_than_days)
+        before = {"cutoff": cutoff}
         deleted: dict[str, int] = {}
+        relay = 0
+        if open_older_than_days is not None:
+            since = _days_ago(max(open_older_than_days, older_than_days))
+            deleted["open questions"], relay = self._purge_questions("status = 'open'", since)
+        questions, answered_relay = self._purge_questions("status != 'open'", cutoff)
+        deleted["relay"], deleted["questions"] = relay + answered_relay, questions
+        deleted["outbox"] = self._purge_rows("outbox", "created_at < :cutoff AND status != 'pending'", before)
+        deleted["events"] = self._purge_rows("events", "ts < :cutoff", before)
+        deleted["clarifications"] = self._purge_rows("clarifications", "ts < :cutoff", before)
+        deleted["processed_updates"] = self._purge_rows("processed_updates", "ts < :cutoff", before)
+        deleted["inbox"] = self._purge_rows("inbox", "ts < :cutoff", before)
+        deleted["awaiting_human"] = self._purge_rows("awaiting_human", "since < :cutoff", before)
+        texts_cutoff = max(cutoff, _days_ago(REPLY_TEXTS_DAYS))
+        deleted["reply_texts"] = self._purge_rows("reply_texts", "created_at < :cutoff", {"cutoff": texts_cutoff})
+        deleted["users"] = self._purge_users(cutoff)
+        return deleted
+
+    # --- purging in batches ---------------------------------------------------
+    # The purge deletes PURGE_BATCH rows per transaction: each holds the
+    # write lock, which the running bot waits for to store anything, for a
+    # few milliseconds (one purge in a single transaction held it for 15 s,
+    # and the bot failed to store updates meanwhile).  The rows are found by
+    # reading outside any transaction (in WAL mode a read blocks no writer),
+    # and each batch is deleted with its condition checked again.
+
+    @contextmanager
+    def _purge_batch(self) -> Iterator[None]:
+        """One batch's transaction, then a pause as long as it held the lock,
+        so that the bot's writes (retried by SQLite's busy handler) find the
+        lock free at least half the time rather than losing every race to
+        the next batch."""
         with self.transaction():
-            relay = 0
-            if open_older_than_days is not None:
-                since = _days_ago(max(open_older_than_days, older_than_days))
-                deleted["open questions"], relay = self._purge_questions("q.status = 'open'", since)
-            questions, answered_relay = self._purge_questions("q.status != 'open'", cutoff)
-            deleted["relay"], deleted["questions"] = relay + answered_relay, questions
-            deleted["outbox"] = self.db.execute("DELETE FROM outbox WHERE created_at < ? AND status != 'pending'", [cutoff]).rowcount
-            deleted["events"] = self.db.execute("DELETE FROM events WHERE ts < ?", [cutoff]).rowcount
-            deleted["clarifications"] = self.db.execute("DELETE FROM clarifications WHERE ts < ?", [cutoff]).rowcount
-            deleted["processed_updates"] = self.db.execute("DELETE FROM processed_updates WHERE ts < ?", [cutoff]).rowcount
-            deleted["inbox"] = self.db.execute("DELETE FROM inbox WHERE ts < ?", [cutoff]).rowcount
-            deleted["awaiting_human"] = self.db.execute("DELETE FROM awaiting_human WHERE since < ?", [cutoff]).rowcount
-            texts_cutoff = max(cutoff, _days_ago(REPLY_TEXTS_DAYS))
-            deleted["reply_texts"] = self.db.execute("DELETE FROM reply_texts WHERE created_at < ?", [texts_cutoff]).rowcount
-            # After the rest: whatever is left of events and clarifications is
-            # younger than the cutoff.  NOT IN over each table once, not a
-            # look-up per user (events have no index by chat).
-            deleted["users"] = self.db.execute(
-                "DELETE FROM users WHERE COALESCE(updated_at, '') < ? "
-                "AND chat_id NOT IN (SELECT chat_id FROM events WHERE chat_id IS NOT NULL) "
-                "AND chat_id NOT IN (SELECT chat_id FROM clarifications WHERE chat_id IS NOT NULL) "
-                "AND chat_id NOT IN (SELECT chat_id FROM questions WHERE chat_id IS NOT NULL) "
-                "AND chat_id NOT IN (SELECT chat_id FROM outbox WHERE status = 'pending' AND chat_id IS NOT NULL)",
-                [cutoff],
-            ).rowcount
+            started = time.monotonic()
+            yield
+            held = time.monotonic() - started
+        time.sleep(held)
+
+    def _batches(self, table: str, where: str, params: dict[str, Any]) -> Iterator[str]:
+        """The rowids of `table`'s rows matching `where`, PURGE_BATCH at a
+        time in rowid order, each batch as a JSON array (for json_each)."""
+        after = -(2**63)
+        while True:
+            rows = self.db.execute(
+                f"SELECT rowid FROM {table} WHERE rowid > :after AND ({where}) ORDER BY rowid LIMIT {PURGE_BATCH}", {**params, "after": after}
+            ).fetchall()
+            if not rows:
+                return
+            yield json.dumps([r[0] for r in rows])
+            after = rows[-1][0]
+
+    def _purge_rows(self, table: str, where: str, params: dict[str, Any]) -> int:
+        deleted = 0
+        for rowids in self._batches(table, where, params):
+            with self._purge_batch():
+                cursor = self.db.execute(
+                    f"DELETE FROM {table} WHERE rowid IN (SELECT value FROM json_each(:rowids)) AND ({where})", {**params, "rowids": rowids}
+                )
+                deleted += cursor.rowcount
         return deleted
 
     # A question untouched since :since: not asked, first answered or closed
@@ -993,22 +1045,54 @@ class Store:
     # copied, an acknowledgement: in relay and the outbox), nor one still
     # pending.  NOT IN reads each table once: relay has no index by question.
     _UNTOUCHED_SINCE = (
-        "q.ts < :since AND COALESCE(q.answered_at, '') < :since AND COALESCE(q.closed_at, '') < :since "
-        "AND q.id NOT IN (SELECT question_id FROM relay WHERE created_at >= :since AND question_id IS NOT NULL) "
-        "AND q.id NOT IN (SELECT question_id FROM outbox WHERE (status = 'pending' OR created_at >= :since) AND question_id IS NOT NULL)"
+        "ts < :since AND COALESCE(answered_at, '') < :since AND COALESCE(closed_at, '') < :since "
+        "AND id NOT IN (SELECT question_id FROM relay WHERE created_at >= :since AND question_id IS NOT NULL) "
+        "AND id NOT IN (SELECT question_id FROM outbox WHERE (status = 'pending' OR created_at >= :since) AND question_id IS NOT NULL)"
     )
 
     def _purge_questions(self, status: str, since: str) -> tuple[int, int]:
-        """Delete the questions matching `status` (SQL on `q`) untouched since
+        """Delete the questions matching `status` (SQL) untouched since
         `since`, with their links to posts; (questions, relay rows) deleted."""
-        found = self.db.execute(f"SELECT id FROM questions AS q WHERE {status} AND {self._UNTOUCHED_SINCE}", {"since": since})
-        qids = [r[0] for r in found.fetchall()]
-        relay = 0
-        for chunk in (qids[i : i + 500] for i in range(0, len(qids), 500)):
-            marks = ",".join("?" * len(chunk))
-            relay += self.db.execute(f"DELETE FROM relay WHERE question_id IN ({marks})", chunk).rowcount
-            self.db.execute(f"DELETE FROM questions WHERE id IN ({marks})", chunk)
-        return len(qids), relay
+        where, params = f"{status} AND {self._UNTOUCHED_SINCE}", {"since": since}
+        questions = relay = 0
+        for rowids in self._batches("questions", where, params):
+            with self._purge_batch():
+                found = self.db.execute(
+                    f"SELECT id FROM questions WHERE id IN (SELECT value FROM json_each(:rowids)) AND {where}", {**params, "rowids": rowids}
+                ).fetchall()
+                qids = json.dumps([r[0] for r in found])
+                relay += self.db.execute("DELETE FROM relay WHERE question_id IN (SELECT value FROM json_each(?))", [qids]).rowcount
+                questions += self.db.execute("DELETE FROM questions WHERE id IN (SELECT value FROM json_each(?))", [qids]).rowcount
+        return questions, relay
+
+    # A user nothing of whom is left: not updated since :cutoff, no event or
+    # clarification since :since, no question stored, nothing pending.
+    _USER_GONE = (
+        "COALESCE(updated_at, '') < :cutoff "
+        "AND chat_id NOT IN (SELECT chat_id FROM events WHERE ts >= :since AND chat_id IS NOT NULL) "
+        "AND chat_id NOT IN (SELECT chat_id FROM clarifications WHERE ts >= :since AND chat_id IS NOT NULL) "
+        "AND NOT EXISTS (SELECT 1 FROM questions AS q WHERE q.chat_id = users.chat_id) "
+        "AND NOT EXISTS (SELECT 1 FROM outbox AS o WHERE o.status = 'pending' AND o.chat_id = users.chat_id)"
+    )
+
+    def _purge_users(self, cutoff: str) -> int:
+        """After the rest, whatever is left of events and clarifications is
+        younger than the cutoff.  Who has none is read once (events have no
+        index by chat: reading all of them takes a while); each batch is
+        deleted checking again only what came in since that read began (an
+        hour to spare), through the indexes on `ts`."""
+        recent = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)).isoformat(timespec="seconds")
+        found = self.db.execute(f"SELECT chat_id FROM users WHERE {self._USER_GONE}", {"cutoff": cutoff, "since": cutoff}).fetchall()
+        chat_ids = [r[0] for r in found]
+        deleted = 0
+        for i in range(0, len(chat_ids), PURGE_BATCH):
+            with self._purge_batch():
+                cursor = self.db.execute(
+                    f"DELETE FROM users WHERE chat_id IN (SELECT value FROM json_each(:chat_ids)) AND {self._USER_GONE}",
+                    {"chat_ids": json.dumps(chat_ids[i : i + PURGE_BATCH]), "cutoff": cutoff, "since": recent},
+                )
+                deleted += cursor.rowcount
+        return deleted
 
     def pending_count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM outbox WHERE status = 'pending'").fetchone()[0])

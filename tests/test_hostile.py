@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -28,6 +29,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot import store as store_module
 from bot.cli import cli
 from bot.engine import Engine
 from bot.fakebotapi import FakeBotAPI
@@ -390,6 +392,41 @@ def test_locked_database_at_start_is_a_clear_error_not_a_hang(tmp_path: Path) ->
     assert result.exit_code == 1
     (line,) = result.output.strip().splitlines()
     assert str(db) in line and "locked" in line
+
+
+def test_write_commands_on_a_locked_database_say_so_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process holds the write lock (a `sqlite3` shell in a
+    transaction, the bot in a long write): purge, resolve and ignore wait,
+    then fail with one line, not a traceback, and change nothing."""
+    db = tmp_path / "busy.db"
+    faq_dir = Path(shutil.copytree(ROOT / "faq", tmp_path / "faq"))
+    store = Store(db)
+    store.add_question(chat_id=7, lang="ru", text="кто тебя создал бот", candidates=[], reason="engine")
+    store.log_event(7, "ru", "answer", "ban-check", 90, "text")
+    store.db.execute("UPDATE events SET ts = '2020-01-01T00:00:00+00:00'")  # something to purge
+    store.close()
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 0.2, raising=False)  # 5 s in use
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        for command in (["purge"], ["review", "resolve", "1"], ["review", "ignore", "1"]):
+            result = CliRunner().invoke(cli, command, env={"JARDAM_DB": str(db)})
+            assert result.exit_code == 1, command
+            assert result.output.splitlines() == [f"Error: cannot use the database {db}: database is locked (another process is writing; try again)"]
+        # promote writes the FAQ first, then marks the question: it says where the phrasing went.
+        result = CliRunner().invoke(cli, ["review", "promote", "1", "about-bot"], env={"JARDAM_DB": str(db), "JARDAM_FAQ_DIR": str(faq_dir)})
+        assert result.exit_code == 1
+        assert result.output.splitlines() == [
+            f"Error: cannot use the database {db}: database is locked (another process is writing; try again); "
+            f"the phrasing is in {faq_dir / 'about.yaml'}: mark the question resolved with `jardam review resolve 1`"
+        ]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    check = sqlite3.connect(db)
+    assert check.execute("SELECT count(*), max(review) FROM questions").fetchone() == (1, None)
+    assert check.execute("SELECT count(*) FROM events").fetchone() == (1,)
+    check.close()
 
 
 # --- the token and the webhook secret ------------------------------------------------

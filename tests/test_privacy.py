@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +21,7 @@ from bot import store as store_module
 from bot.cli import cli
 from bot.fakebotapi import FakeBotAPI
 from bot.privacy import mask_personal_data
-from bot.store import Store
+from bot.store import Store, utcnow
 
 from .conftest import OPERATORS
 
@@ -361,3 +366,43 @@ def test_purge_counts_answered_and_closed_questions_from_their_last_activity(tmp
         "answered lately", "answered long ago, acknowledgement still pending", "answered long ago, answered again lately", "closed lately",
     ]
     assert store.question_for_message(7, 555) is not None and store.question_for_message(OPERATORS, 1000 + later) is not None
+
+
+def test_purge_lets_other_writers_in_between_its_batches(tmp_path: Path) -> None:
+    """A big purge (1.6 million events once held the write lock for 15 s,
+    and the running bot could not store updates meanwhile) deletes in
+    batches: a writer that does not wait at all still gets its writes in
+    while the purge is under way."""
+    db = tmp_path / "big.db"
+    store = Store(db)
+    old, rows = "2020-01-01T00:00:00+00:00", 120_000
+    store.db.execute("BEGIN")
+    store.db.conn.executemany(
+        "INSERT INTO events (ts, chat_id, lang, outcome, entry_id, confidence, via) VALUES (?, ?, 'ru', 'answer', 'ban-check', 90, 'text')",
+        ((old, n % 500) for n in range(rows)),
+    )
+    store.db.execute("COMMIT")
+    store.close()
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JARDAM_")} | {"JARDAM_DB": str(db)}
+    purge = subprocess.Popen([sys.executable, "-m", "bot", "purge"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    bot = sqlite3.connect(db, timeout=0, isolation_level=None)  # no waiting: a write fails while the purge holds the lock
+    written = during = refused = 0
+    try:
+        while purge.poll() is None:
+            try:
+                bot.execute("INSERT INTO events (ts, chat_id, lang, outcome, via) VALUES (?, 1, 'ru', 'answer', 'bot')", [utcnow()])
+            except sqlite3.OperationalError as exc:
+                assert "locked" in str(exc)
+                refused += 1
+            else:
+                written += 1
+                left = bot.execute("SELECT count(*) FROM events WHERE ts = ?", [old]).fetchone()[0]
+                during += 0 < left < rows
+            time.sleep(0.002)
+    finally:
+        output = purge.communicate(timeout=60)[0]
+    assert purge.returncode == 0, output
+    assert f"{rows} events" in output
+    assert during > 0, f"no write got in while the purge was under way ({written} before or after it, {refused} refused)"
+    assert bot.execute("SELECT count(*), count(*) FILTER (WHERE ts = ?) FROM events", [old]).fetchone() == (written, 0)
