@@ -47,10 +47,15 @@ class StoreError(RuntimeError):
 BUSY_TIMEOUT_S = 5.0
 
 
+def _is_busy(exc: sqlite3.Error) -> bool:
+    """Another connection holds the lock that was needed ("database is locked")."""
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 def database_error(path: Path, exc: sqlite3.Error) -> str:
     """What a command says, in one line, when the database fails it."""
     message = f"cannot use the database {path}: {exc}"
-    if getattr(exc, "sqlite_errorcode", 0) & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+    if _is_busy(exc):
         message += " (another process is writing; try again)"
     return message
 
@@ -89,8 +94,21 @@ def _transaction(db: sqlite_utils.Database) -> Iterator[None]:
     """One atomic write; the connection is in autocommit mode otherwise.
 
     Inside, use plain SQL (`db.execute`): sqlite-utils' table methods commit
-    on their own and would end the transaction early.
+    on their own and would end the transaction early.  Within a transaction
+    already (a migration step, run in the migration's own), a savepoint.
     """
+    if db.conn.in_transaction:
+        db.execute("SAVEPOINT nested")
+        try:
+            yield
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK TO nested")
+                db.execute("RELEASE nested")
+            raise
+        else:
+            db.execute("RELEASE nested")
+        return
     db.execute("BEGIN IMMEDIATE")
     try:
         yield
@@ -100,6 +118,29 @@ def _transaction(db: sqlite_utils.Database) -> Iterator[None]:
         raise
     else:
         db.execute("COMMIT")
+
+
+class _InTransaction:
+    """The store's connection, as handed to migration steps, which run in a
+    transaction of `_migrate`: sqlite-utils wraps each change it makes in
+    `with conn:`, whose exit commits, and would end that transaction after
+    the step's first statement.  Here entering and leaving do nothing, and
+    an error rolls the whole step back through `_transaction`."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self._conn = conn
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def __enter__(self) -> _InTransaction:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def commit(self) -> None:
+        """Committed with the step, by `_migrate`."""
 
 
 def _m001_initial(db: sqlite_utils.Database) -> None:
@@ -405,7 +446,7 @@ class Store:
             conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_S, isolation_level=None, check_same_thread=False)
             self.db = sqlite_utils.Database(conn)
             self._check_integrity()  # first: a damaged file is left exactly as it was
-            self.db.execute("PRAGMA journal_mode=WAL")
+            self._use_wal()
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
@@ -419,17 +460,41 @@ class Store:
         if row is None or row[0] != "ok":
             raise StoreError(f"the database {self.path} is damaged ({row[0] if row else 'no answer'}); restore it from a backup")
 
+    def _use_wal(self) -> None:
+        """PRAGMA journal_mode=WAL.  Switching a new or older file to WAL
+        needs it to itself, and SQLite says "database is locked" at once,
+        without waiting, while another process reads it (several opening
+        the file at the same moment): tried again for BUSY_TIMEOUT_S, as
+        any other lock is waited for."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        while True:
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.01)
+
     def _migrate(self) -> None:
-        if "_migrations" not in self.db.table_names():
-            _table(self.db, "_migrations").create({"name": str, "applied_at": str}, pk="name")
-        done = {r["name"] for r in _table(self.db, "_migrations").rows}
-        for name, step in MIGRATIONS:
-            if name in done:
-                continue
-            # sqlite-utils commits each CREATE itself, so a step is written to
-            # be re-runnable (if_not_exists) rather than wrapped in one transaction.
-            step(self.db)
-            _table(self.db, "_migrations").insert({"name": name, "applied_at": utcnow()})
+        """Apply the migrations this file lacks, each step with its row in
+        `_migrations` in one transaction (BEGIN IMMEDIATE), the row looked
+        for again inside it: processes that open the file at once (the bot
+        and a cron purge) take turns, and one skips a step another has just
+        applied, rather than applying it twice ("duplicate column name",
+        "UNIQUE constraint failed: _migrations.name")."""
+        tables = set(self.db.table_names())
+        done = {r[0] for r in self.db.execute("SELECT name FROM _migrations")} if "_migrations" in tables else set()
+        to_apply = [(name, step) for name, step in MIGRATIONS if name not in done]
+        if not to_apply:
+            return  # up to date: no write lock taken
+        steps_db = sqlite_utils.Database(cast(sqlite3.Connection, _InTransaction(self.db.conn)))
+        for name, step in to_apply:
+            with self.transaction():
+                self.db.execute("CREATE TABLE IF NOT EXISTS [_migrations] ([name] TEXT PRIMARY KEY, [applied_at] TEXT)")
+                if self.db.execute("SELECT 1 FROM _migrations WHERE name = ?", [name]).fetchone() is None:
+                    step(steps_db)
+                    self.db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, utcnow()])
 
     def transaction(self) -> AbstractContextManager[None]:
         """One atomic write (see `_transaction`)."""

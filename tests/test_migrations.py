@@ -1,0 +1,86 @@
+"""Migrations when several processes open the same database file at once
+(the bot and a cron `jardam purge`, or three purges), on real files."""
+
+from __future__ import annotations
+
+import multiprocessing
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from bot import store as store_module
+from bot.store import Store
+
+
+def _open_in_lockstep(barrier: Any, paths: list[str], results: Any) -> None:
+    """One of several processes: for each file, wait for the others, then open it."""
+    for path in paths:
+        barrier.wait(timeout=60)
+        try:
+            Store(path).close()
+            results.put((path, "ok"))
+        except Exception as exc:  # reported to the test
+            results.put((path, repr(exc)))
+
+
+def older_database(path: Path) -> Path:
+    """A database as the bot left it before migration 008: three questions,
+    one user waiting for a person (moved by 009)."""
+    db = sqlite_utils.Database(path)
+    db["_migrations"].create({"name": str, "applied_at": str}, pk="name")  # type: ignore[union-attr]
+    for name, step in store_module.MIGRATIONS[:7]:
+        step(db)
+        db["_migrations"].insert({"name": name, "applied_at": "2026-11-01T00:00:00+00:00"})  # type: ignore[union-attr]
+    for n in (1, 2, 3):
+        db.execute("INSERT INTO questions (id, ts, chat_id, lang, text, reason) VALUES (?, '2026-11-01', ?, 'ru', ?, 'engine')", [n, n, f"q{n}"])
+    db.execute("INSERT INTO users (chat_id, lang, awaiting_human_since) VALUES (5, 'ru', '2026-11-01T00:00:00+00:00')")
+    db.conn.commit()
+    db.conn.close()
+    return path
+
+
+def test_processes_opening_a_database_at_once_migrate_it_once(tmp_path: Path) -> None:
+    """Each of four processes opens the same file at the same moment, an
+    older database or a new one, eight times over: every open succeeds
+    (without a transaction around each step, one in two rounds failed with
+    "UNIQUE constraint failed: _migrations.name" or "duplicate column
+    name", and switching an older file to WAL while another process read
+    it, with "database is locked" at once), and the result is the database
+    one process alone makes."""
+    processes, rounds = 4, 8
+    old = older_database(tmp_path / "old.db")
+    paths = []
+    for n in range(rounds):
+        path = tmp_path / f"race{n}.db"
+        if n % 2:
+            shutil.copy(old, path)
+        paths.append(str(path))  # even rounds: no file yet
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(processes), ctx.Queue()
+    workers = [ctx.Process(target=_open_in_lockstep, args=(barrier, paths, results)) for _ in range(processes)]
+    for w in workers:
+        w.start()
+    outcomes = [results.get(timeout=120) for _ in range(processes * rounds)]
+    for w in workers:
+        w.join(30)
+        assert w.exitcode == 0
+    failed = sorted({f"{Path(path).name}: {error}" for path, error in outcomes if error != "ok"})
+    assert failed == [], "\n".join(failed)
+
+    names = [name for name, _ in store_module.MIGRATIONS]
+    for n, path in enumerate(paths):
+        conn = sqlite3.connect(path)
+        assert [r[0] for r in conn.execute("SELECT name FROM _migrations ORDER BY name")] == names
+        assert "AUTOINCREMENT" in conn.execute("SELECT sql FROM sqlite_master WHERE name = 'questions'").fetchone()[0]
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        if n % 2:  # the older database kept what it had
+            assert conn.execute("SELECT id, text FROM questions ORDER BY id").fetchall() == [(1, "q1"), (2, "q2"), (3, "q3")]
+            assert conn.execute("SELECT chat_id, user_id FROM awaiting_human").fetchall() == [(5, 5)]
+        conn.close()
+        store = Store(path)  # and opens again without migrating
+        assert store.add_question(chat_id=9, lang="ru", text="q", candidates=[], reason="engine").id == (4 if n % 2 else 1)
+        store.close()
