@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import multiprocessing
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -303,8 +304,11 @@ def test_out_of_scope_questions_are_never_suggested_or_promoted_as_phrasings_of_
     listed = CliRunner().invoke(cli, ["review"])
     assert listed.exit_code == 0, listed.output
     assert "add as a phrasing" not in listed.output
-    assert "nearest: money-transfers (72, out of scope)  →  known out-of-scope subject: money-transfers — answer by hand; " \
-        "add a phrasing to that subject if it was not recognised" in listed.output
+    assert re.search(
+        r"nearest: money-transfers \(\d+, out of scope\)  →  known out-of-scope subject: money-transfers — answer by hand; "
+        r"add a phrasing to that subject if it was not recognised",
+        listed.output,
+    )
     assert "known out-of-scope subject: russian-citizenship" in listed.output
     clusters = json.loads(CliRunner().invoke(cli, ["review", "--json"]).output)
     assert {(c["examples"][0], c["kind"], c["nearest_entry"], c["suggested_entry"]) for c in clusters} == {
@@ -319,7 +323,7 @@ def test_out_of_scope_questions_are_never_suggested_or_promoted_as_phrasings_of_
         assert refused.exit_code == 1
         assert "known out-of-scope subject" in refused.output and "Use --force" in refused.output
         assert "Traceback" not in refused.output
-    assert "russian-citizenship (49), above meken-kart (45)" in refused.output
+    assert re.search(r"russian-citizenship \(\d+\), above meken-kart \(\d+\)", refused.output)  # scores move with the FAQ
     assert {p.name: p.read_bytes() for p in faq_copy.glob("*.yaml")} == before
     store = Store(db)
     assert [review_state(store, q) for q in (1, 2, 3)] == [None, None, None]
