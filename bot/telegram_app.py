@@ -1038,14 +1038,21 @@ async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def close_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/close REF… in the operators' group: close each and tell its user."""
+    """/close REF… in the operators' group: close each and tell its user.
+    With no number, as a reply to a question's post (or its copied answer),
+    it closes that question: what an operator who has just answered it does."""
     svc = services(context)
     message = update.effective_message
     if message is None or not is_operator_chat(update, svc):
         return
     refs = [token.lstrip("#") for token in re.split(r"[\s,]+", " ".join(context.args or [])) if token]
+    if not refs and message.reply_to_message is not None:
+        replied = question_replied_to(svc, message.reply_to_message, context.bot.id)
+        if replied is not None:
+            refs = [str(replied.id)]
     if not refs or not all(re.fullmatch(r"[0-9]+", ref) for ref in refs):  # ASCII digits: "²".isdigit() too
-        await svc.delivery.send_text(message.chat_id, "Usage: /close REF… (for example /close 12, or /close 12 15)")
+        usage = "Usage: /close REF… (for example /close 12, or /close 12 15), or /close as a reply to a question's ❓ post"
+        await svc.delivery.send_text(message.chat_id, usage)
         return
     closed: list[str] = []
     already: list[str] = []

@@ -348,3 +348,24 @@ def test_close_closes_every_question_named_and_says_which_it_could_not(api: Fake
     runner.stop()
     assert rows(db_path, "select id, status from questions") == [{"id": 1, "status": "closed"}, {"id": 2, "status": "closed"}]
     assert not api.sent_messages(USER, since=mark) and not api.sent_messages(USER + 1, since=mark)
+
+
+def test_close_as_a_reply_to_a_post_closes_that_question(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """An operator who has just answered replies `/close` to the ❓ post:
+    that question is closed and its user told; the other stays open.  A
+    bare `/close` that replies to no question's post still gets the usage."""
+    runner = run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    first = last_to(api, OPERATORS)
+    api.push_text(USER + 1, "как купить билет на самолёт", language_code="ru")
+    api.wait_for_sent(chat_id=OPERATORS, count=2)
+    mark = closing = api.checkpoint()
+    api.push_text(OPERATORS, "/close", chat_type="supergroup", user_id=77, reply_to_message_id=first["message_id"])
+    assert last_to(api, OPERATORS, since=mark)["text"] == "Closed #1."
+    assert last_to(api, USER, since=mark)["text"].startswith("Ваше обращение #1 закрыто")
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/close", chat_type="supergroup", user_id=77)
+    assert last_to(api, OPERATORS, since=mark)["text"].startswith("Usage: /close REF")
+    runner.stop()
+    assert rows(db_path, "select id, status from questions") == [{"id": 1, "status": "closed"}, {"id": 2, "status": "open"}]
+    assert not api.sent_messages(USER + 1, since=closing)
