@@ -369,6 +369,14 @@ def _m012_outbox_clarification(db: sqlite_utils.Database) -> None:
         outbox.add_column("clarification", str)
 
 
+def _m013_relay_by_question(db: sqlite_utils.Database) -> None:
+    # A question's posts and copied answers, found by the question: `jardam
+    # purge` deletes them by question in batches, and `/forget` finds a
+    # user's; without it each such batch read the whole table (its slowest
+    # batches held the write lock some 60 ms, the bot waiting).
+    _table(db, "relay").create_index(["question_id"], if_not_exists=True)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_clarifications", _m002_clarifications),
@@ -382,6 +390,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("010_reply_texts", _m010_reply_texts),
     ("011_outbox_asked", _m011_outbox_asked),
     ("012_outbox_clarification", _m012_outbox_clarification),
+    ("013_relay_by_question", _m013_relay_by_question),
 ]
 
 
@@ -1108,7 +1117,7 @@ class Store:
     # A question untouched since :since: not asked, first answered or closed
     # since, and no message about it since (its post, a follow-up, an answer
     # copied, an acknowledgement: in relay and the outbox), nor one still
-    # pending.  NOT IN reads each table once: relay has no index by question.
+    # pending.  NOT IN reads each table once.
     _UNTOUCHED_SINCE = (
         "ts < :since AND COALESCE(answered_at, '') < :since AND COALESCE(closed_at, '') < :since "
         "AND id NOT IN (SELECT question_id FROM relay WHERE created_at >= :since AND question_id IS NOT NULL) "

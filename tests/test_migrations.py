@@ -84,3 +84,14 @@ def test_processes_opening_a_database_at_once_migrate_it_once(tmp_path: Path) ->
         store = Store(path)  # and opens again without migrating
         assert store.add_question(chat_id=9, lang="ru", text="q", candidates=[], reason="engine").id == (4 if n % 2 else 1)
         store.close()
+
+
+def test_a_questions_relay_rows_are_found_through_an_index(tmp_path: Path) -> None:
+    """Purge deletes a question's posts and answers by question, in
+    batches that hold the write lock: SQLite must search `relay` by
+    question, not read all of it, on a new database and an upgraded one."""
+    for path in (tmp_path / "new.db", older_database(tmp_path / "old.db")):
+        Store(path).close()
+        with sqlite3.connect(path) as conn:
+            plan = " ".join(row[-1] for row in conn.execute("EXPLAIN QUERY PLAN DELETE FROM relay WHERE question_id IN (1, 2)"))
+        assert "USING INDEX" in plan and "question_id" in plan, (path.name, plan)
