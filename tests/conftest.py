@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+import sqlite_utils
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
@@ -21,10 +22,23 @@ from bot.engine import Engine  # noqa: E402
 from bot.fakebotapi import FakeBotAPI  # noqa: E402
 from bot.faq import FAQ, load_faq  # noqa: E402
 from bot.i18n import Catalogs  # noqa: E402
-from bot.store import Store  # noqa: E402
+from bot.store import MIGRATIONS, Store  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
+
+
+def database_before(path: Path, migration: int) -> sqlite_utils.Database:
+    """A database file as an older Jardam left it: the migrations before
+    number `migration` applied and recorded, the rest not.  Open, for the
+    test to add the rows that older version wrote; the test commits and
+    closes it."""
+    db = sqlite_utils.Database(path)
+    db["_migrations"].create({"name": str, "applied_at": str}, pk="name")  # type: ignore[union-attr]
+    for name, step in MIGRATIONS[: migration - 1]:
+        step(db)
+        db["_migrations"].insert({"name": name, "applied_at": "2026-11-01T00:00:00+00:00"})  # type: ignore[union-attr]
+    return db
 
 TOKEN = "123456:TEST-token-never-real"
 OPERATORS = -100777

@@ -13,11 +13,10 @@ from typing import Any
 import pytest
 import sqlite_utils
 
-from bot import store as store_module
 from bot.fakebotapi import FakeBotAPI
 from bot.store import Clarification, Store
 
-from .conftest import OPERATORS
+from .conftest import OPERATORS, database_before
 from .test_telegram import USER, buttons, last_to
 
 
@@ -144,11 +143,7 @@ def test_an_older_database_gets_the_outbox_column_for_what_a_queued_reply_answer
     queued since keeps its question (masked) until sent, then for its
     buttons, and a dropped one leaves nothing."""
     path = tmp_path / "old.db"
-    db = sqlite_utils.Database(path)
-    db["_migrations"].create({"name": str, "applied_at": str}, pk="name")  # type: ignore[union-attr]
-    for name, step in store_module.MIGRATIONS[:10]:
-        step(db)
-        db["_migrations"].insert({"name": name, "applied_at": "2026-11-01T00:00:00+00:00"})  # type: ignore[union-attr]
+    db = database_before(path, 11)
     db.execute("INSERT INTO outbox (created_at, kind, chat_id, payload, status, attempts, not_before) VALUES ('2026-11-01', 'text', 7, '{}', 'pending', 1, 0)")
     db.conn.commit()
     db.conn.close()
@@ -208,11 +203,7 @@ def test_an_older_database_gets_the_outbox_column_for_a_queued_did_you_mean(tmp_
     sent, then is in `clarifications` under the sent message; a dropped
     one leaves nothing."""
     path = tmp_path / "old.db"
-    db = sqlite_utils.Database(path)
-    db["_migrations"].create({"name": str, "applied_at": str}, pk="name")  # type: ignore[union-attr]
-    for name, step in store_module.MIGRATIONS[:11]:
-        step(db)
-        db["_migrations"].insert({"name": name, "applied_at": "2026-11-01T00:00:00+00:00"})  # type: ignore[union-attr]
+    db = database_before(path, 12)
     db.execute("INSERT INTO outbox (created_at, kind, chat_id, payload, status, attempts, not_before) VALUES ('2026-11-01', 'text', 7, '{}', 'pending', 1, 0)")
     db.conn.commit()
     db.conn.close()

@@ -10,11 +10,10 @@ from typing import Any
 import pytest
 import sqlite_utils
 
-from bot import store as store_module
 from bot.fakebotapi import FakeBotAPI
 from bot.store import Store
 
-from .conftest import OPERATORS
+from .conftest import OPERATORS, database_before
 from .test_telegram import USER, last_to
 
 GROUP = -300
@@ -77,11 +76,7 @@ def test_an_older_database_keeps_a_private_chats_request_for_a_person(tmp_path: 
     """Requests were kept per chat (users.awaiting_human_since): a private
     chat's is its user's; a group's did not say whose, and is dropped."""
     path = tmp_path / "old.db"
-    db = sqlite_utils.Database(path)
-    db["_migrations"].create({"name": str, "applied_at": str}, pk="name")  # type: ignore[union-attr]
-    for name, step in store_module.MIGRATIONS[:8]:
-        step(db)
-        db["_migrations"].insert({"name": name, "applied_at": "2026-11-01T00:00:00+00:00"})  # type: ignore[union-attr]
+    db = database_before(path, 9)
     since = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
     for chat, lang in ((USER, "ky"), (GROUP, None)):
         db.execute(

@@ -9,10 +9,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from bot import store as store_module
 from bot.store import Store
+
+from .conftest import database_before
 
 
 def _open_in_lockstep(barrier: Any, paths: list[str], results: Any) -> None:
@@ -29,11 +29,7 @@ def _open_in_lockstep(barrier: Any, paths: list[str], results: Any) -> None:
 def older_database(path: Path) -> Path:
     """A database as the bot left it before migration 008: three questions,
     one user waiting for a person (moved by 009)."""
-    db = sqlite_utils.Database(path)
-    db["_migrations"].create({"name": str, "applied_at": str}, pk="name")  # type: ignore[union-attr]
-    for name, step in store_module.MIGRATIONS[:7]:
-        step(db)
-        db["_migrations"].insert({"name": name, "applied_at": "2026-11-01T00:00:00+00:00"})  # type: ignore[union-attr]
+    db = database_before(path, 8)
     for n in (1, 2, 3):
         db.execute("INSERT INTO questions (id, ts, chat_id, lang, text, reason) VALUES (?, '2026-11-01', ?, 'ru', ?, 'engine')", [n, n, f"q{n}"])
     db.execute("INSERT INTO users (chat_id, lang, awaiting_human_since) VALUES (5, 'ru', '2026-11-01T00:00:00+00:00')")

@@ -17,13 +17,12 @@ import pytest
 import sqlite_utils
 from click.testing import CliRunner
 
-from bot import store as store_module
 from bot.cli import cli
 from bot.fakebotapi import FakeBotAPI
 from bot.privacy import mask_personal_data
 from bot.store import Store, utcnow
 
-from .conftest import OPERATORS
+from .conftest import OPERATORS, database_before
 
 
 @pytest.mark.parametrize(
@@ -206,11 +205,7 @@ def test_a_forgotten_users_reference_is_never_given_to_another(api: FakeBotAPI, 
 
 def test_an_older_database_keeps_its_questions_and_gets_references_never_reused(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    db = sqlite_utils.Database(path)
-    db["_migrations"].create({"name": str, "applied_at": str}, pk="name")  # type: ignore[union-attr]
-    for name, step in store_module.MIGRATIONS[:7]:
-        step(db)
-        db["_migrations"].insert({"name": name, "applied_at": "2026-11-01T00:00:00+00:00"})  # type: ignore[union-attr]
+    db = database_before(path, 8)
     for n in (1, 2, 3):
         db.execute("INSERT INTO questions (id, ts, chat_id, lang, text, reason) VALUES (?, '2026-11-01', ?, 'ru', ?, 'engine')", [n, n, f"q{n}"])
     db.conn.commit()
