@@ -6,7 +6,6 @@ function and turns user errors into `click.ClickException`.
 
 from __future__ import annotations
 
-import fcntl
 import importlib
 import json
 import os
@@ -515,7 +514,8 @@ def run() -> None:
     # come while the bot starts, and would end it (SIGHUP's default action).
     # Until the bot's own reload is in place it is noted, then done once.
     sighup = threading.Event()
-    signal.signal(signal.SIGHUP, lambda signum, frame: sighup.set())
+    if hasattr(signal, "SIGHUP"):  # not on Windows, where no one sends it
+        signal.signal(signal.SIGHUP, lambda signum, frame: sighup.set())
     settings = settings_or_fail()
     if not settings.token:
         raise click.ClickException("TELEGRAM_BOT_TOKEN is not set. To try Jardam without Telegram, run: jardam chat")
@@ -534,7 +534,11 @@ def hold_run_lock(db_path: Path) -> int:
     run` only, held while the process lives (the kernel lets go of it when
     the process ends, however it ends): two bots on one database would both
     poll Telegram, take each other's updates and answer some twice.  The
-    file holds the holder's pid, for the message the second one gets."""
+    file holds the holder's pid, for the message the second one gets.
+    (`fcntl` is imported here, not with the module: without it, on Windows,
+    every other command, `faq check` for an editor above all, still runs.)"""
+    import fcntl
+
     path = db_path.with_name(db_path.name + ".lock")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -164,7 +164,9 @@ class _LineLoader(yaml.SafeLoader):
         seq.item_spans = {
             i: (child.end_mark.line + 1, child.style)
             for i, child in enumerate(node.value)
-            if child.end_mark.line != child.start_mark.line and isinstance(child, yaml.ScalarNode)
+            # Quoted text wrapped over lines is joined as its editor meant;
+            # a plain one usually is a phrasing indented under the one above.
+            if child.end_mark.line != child.start_mark.line and isinstance(child, yaml.ScalarNode) and child.style not in ('"', "'")
         }
         return seq
 
@@ -217,21 +219,29 @@ _CONTROL_NAMES = {
     0x0C: "a page break",
     0x1B: "an escape code",
     0x7F: "a delete code",
+    0x85: "a next-line code, from text decoded wrongly, which YAML reads as a line break",
+    0x2028: "a Unicode line separator, pasted from a web page or PDF, which YAML reads as a line break",
+    0x2029: "a Unicode paragraph separator, which YAML reads as a line break",
 }
+# Characters YAML refuses, and those it takes for line breaks where an
+# editor shows none: they shift every line number after them, or break the
+# syntax far from where they are.
+_NOT_ALLOWED = re.compile(f"{yaml.reader.Reader.NON_PRINTABLE.pattern}|[\x85\u2028\u2029]")
+_LINE_BREAKING = frozenset((0x85, 0x2028, 0x2029))
 MAX_CONTROL_LINES = 5  # lines reported per file; a file full of them is reported by its first few
 
 
 def _control_characters(text: str, shown: str, problems: list[Problem]) -> bool:
     """Report the characters YAML does not allow, once per line: what the
     first is and what precedes it.  False when there is none."""
-    match = yaml.reader.Reader.NON_PRINTABLE.search(text)
+    match = _NOT_ALLOWED.search(text)
     if match is None:
         return False
     per_line: dict[int, list[int]] = {}
     while match is not None:
         pos = match.start()
         per_line.setdefault(text.count("\n", 0, pos) + 1, []).append(pos)
-        match = yaml.reader.Reader.NON_PRINTABLE.search(text, pos + 1)
+        match = _NOT_ALLOWED.search(text, pos + 1)
     for line, positions in itertools.islice(per_line.items(), MAX_CONTROL_LINES):
         pos = positions[0]
         code = ord(text[pos])
@@ -239,7 +249,10 @@ def _control_characters(text: str, shown: str, problems: list[Problem]) -> bool:
         before = text[max(start, pos - 30) : pos].lstrip()
         more = f" (and the {len(positions) - 1} more on this line)" if len(positions) > 1 else ""
         at = f"after {before!r}" if before else "at the start of the line"
-        if code < 0x20 or 0x7F <= code <= 0x9F:
+        if code in _LINE_BREAKING:
+            what = _CONTROL_NAMES[code]
+            reason = f"character U+{code:04X} is not allowed ({what}, invisible in most editors): replace it with a space{more}, {at}"
+        elif code < 0x20 or 0x7F <= code <= 0x9F:
             what = _CONTROL_NAMES.get(code, "a control code")
             reason = f"control character U+{code:04X} is not allowed ({what}, invisible in most editors): delete it{more}, {at}"
         else:

@@ -224,3 +224,13 @@ def test_a_token_with_a_stray_character_is_refused_without_being_shown(runner: C
     assert result.exit_code == 1
     assert "TELEGRAM_BOT_TOKEN does not look like a bot token" in result.output
     assert "AAHdqTcv" not in result.output and "123456" not in result.output
+
+
+def test_faq_check_runs_where_there_is_no_fcntl() -> None:
+    """Editors check the FAQ on Windows, which has no `fcntl`: only `jardam
+    run` needs it (its single-instance lock), so importing it with the CLI
+    had made every command fail there."""
+    code = "import sys; sys.modules['fcntl'] = None; from bot.cli import main; sys.argv = ['jardam', 'faq', 'check']; main()"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("OK: ")

@@ -468,3 +468,33 @@ def test_a_review_date_in_the_future_is_reported_and_today_is_not(faq_dir: Path)
         f"faq/work.yaml:{line_of(work, 'reviewed: 2062-11-24')}: entry patent-not-needed: 'reviewed' 2062-11-24 is in the future "
         f"(today is {dt.date.today()}); write the date the answer was last checked"
     ]
+
+
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pyyaml"])
+def test_a_quoted_phrasing_wrapped_over_two_lines_is_accepted(faq_dir: Path, libyaml: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Quoted text wrapped over lines is valid YAML, joined as its editor
+    meant: only a plain phrasing over lines is a mistake."""
+    import bot.faq
+
+    if not libyaml:
+        monkeypatch.setattr(bot.faq, "_CLineLoader", None)
+    work = faq_dir / "work.yaml"
+    edit(work, "        - do I need a patent\n", '        - "do I need a patent\n          to work in Russia"\n')
+    faq = load_faq(faq_dir, default_seeds_dir())  # no FAQError
+    assert "do I need a patent to work in Russia" in faq.entries["patent-not-needed"].questions["en"]
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_a_character_yaml_takes_for_a_line_break_is_reported_at_the_editors_line(faq_dir: Path, separator: str) -> None:
+    """A line separator pasted from a web page (U+2028), which an editor does
+    not show as a break: YAML had counted it as one, and reported a syntax
+    error, or a later problem, lines away from where they were."""
+    work = faq_dir / "work.yaml"
+    edit(work, "      en: No, you do not.", f"      en: No, you do{separator}not.")
+    line = work.read_text(encoding="utf-8").split("\n").index(f"      en: No, you do{separator}not.") + 1
+    with pytest.raises(FAQError) as info:
+        load_faq(faq_dir, default_seeds_dir(), shown_root=faq_dir.parent)
+    (problem,) = info.value.problems
+    assert (problem.file, problem.line) == ("faq/work.yaml", line)
+    assert problem.reason.startswith(f"character U+{ord(separator):04X} is not allowed (")
+    assert "which YAML reads as a line break" in problem.reason and "replace it with a space, after 'en: No, you do'" in problem.reason
