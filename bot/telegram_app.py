@@ -33,7 +33,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ChatType, MessageLimit
-from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -1200,7 +1200,10 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
         replayed = await queue.replay(app.bot)
         if replayed:
             log.info("handling %d updates received before a restart and not yet handled", replayed)
-        await register_commands(app)
+        try:  # the menu is a convenience: a Telegram hiccup here must not stop the start
+            await register_commands(app)
+        except TelegramError as exc:
+            log.warning("could not set the command menu (%s: %s); it stays as it was until the next start", type(exc).__name__, exc)
         svc.delivery.start()
         store.checkpoint_in_background()
         freeze_long_lived()  # see "Performance" in the README
@@ -1324,6 +1327,8 @@ async def wait_for_telegram(bot: Bot, *, first_delay: float = START_RETRY_FIRST_
             await bot.initialize()  # python-telegram-bot's own: another call after a failure tries again
             return
         except (NetworkError, RetryAfter) as exc:
+            if isinstance(exc, BadRequest):  # a NetworkError to python-telegram-bot, but asking again changes nothing
+                raise
             wait = max(delay, _retry_after_seconds(exc)) if isinstance(exc, RetryAfter) else delay
             log.warning("Telegram cannot be reached to start (%s: %s); trying again in %g s", type(exc).__name__, exc, wait)
         await asyncio.sleep(wait)
@@ -1384,9 +1389,10 @@ def run_bot(settings: Settings, engine: Engine, store: Store, *, sighup: threadi
                 webhook_url=settings.webhook_url.rstrip("/") + "/telegram",
                 secret_token=settings.webhook_secret,
                 stop_signals=stop_signals,
+                bootstrap_retries=-1,  # its setWebhook asked again while Telegram fails, as `wait_for_telegram` does getMe
             )
         else:
-            app.run_polling(poll_interval=0.0, timeout=10, stop_signals=stop_signals, drop_pending_updates=False)
+            app.run_polling(poll_interval=0.0, timeout=10, stop_signals=stop_signals, drop_pending_updates=False, bootstrap_retries=-1)
     except InvalidToken as exc:
         log.error("Telegram refused the bot token (TELEGRAM_BOT_TOKEN): %s", exc)
         raise SystemExit(1) from None

@@ -131,6 +131,32 @@ def test_start_up_asks_telegram_again_with_growing_capped_waits(caplog: pytest.L
     assert all(gap >= wait - 0.01 for gap, wait in zip(gaps, [0.05, 0.1, 0.2, 0.2, 1.0], strict=True)), gaps
 
 
+
+def test_a_bad_request_at_start_is_not_asked_again(caplog: pytest.LogCaptureFixture) -> None:
+    """A 400 (an API URL that answers, wrongly) is a `NetworkError` to
+    python-telegram-bot, yet asking again changes nothing: it had been
+    asked every minute for ever."""
+    from telegram import Bot
+    from telegram.error import BadRequest
+
+    from bot.httpclient import make_request
+    from bot.telegram_app import wait_for_telegram
+
+    with FakeBotAPI(token=TOKEN) as api:
+        api.fail("getMe", status=400, times=5)
+
+        async def start() -> None:
+            request = make_request(1)
+            bot = Bot(TOKEN, base_url=api.base_url, request=request)
+            try:
+                with pytest.raises(BadRequest):
+                    await asyncio.wait_for(wait_for_telegram(bot, first_delay=0.05, max_delay=0.2), 10)
+            finally:
+                await request.shutdown()  # the bot never got as far as owning it
+
+        asyncio.run(start())
+        assert len(api.calls_of("getMe")) == 1
+
 def run_env(tmp_path: Path, api: FakeBotAPI, **more: str) -> dict[str, str]:
     return base_env(tmp_path) | {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api.base_url, "OPERATOR_CHAT_ID": str(OPERATORS)} | more
 
@@ -157,6 +183,28 @@ def test_run_waits_for_telegram_at_start_then_answers(tmp_path: Path) -> None:
     assert " WARNING " in tries[0] and tries[0].endswith("trying again in 1 s") and tries[1].endswith("trying again in 2 s")
     assert "Traceback" not in err and " ERROR " not in err, err
     assert "Jardam ready" in err
+
+
+def test_telegram_failing_just_after_getme_does_not_stop_the_start(tmp_path: Path) -> None:
+    """getMe answered, then the command menu and the webhook deletion
+    failed once each (a Telegram half up): the start had ended with a
+    traceback.  The menu is left for the next start, deleteWebhook asked
+    again, and the bot answers."""
+    with FakeBotAPI(token=TOKEN) as api:
+        api.fail("setMyCommands", status=502, times=1)
+        api.fail("deleteWebhook", status=502, times=1)
+        proc = jardam("run", env=run_env(tmp_path, api), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            api.wait_for_polling(timeout=30)
+            api.push_text(42, "как проверить запрет на въезд", language_code="ru")
+            assert "📚 Источники" in api.wait_for_sent(chat_id=42, timeout=10)[0]["text"]
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 0, err
+    assert "could not set the command menu" in err and "Traceback" not in err, err
 
 
 @pytest.mark.slow
