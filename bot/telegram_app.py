@@ -876,6 +876,14 @@ async def operator_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if question is None:
         await not_routed(svc, message, context.bot.id)
         return
+    if _not_an_answer(message.text, context.bot.username):
+        # Group-helper bots are driven by replying with a command ("/pin",
+        # "/warn@GroupHelpBot spam"): that is not for the user.  An answer
+        # that starts with a command and goes on ("/topics — there…") is one.
+        await svc.delivery.send_text(
+            message.chat_id, f"⚠️ Not sent to the user: a command alone is not an answer to #{question.id}.", reply_to=message.message_id
+        )
+        return
     answer = message.text or message.caption or f"[{message.effective_attachment.__class__.__name__}]"
     # Queued and marked handled at once: replayed after a crash, the reply
     # would otherwise be copied to the user twice.  The question is marked
@@ -891,6 +899,22 @@ async def operator_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         "answer": answer,
     }
     svc.delivery.enqueue_for_update(update.update_id, ("copy", question.chat_id, copy, question.id))
+
+
+_COMMAND_RE = re.compile(r"/[A-Za-z0-9_]+(?:@([A-Za-z0-9_]+))?")
+
+
+def _not_an_answer(text: str | None, own_username: str | None) -> bool:
+    """Whether an operator's reply is a command, not an answer: a command
+    alone, or one addressed to another bot (whatever follows it)."""
+    if not text:
+        return False
+    words = text.split()
+    match = _COMMAND_RE.fullmatch(words[0])
+    if match is None:
+        return False
+    addressee = match.group(1)
+    return len(words) == 1 or (addressee is not None and addressee.lower() != (own_username or "").lower())
 
 
 async def not_routed(svc: Services, message: Message, bot_id: int) -> None:

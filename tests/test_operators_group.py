@@ -369,3 +369,25 @@ def test_close_as_a_reply_to_a_post_closes_that_question(api: FakeBotAPI, run_bo
     runner.stop()
     assert rows(db_path, "select id, status from questions") == [{"id": 1, "status": "closed"}, {"id": 2, "status": "open"}]
     assert not api.sent_messages(USER + 1, since=closing)
+
+
+def test_a_command_for_a_group_helper_bot_is_not_copied_as_an_answer(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """Group-helper bots are driven by replying with a command: "/pin", or
+    "/warn@GroupHelpBot spam".  Neither reaches the user nor counts as the
+    answer; the operator is told why.  An answer that starts with a command
+    and goes on still goes."""
+    runner = run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    for command in ("/pin", "/warn@GroupHelpBot spam", "/close@GroupHelpBot 1"):
+        mark = api.checkpoint()
+        sent = api.push_text(OPERATORS, command, chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+        told = last_to(api, OPERATORS, since=mark)
+        assert told["text"] == "⚠️ Not sent to the user: a command alone is not an answer to #1."
+        assert told["reply_to_message"]["message_id"] == sent["message_id"]
+    assert not api.calls_of("copyMessage")
+    assert rows(db_path, "select status from questions") == [{"status": "open"}]
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/topics — там всё есть", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    assert last_to(api, USER, since=mark)["text"] == "/topics — там всё есть"
+    runner.stop()
