@@ -539,7 +539,8 @@ def hold_run_lock(db_path: Path) -> int:
     every other command, `faq check` for an editor above all, still runs.)"""
     import fcntl
 
-    path = db_path.with_name(db_path.name + ".lock")
+    real = db_path.resolve()  # one lock for a database reached through a symlink too
+    path = real.with_name(real.name + ".lock")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
