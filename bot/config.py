@@ -36,8 +36,11 @@ def default_locales_dir() -> Path:
 
 
 def default_seeds_dir() -> Path | None:
-    """The source documents beside the checkout (../shared/seeds), if present."""
-    for path in (PACKAGE_ROOT.parent / "shared" / "seeds", Path.cwd().parent / "shared" / "seeds"):
+    """The source documents beside the checkout (../shared/seeds), if present:
+    first beside the one whose FAQ is used (`default_faq_dir`), so that a
+    second checkout's FAQ is checked against its own seeds."""
+    beside_faq = default_faq_dir().resolve().parent.parent / "shared" / "seeds"
+    for path in (beside_faq, PACKAGE_ROOT.parent / "shared" / "seeds", Path.cwd().parent / "shared" / "seeds"):
         if path.is_dir():
             return path
     return None

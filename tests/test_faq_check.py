@@ -498,3 +498,17 @@ def test_a_character_yaml_takes_for_a_line_break_is_reported_at_the_editors_line
     assert (problem.file, problem.line) == ("faq/work.yaml", line)
     assert problem.reason.startswith(f"character U+{ord(separator):04X} is not allowed (")
     assert "which YAML reads as a line break" in problem.reason and "replace it with a space, after 'en: No, you do'" in problem.reason
+
+
+def test_a_second_checkout_is_checked_against_its_own_seeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ./faq checked (a second checkout), the seeds beside it are used,
+    not the installed checkout's: a seed added there had been 'missing'."""
+    from bot.config import default_seeds_dir
+
+    checkout = tmp_path / "second" / "repo"
+    (checkout / "faq").mkdir(parents=True)
+    seeds = tmp_path / "second" / "shared" / "seeds"
+    seeds.mkdir(parents=True)
+    monkeypatch.delenv("JARDAM_FAQ_DIR", raising=False)
+    monkeypatch.chdir(checkout)
+    assert default_seeds_dir() == seeds.resolve()
