@@ -1241,7 +1241,10 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
             early: threading.Event | None = app.bot_data.pop("sighup", None)
             if early is not None and early.is_set():
                 log.info("SIGHUP received while starting: reloading the FAQ")
-                app.create_task(reload_faq(svc))
+                # A plain task, kept and awaited at stop: the application is not
+                # running yet, and its own `create_task` would neither track it
+                # nor keep quiet about that (a raw warning on stderr).
+                app.bot_data["early_reload"] = asyncio.get_running_loop().create_task(reload_faq(svc))
         mode = "webhook" if settings.webhook_url else "long polling"
         log.info(
             "Jardam ready: %d entries in %d topics, languages %s, %s, operators' group %s, database %s",
@@ -1261,6 +1264,9 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
             operators.add_chat_ids(new)
 
     async def post_stop(app: Application) -> None:  # type: ignore[type-arg]
+        early_reload: asyncio.Task[bool] | None = app.bot_data.pop("early_reload", None)
+        if early_reload is not None:  # finished long since, as a rule; else let it finish before the store closes
+            await asyncio.gather(early_reload, return_exceptions=True)
         svc: Services | None = app.bot_data.get("services")
         if svc:
             await svc.delivery.stop()
