@@ -112,12 +112,14 @@ def _transaction(db: sqlite_utils.Database) -> Iterator[None]:
     db.execute("BEGIN IMMEDIATE")
     try:
         yield
+        # Inside the `try`: a COMMIT that fails (a deferred constraint, a busy
+        # journal) leaves the transaction open, and every later one would
+        # become a savepoint in it, never committed, holding the write lock.
+        db.execute("COMMIT")
     except BaseException:
         if db.conn.in_transaction:  # SQLite rolls back by itself on some errors (disk full)
             db.execute("ROLLBACK")
         raise
-    else:
-        db.execute("COMMIT")
 
 
 class _InTransaction:

@@ -91,3 +91,25 @@ def test_a_questions_relay_rows_are_found_through_an_index(tmp_path: Path) -> No
         with sqlite3.connect(path) as conn:
             plan = " ".join(row[-1] for row in conn.execute("EXPLAIN QUERY PLAN DELETE FROM relay WHERE question_id IN (1, 2)"))
         assert "USING INDEX" in plan and "question_id" in plan, (path.name, plan)
+
+
+def test_a_commit_that_fails_leaves_no_transaction_open(tmp_path: Path) -> None:
+    """A COMMIT refused (here a deferred foreign key) had left the
+    transaction open: every later write became a savepoint inside it, never
+    committed, with the write lock held for good."""
+    import pytest
+
+    from bot.store import _transaction
+
+    store = Store(tmp_path / "x.db")
+    store.db.execute("PRAGMA foreign_keys = ON")
+    store.db.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    store.db.execute("CREATE TABLE child (id INTEGER PRIMARY KEY, parent INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)")
+    with pytest.raises(sqlite3.IntegrityError), _transaction(store.db):
+        store.db.execute("INSERT INTO child (parent) VALUES (7)")  # refused only at COMMIT
+    assert not store.db.conn.in_transaction
+    with _transaction(store.db):
+        store.db.execute("INSERT INTO parent (id) VALUES (1)")
+    with sqlite3.connect(tmp_path / "x.db") as other:  # committed: another connection sees it
+        assert other.execute("SELECT id FROM parent").fetchall() == [(1,)]
+    store.close()
