@@ -32,7 +32,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from .engine import MAX_MATCH_CHARS, Engine
-from .faq import FAQ, LANGS, load_faq, topic_files
+from .faq import FAQ, LANGS, OUT_OF_SCOPE_FILE, load_faq, topic_files
 from .matcher import FILLER_WORDS, Candidate, Matcher, stem_text
 from .normalize import skeleton
 from .privacy import MASKS
@@ -318,21 +318,84 @@ def cluster(items: Sequence[dict[str, Any]], engine: Engine, *, threshold: float
     spellings, typos, word order and Kyrgyz–Russian code-mixing ("билет",
     "патент", "Амина") group together; translations that share no words
     (an English and a Russian question) do not.  Identical keys are compared
-    once, so a question asked a hundred times costs one comparison.
+    once, so a question asked a hundred times costs one comparison.  A group
+    whose members are nearest both entries and out-of-scope subjects is
+    listed as more than one cluster (see `_split_by_scope`).
     """
     by_key: dict[str, list[dict[str, Any]]] = {}
     for item in items:
         by_key.setdefault(cluster_key(item["text"]), []).append(item)
     keys = list(by_key)
-    clusters = [_make_cluster([m for k in group for m in by_key[keys[k]]], engine) for group in _groups(keys, threshold)]
+    nearest = _MemberMatches(engine)
+    clusters = [
+        _make_cluster(part, engine, nearest)
+        for group in _groups(keys, threshold)
+        for part in _split_by_scope([m for k in group for m in by_key[keys[k]]], engine, nearest)
+    ]
     clusters.sort(key=lambda c: c.last_seen, reverse=True)
     clusters.sort(key=lambda c: c.count, reverse=True)
     return clusters
 
 
-def _make_cluster(members: list[dict[str, Any]], engine: Engine) -> Cluster:
+Match = tuple[str | None, float, bool]
+
+
+class _MemberMatches:
+    """Each text's best entry or out-of-scope subject, its score and whether
+    it is a subject, matched once per skeleton (texts sharing one share it)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.cache: dict[str, Match] = {}
+
+    def __call__(self, text: str) -> Match:
+        if is_placeholder(text):
+            return (None, 0.0, False)
+        text = text[:MAX_MATCH_CHARS]
+        key = skeleton(text)
+        if key not in self.cache:
+            candidates = self.engine.matcher.match(text, limit=5)
+            self.cache[key] = (candidates[0].entry_id, float(candidates[0].score), candidates[0].out_of_scope) if candidates else (None, 0.0, False)
+        return self.cache[key]
+
+    def best(self, texts: Iterable[str]) -> Match:
+        best: Match = (None, 0.0, False)
+        for text in texts:
+            match = self(text)
+            if match[0] is not None and match[1] > best[1]:
+                best = match
+        return best
+
+
+def _split_by_scope(members: list[dict[str, Any]], engine: Engine, nearest: _MemberMatches) -> list[list[dict[str, Any]]]:
+    """The members of one group, as the clusters to list.
+
+    Each member counts by its own nearest match: a question worded like its
+    neighbours can still be about something else ("сколько стоит патент для
+    узбека" is another nationality's procedure; "сколько стоит патент в
+    москве" is patent-not-needed).  When some members are nearest an
+    out-of-scope subject (and not far from it) and others are not, they are
+    listed apart, one cluster per subject, so that a subject neither hides
+    the others' entry and the users' choices among them, nor is suggested
+    as a phrasing of that entry.  Otherwise the group is one cluster.
+    """
+    floor = engine.tuning.clarify_at - NEW_ENTRY_BAND
+    by_subject: dict[str, list[dict[str, Any]]] = {}
+    rest: list[dict[str, Any]] = []
+    for m in members:
+        entry, score, out_of_scope = nearest(m["text"])
+        if entry is not None and out_of_scope and score >= floor:
+            by_subject.setdefault(entry, []).append(m)
+        else:
+            rest.append(m)
+    if not rest or not by_subject:
+        return [members]
+    return [rest, *by_subject.values()]
+
+
+def _make_cluster(members: list[dict[str, Any]], engine: Engine, matches: _MemberMatches | None = None) -> Cluster:
     members.sort(key=lambda m: (m["ts"], m["id"]))
-    nearest, score, out_of_scope = nearest_entry([m["text"] for m in members], engine)
+    nearest, score, out_of_scope = (matches or _MemberMatches(engine)).best(m["text"] for m in members)
     kind, suggestion, entry = suggest(members, nearest, score, engine, out_of_scope=out_of_scope)
     return Cluster(
         ids=[m["id"] for m in members if m["source"] == "question"],
@@ -373,14 +436,7 @@ def nearest_entry(texts: Iterable[str], engine: Engine) -> tuple[str | None, flo
     Subjects count like entries, as they do when the bot decides: a question
     closest to one is handed off on purpose, and its runner-up entry is not
     where it belongs ("send money home" is not repatriation)."""
-    best: tuple[str | None, float, bool] = (None, 0.0, False)
-    # The matcher sees skeletons: texts that share one share the result.
-    distinct = {skeleton(t[:MAX_MATCH_CHARS]): t for t in texts if not is_placeholder(t)}
-    for text in distinct.values():
-        candidates = engine.matcher.match(text[:MAX_MATCH_CHARS], limit=5)
-        if candidates and candidates[0].score > best[1]:
-            best = (candidates[0].entry_id, float(candidates[0].score), candidates[0].out_of_scope)
-    return best
+    return _MemberMatches(engine).best(texts)
 
 
 def out_of_scope_suggestion(subject: str) -> str:
@@ -535,7 +591,7 @@ def promote(
     text, lang = _question_text(store, source, rid)
     with _exclusive(faq_dir):
         faq = load_faq(faq_dir, seeds_dir)  # as another promote may just have left it
-        phrasing = _checked_phrasing(faq, entry_id, text, lang)
+        phrasing = _checked_phrasing(faq, faq_dir, entry_id, text, lang)
         if not force:
             _check_not_out_of_scope(matcher or Matcher(faq), text, entry_id)
         path, original = _entry_file(faq_dir, faq, entry_id)
@@ -595,8 +651,10 @@ def _question_text(store: Store, source: str, rid: int) -> tuple[str, str]:
     return row[0] or "", row[1] or ""
 
 
-def _checked_phrasing(faq: FAQ, entry_id: str, text: str, lang: str) -> str:
+def _checked_phrasing(faq: FAQ, faq_dir: Path, entry_id: str, text: str, lang: str) -> str:
     """The text as one phrasing line, or ValueError saying why it cannot be one."""
+    if entry_id in faq.out_of_scope:
+        raise ValueError(f"{entry_id} is an out-of-scope subject: add the phrasing to {faq_dir / OUT_OF_SCOPE_FILE} by hand")
     if entry_id not in faq.entries:
         close = process.extractOne(entry_id, list(faq.entries), scorer=fuzz.ratio, processor=None, score_cutoff=70)
         hint = f" (did you mean {close[0]}?)" if close else ""

@@ -353,6 +353,55 @@ def test_users_evidence_does_not_make_an_out_of_scope_question_a_phrasing(store:
     assert review_state(store, near) == "resolved"
 
 
+PATENT_COST = ["сколько стоит патент в москве", "сколько стоит патент в москве для узбеков", "сколько стоит патент для узбека"]
+MIGRATION_CARD = ["миграционная карта что делать", "миграционная карта что делать если истекла", "миграционная карта что делать при въезде"]
+
+
+def test_members_nearest_a_subject_are_listed_apart_from_those_nearest_an_entry(store: Store, engine: Engine) -> None:
+    """One question nearest an out-of-scope subject no longer turns its whole
+    cluster into a hand-off: a Kyrgyz user's "how much is a patent" keeps its
+    entry, and users' choices of migration-card keep theirs."""
+    kyrgyz, *uzbek = [add_question(store, "ru", text) for text in PATENT_COST]
+    chose = [add_clarification(store, "ru", text, "migration-card") for text in MIGRATION_CARD]
+    lost = add_clarification(store, "ru", "миграционная карта что делать если потерял", None)
+
+    clusters = review.review(store, engine)
+
+    in_scope = cluster_of(clusters, kyrgyz)
+    assert (in_scope.ids, in_scope.kind, in_scope.suggested_entry) == ([kyrgyz], "phrasing", "patent-not-needed")
+    assert (in_scope.nearest_entry, in_scope.nearest_out_of_scope) == ("patent-not-needed", False)
+    subject = cluster_of(clusters, uzbek[0])
+    assert subject.ids == uzbek
+    assert (subject.kind, subject.nearest_entry, subject.suggested_entry) == ("out_of_scope", "other-nationals-procedures", None)
+    card = next(c for c in clusters if chose[0] in c.clarification_ids)
+    assert (card.clarification_ids, card.kind, card.suggestion) == (chose, "phrasing", "add as a phrasing of migration-card")
+    handed = next(c for c in clusters if lost in c.clarification_ids)
+    assert (handed.clarification_ids, handed.kind, handed.nearest_entry) == ([lost], "out_of_scope", "lost-documents")
+    assert len(clusters) == 4
+    table = review.format_table(clusters)
+    assert re.search(r"nearest: patent-not-needed \(\d+\)  →  add as a phrasing of patent-not-needed\n   refs: 1\n", table)
+
+
+def test_promote_into_a_subject_says_where_subjects_are_written(tmp_path: Path, faq_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "r.db"
+    store = Store(db)
+    qid = add_question(store, *MONEY[0])
+    store.close()
+    monkeypatch.setenv("JARDAM_DB", str(db))
+    monkeypatch.setenv("JARDAM_FAQ_DIR", str(faq_copy))
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    before = {p.name: p.read_bytes() for p in faq_copy.glob("*.yaml")}
+
+    refused = CliRunner().invoke(cli, ["review", "promote", str(qid), "money-transfers"])
+
+    assert refused.exit_code == 1
+    assert refused.output == f"Error: money-transfers is an out-of-scope subject: add the phrasing to {faq_copy / '_out_of_scope.yaml'} by hand\n"
+    assert {p.name: p.read_bytes() for p in faq_copy.glob("*.yaml")} == before
+    store = Store(db)
+    assert review_state(store, qid) is None
+    store.close()
+
+
 # --- promotes at the same time, in separate processes -------------------------
 
 ABOUT_BOT = ["кто тебя создал бот", "ты настоящий человек или бот", "кто отвечает в этом боте", "бот ты откуда знаешь законы"]
