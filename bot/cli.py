@@ -408,6 +408,10 @@ def review_reopen(refs: tuple[str, ...]) -> None:
     _set_review_state(refs, "open")
 
 
+def _warn(message: str) -> None:
+    click.echo(f"Warning: {message}", err=True)
+
+
 @review.command("promote")
 @click.argument("ref")
 @click.argument("entry_id")
@@ -429,7 +433,7 @@ def review_promote(ref: str, entry_id: str, force: bool) -> None:
     settings = settings_or_fail()
     with existing_store(settings) as store:
         try:
-            path = reviewing.promote(store, settings.faq_dir, ref, entry_id, seeds_dir=settings.seeds_dir, force=force)
+            path = reviewing.promote(store, settings.faq_dir, ref, entry_id, seeds_dir=settings.seeds_dir, force=force, warn=_warn)
         except reviewing.OutOfScopeError as exc:
             raise click.ClickException(f"{exc} Use --force to add it all the same.") from exc
         except ValueError as exc:

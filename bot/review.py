@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import fcntl
 import io
 import json
+import logging
 import os
 import re
 import sqlite3
+import tempfile
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -39,6 +40,12 @@ from .privacy import MASKS
 from .store import Store
 
 Kind = Literal["phrasing", "new_entry", "unclear", "out_of_scope"]
+
+log = logging.getLogger(__name__)
+
+# What `promote` locks, in the FAQ directory: a dot-file, which the FAQ loader skips.
+PROMOTE_LOCK = ".promote.lock"
+NO_LOCKS = "no file locks on this system (no fcntl): promotes are not locked; run one at a time"
 
 # Review states (the `review` column; NULL is "open"), separate from the
 # operators' status of a question (open / answered / closed), so that a
@@ -566,6 +573,7 @@ def promote(
     seeds_dir: Path | None = None,
     matcher: Matcher | None = None,
     force: bool = False,
+    warn: Callable[[str], None] | None = None,
 ) -> Path:
     """Add a question's text as a phrasing of an entry; return the file edited.
 
@@ -575,7 +583,8 @@ def promote(
     clarification ("c3") leaves the review by being a phrasing now.
 
     One promote at a time, across processes: the FAQ is read, checked,
-    edited, written and read back under an exclusive lock on `faq_dir`, so
+    edited, written and read back under an exclusive lock on
+    `faq_dir/.promote.lock`, so
     that two promotes at once do not both edit the same old text (one
     phrasing lost), and the question is marked resolved only once its
     phrasing is read back from the written file.
@@ -585,22 +594,60 @@ def promote(
     bot hands such questions to a person on purpose, and as the entry's
     phrasing it would answer them, and their look-alikes, with that entry.
     `matcher`, when the caller holds one built on this FAQ, saves indexing it.
+
+    The file is replaced whole (a temporary file and os.replace).  A FAQ
+    directory that cannot be locked, read or written raises FAQWriteError
+    (a ValueError), and nothing changes.  `warn` gets a warning (no file
+    locks on this system); it is logged when None.
     """
     faq_dir = Path(faq_dir)
     source, rid = parse_ref(question_id)
     text, lang = _question_text(store, source, rid)
-    with _exclusive(faq_dir):
+    if not faq_dir.is_dir():
+        raise ValueError(f"no FAQ directory at {faq_dir} (set JARDAM_FAQ_DIR)")
+    if not os.access(faq_dir, os.W_OK):
+        raise FAQWriteError(_cannot_write(faq_dir))
+    try:
+        return _promote_locked(store, faq_dir, source, rid, text, lang, entry_id, seeds_dir, matcher, force, warn or log.warning)
+    except OSError as exc:
+        raise FAQWriteError(_cannot_write(faq_dir, exc)) from exc
+
+
+class FAQWriteError(ValueError):
+    """The FAQ directory or a file in it could not be locked, read or written
+    (a read-only image, a network file system without locks): nothing changed."""
+
+
+def _cannot_write(faq_dir: Path, exc: OSError | None = None) -> str:
+    why = f" ({exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''})" if exc is not None else ""
+    return f"cannot write the FAQ directory {faq_dir} (read-only?): promote in the git checkout, then rebuild or reload{why}"
+
+
+def _promote_locked(
+    store: Store,
+    faq_dir: Path,
+    source: str,
+    rid: int,
+    text: str,
+    lang: str,
+    entry_id: str,
+    seeds_dir: Path | None,
+    matcher: Matcher | None,
+    force: bool,
+    warn: Callable[[str], None],
+) -> Path:
+    with _exclusive(faq_dir, warn):
         faq = load_faq(faq_dir, seeds_dir)  # as another promote may just have left it
         phrasing = _checked_phrasing(faq, faq_dir, entry_id, text, lang)
         if not force:
             _check_not_out_of_scope(matcher or Matcher(faq), text, entry_id)
         path, original = _entry_file(faq_dir, faq, entry_id)
         edited = insert_phrasing(original.decode("utf-8"), entry_id, lang, phrasing)
-        path.write_bytes(edited.encode("utf-8"))
+        _replace_file(path, edited.encode("utf-8"))
         try:
             written = load_faq(faq_dir, seeds_dir)
         except BaseException:
-            path.write_bytes(original)
+            _replace_file(path, original)
             raise
         entry = written.entries.get(entry_id)
         if entry is None or phrasing not in entry.questions.get(lang, ()):
@@ -616,14 +663,47 @@ def promote(
 
 
 @contextmanager
-def _exclusive(faq_dir: Path) -> Iterator[None]:
-    """An exclusive lock on the FAQ directory (flock), held until the block ends."""
-    fd = os.open(faq_dir, os.O_RDONLY)
+def _exclusive(faq_dir: Path, warn: Callable[[str], None]) -> Iterator[None]:
+    """An exclusive lock (flock) on `PROMOTE_LOCK` in the FAQ directory, held
+    until the block ends.
+
+    A file opened for writing, not the directory: flock on a directory's
+    descriptor fails on NFS (EBADF).  Where there is no fcntl (Windows), the
+    lock is skipped with a warning: promotes must then not run at once.
+    """
+    try:
+        import fcntl
+    except ImportError:
+        warn(NO_LOCKS)
+        yield
+        return
+    fd = os.open(faq_dir / PROMOTE_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _replace_file(path: Path, data: bytes) -> None:
+    """Write `path` through a temporary file beside it and os.replace, so
+    that a reader (the bot's /reload) sees the old file or the new one,
+    never half of it.  The file keeps its permissions; a symbolic link
+    stays one, and its target is replaced."""
+    path = path.resolve()
+    mode = path.stat().st_mode & 0o7777
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")  # a dot-file: the loader skips it
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def _check_not_out_of_scope(matcher: Matcher, text: str, entry_id: str) -> None:

@@ -4,11 +4,17 @@ question into the FAQ, on real SQLite files and a copy of the real FAQ."""
 from __future__ import annotations
 
 import csv
+import errno
+import fcntl
 import io
 import json
 import multiprocessing
+import os
 import re
 import shutil
+import stat
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -400,6 +406,149 @@ def test_promote_into_a_subject_says_where_subjects_are_written(tmp_path: Path, 
     store = Store(db)
     assert review_state(store, qid) is None
     store.close()
+
+
+# --- promote where the FAQ directory cannot be written ---------------------------
+
+KAZAN = ("ru", "нужен ли патент кыргызу для работы в казани")  # patent-not-needed
+
+
+@pytest.fixture
+def promote_cli(tmp_path: Path, faq_copy: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A database with question 1 (KAZAN), and the environment of `jardam` pointing at it and at `faq_copy`."""
+    db = tmp_path / "r.db"
+    store = Store(db)
+    add_question(store, *KAZAN)
+    store.close()
+    monkeypatch.setenv("JARDAM_DB", str(db))
+    monkeypatch.setenv("JARDAM_FAQ_DIR", str(faq_copy))
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    return db
+
+
+def faq_bytes(faq_dir: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(faq_dir.iterdir()) if p.is_file() and p.name != ".promote.lock"}
+
+
+def question_1_state(db: Path) -> str | None:
+    store = Store(db)
+    try:
+        return review_state(store, 1)
+    finally:
+        store.close()
+
+
+CANNOT_WRITE = "Error: cannot write the FAQ directory {} (read-only?): promote in the git checkout, then rebuild or reload"
+
+
+def test_promote_without_a_faq_directory_is_one_error_line(promote_cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JARDAM_FAQ_DIR", str(tmp_path / "nonexistent"))
+    result = CliRunner().invoke(cli, ["review", "promote", "1", "patent-not-needed"])
+    assert result.exit_code == 1
+    assert result.output == f"Error: no FAQ directory at {tmp_path / 'nonexistent'} (set JARDAM_FAQ_DIR)\n"
+    assert question_1_state(promote_cli) is None
+
+
+def test_promote_into_a_read_only_faq_directory_is_one_error_line(promote_cli: Path, faq_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As in the Docker image: the FAQ belongs to root, the bot's user cannot write it."""
+    before = faq_bytes(faq_copy)
+    for path in faq_copy.iterdir():
+        path.chmod(0o444)
+    faq_copy.chmod(0o555)
+    try:
+        if os.access(faq_copy, os.W_OK):  # root writes anyway: answer as the kernel would for the bot's user
+            real_access = os.access
+            monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if Path(p) == faq_copy and mode & os.W_OK else real_access(p, mode, **kw))
+        result = CliRunner().invoke(cli, ["review", "promote", "1", "patent-not-needed"])
+    finally:
+        faq_copy.chmod(0o755)
+    assert result.exit_code == 1
+    assert result.output == CANNOT_WRITE.format(faq_copy) + "\n"
+    assert faq_bytes(faq_copy) == before
+    assert not (faq_copy / ".promote.lock").exists()
+    assert question_1_state(promote_cli) is None
+
+
+def test_a_failed_write_leaves_the_file_whole_and_is_one_error_line(promote_cli: Path, faq_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = faq_bytes(faq_copy)
+
+    def read_only_fs(src: Any, dst: Any) -> None:
+        raise OSError(errno.EROFS, "Read-only file system", str(dst))
+
+    monkeypatch.setattr(os, "replace", read_only_fs)
+    result = CliRunner().invoke(cli, ["review", "promote", "1", "patent-not-needed"])
+    assert result.exit_code == 1
+    assert result.output == CANNOT_WRITE.format(faq_copy) + f" (Read-only file system: {faq_copy / 'work.yaml'})\n"
+    assert faq_bytes(faq_copy) == before  # and no temporary file left behind
+    assert question_1_state(promote_cli) is None
+
+
+def test_a_lock_that_fails_is_one_error_line(promote_cli: Path, faq_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = faq_bytes(faq_copy)
+
+    def no_locks(fd: int, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    result = CliRunner().invoke(cli, ["review", "promote", "1", "patent-not-needed"])
+    assert result.exit_code == 1
+    assert result.output == CANNOT_WRITE.format(faq_copy) + " (No locks available)\n"
+    assert faq_bytes(faq_copy) == before
+    assert question_1_state(promote_cli) is None
+
+
+def test_promote_locks_a_file_and_replaces_the_topic_file_whole(promote_cli: Path, faq_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lock is a regular file opened for writing (flock on a directory's
+    descriptor fails on NFS with EBADF), which the FAQ loader skips; the topic
+    file is replaced by a complete one (a /reload meanwhile reads the old or
+    the new file, never half), keeping its permissions."""
+    locked, replaced = [], []
+    real_flock, real_replace = fcntl.flock, os.replace
+
+    def flock(fd: int, operation: int) -> None:
+        if os.fstat(fd).st_mode and not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EBADF, "Bad file descriptor")  # as on NFS
+        locked.append((os.fstat(fd).st_ino, fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE))
+        real_flock(fd, operation)
+
+    def replace(src: Any, dst: Any) -> None:
+        replaced.append((Path(src), Path(dst), Path(src).read_bytes()))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    monkeypatch.setattr(os, "replace", replace)
+    work = faq_copy / "work.yaml"
+    work.chmod(0o640)
+    before = work.read_bytes()
+
+    result = CliRunner().invoke(cli, ["review", "promote", "1", "patent-not-needed"])
+
+    assert result.exit_code == 0, result.output
+    lock = faq_copy / ".promote.lock"
+    assert stat.S_ISREG(lock.stat().st_mode)
+    assert locked == [(lock.stat().st_ino, os.O_RDWR)]
+    [(src, dst, data)] = replaced
+    assert (src.parent, dst) == (faq_copy, work) and src.name.startswith(".")
+    assert data == work.read_bytes() != before
+    assert stat.S_IMODE(work.stat().st_mode) == 0o640
+    assert sorted(p.name for p in faq_copy.iterdir() if p.name.startswith(".")) == [".promote.lock"]
+    assert KAZAN[1] in load_faq(faq_copy, default_seeds_dir()).entries["patent-not-needed"].questions["ru"]
+    assert question_1_state(promote_cli) == "resolved"
+    assert ".promote.lock" in (ROOT / ".gitignore").read_text(encoding="utf-8")
+
+
+def test_without_fcntl_promote_warns_and_works(promote_cli: Path, faq_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows has no fcntl: the lock is skipped with a warning, and importing the review does not fail."""
+    imported = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.modules['fcntl'] = None; import bot.review"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert imported.returncode == 0, imported.stderr
+    monkeypatch.setitem(sys.modules, "fcntl", None)  # `import fcntl` raises ImportError
+    result = CliRunner().invoke(cli, ["review", "promote", "1", "patent-not-needed"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "Warning: no file locks on this system (no fcntl): promotes are not locked; run one at a time\n"
+    assert KAZAN[1] in load_faq(faq_copy, default_seeds_dir()).entries["patent-not-needed"].questions["ru"]
+    assert not (faq_copy / ".promote.lock").exists()
 
 
 # --- promotes at the same time, in separate processes -------------------------
