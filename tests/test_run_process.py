@@ -161,23 +161,30 @@ def run_env(tmp_path: Path, api: FakeBotAPI, **more: str) -> dict[str, str]:
     return base_env(tmp_path) | {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": api.base_url, "OPERATOR_CHAT_ID": str(OPERATORS)} | more
 
 
+def answers_then_stops(api: FakeBotAPI, tmp_path: Path) -> str:
+    """`jardam run` against `api` (its faults set by the caller): it comes to
+    poll, answers a question, and stops with status 0 on SIGTERM; its log."""
+    proc = jardam("run", env=run_env(tmp_path, api), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        api.wait_for_polling(timeout=30)
+        api.push_text(42, "как проверить запрет на въезд", language_code="ru")
+        assert "📚 Источники" in api.wait_for_sent(chat_id=42, timeout=10)[0]["text"]
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    return str(err)
+
+
 @pytest.mark.slow
 def test_run_waits_for_telegram_at_start_then_answers(tmp_path: Path) -> None:
     """Telegram unreachable at start: one warning line per try, no
     traceback, and the bot starts once Telegram answers."""
     with FakeBotAPI(token=TOKEN) as api:
         api.fail("getMe", status=0, times=2)
-        proc = jardam("run", env=run_env(tmp_path, api), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            api.wait_for_polling(timeout=30)
-            api.push_text(42, "как проверить запрет на въезд", language_code="ru")
-            assert "📚 Источники" in api.wait_for_sent(chat_id=42, timeout=10)[0]["text"]
-            proc.send_signal(signal.SIGTERM)
-            _, err = proc.communicate(timeout=15)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-    assert proc.returncode == 0, err
+        err = answers_then_stops(api, tmp_path)
     tries = [line for line in err.splitlines() if "Telegram cannot be reached to start" in line]
     assert len(tries) == 2, err
     assert " WARNING " in tries[0] and tries[0].endswith("trying again in 1 s") and tries[1].endswith("trying again in 2 s")
@@ -193,17 +200,7 @@ def test_telegram_failing_just_after_getme_does_not_stop_the_start(tmp_path: Pat
     with FakeBotAPI(token=TOKEN) as api:
         api.fail("setMyCommands", status=502, times=1)
         api.fail("deleteWebhook", status=502, times=1)
-        proc = jardam("run", env=run_env(tmp_path, api), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        try:
-            api.wait_for_polling(timeout=30)
-            api.push_text(42, "как проверить запрет на въезд", language_code="ru")
-            assert "📚 Источники" in api.wait_for_sent(chat_id=42, timeout=10)[0]["text"]
-            proc.send_signal(signal.SIGTERM)
-            _, err = proc.communicate(timeout=15)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-    assert proc.returncode == 0, err
+        err = answers_then_stops(api, tmp_path)
     assert "could not set the command menu" in err and "Traceback" not in err, err
 
 
