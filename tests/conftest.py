@@ -28,6 +28,24 @@ ROOT = Path(__file__).resolve().parent.parent
 T = TypeVar("T")
 
 
+def in_lockstep(target: Callable[..., None], args_per_process: list[tuple[Any, ...]], outcomes: int) -> list[Any]:
+    """Run `target(barrier, *args, results)` in one spawned process per args,
+    the processes meeting at the barrier before each step (so that they
+    collide), and return the `outcomes` items they put on `results`."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(len(args_per_process)), ctx.Queue()
+    workers = [ctx.Process(target=target, args=(barrier, *args, results)) for args in args_per_process]
+    for w in workers:
+        w.start()
+    found = [results.get(timeout=120) for _ in range(outcomes)]
+    for w in workers:
+        w.join(30)
+        assert w.exitcode == 0
+    return found
+
+
 def database_before(path: Path, migration: int) -> sqlite_utils.Database:
     """A database file as an older Jardam left it: the migrations before
     number `migration` applied and recorded, the rest not.  Open, for the

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import shutil
 import sqlite3
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import Any
 from bot import store as store_module
 from bot.store import Store
 
-from .conftest import database_before
+from .conftest import database_before, in_lockstep
 
 
 def _open_in_lockstep(barrier: Any, paths: list[str], results: Any) -> None:
@@ -54,15 +53,7 @@ def test_processes_opening_a_database_at_once_migrate_it_once(tmp_path: Path) ->
         if n % 2:
             shutil.copy(old, path)
         paths.append(str(path))  # even rounds: no file yet
-    ctx = multiprocessing.get_context("spawn")
-    barrier, results = ctx.Barrier(processes), ctx.Queue()
-    workers = [ctx.Process(target=_open_in_lockstep, args=(barrier, paths, results)) for _ in range(processes)]
-    for w in workers:
-        w.start()
-    outcomes = [results.get(timeout=120) for _ in range(processes * rounds)]
-    for w in workers:
-        w.join(30)
-        assert w.exitcode == 0
+    outcomes = in_lockstep(_open_in_lockstep, [(paths,)] * processes, processes * rounds)
     failed = sorted({f"{Path(path).name}: {error}" for path, error in outcomes if error != "ok"})
     assert failed == [], "\n".join(failed)
 

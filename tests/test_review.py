@@ -8,7 +8,6 @@ import errno
 import fcntl
 import io
 import json
-import multiprocessing
 import os
 import re
 import shutil
@@ -30,6 +29,8 @@ from bot.faq import FAQ, FAQError, Problem, load_faq
 from bot.matcher import Matcher
 from bot.review import Cluster
 from bot.store import Store
+
+from .conftest import in_lockstep
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -585,15 +586,7 @@ def test_promotes_at_the_same_time_keep_every_phrasing_they_mark_resolved(tmp_pa
             add_question(store, "ru", text)
         store.close()
         trials.append((str(tmp_path / f"r{n}.db"), str(faq_dir)))
-    ctx = multiprocessing.get_context("spawn")
-    barrier, results = ctx.Barrier(processes), ctx.Queue()
-    workers = [ctx.Process(target=_promote_in_lockstep, args=(barrier, trials, str(ref), results)) for ref in range(1, processes + 1)]
-    for w in workers:
-        w.start()
-    outcomes = [results.get(timeout=120) for _ in range(processes * rounds)]
-    for w in workers:
-        w.join(30)
-        assert w.exitcode == 0
+    outcomes = in_lockstep(_promote_in_lockstep, [(trials, str(ref)) for ref in range(1, processes + 1)], processes * rounds)
     for db, faq_dir in trials:
         added = load_faq(Path(faq_dir), default_seeds_dir()).entries["about-bot"].questions["ru"]
         store = Store(db)
