@@ -91,14 +91,58 @@ _CONFUSED_WORDS: dict[str, tuple[Kind, set[str]]] = {
     **{word: ("thanks", {lang}) for lang, text in _UNDERSTANDING.items() for word in tokens(text)},
     **{word: ("confused", {lang}) for lang, text in _CONFUSED.items() for word in tokens(text)},
 }
+# "How are you" and the like: greetings as a whole, though their words are
+# question words ("how", "кандай") or nothing at all alone.  Each is
+# taken as one greeting word of its language where its words stand in a
+# row.  ("Кандайсың" is one word, but "кандай" alone is a question.)
+_GREETING_PHRASES: dict[str, str] = {
+    "ky": "кандайсың | кандайсыңар | кандай жатасың | кандай жатасыз | кандай жатасыңар | иштер кандай | жакшы жүрөсүзбү",
+    "ru": "как ты | как вы | как поживаешь | как поживаете | как жизнь | как сам",
+    "en": "how are you | how are you doing | how r u | how is it going | whats up",
+}
+# Words addressing the bot, which leave a greeting a greeting: "салам бот".
+_ADDRESSING = frozenset(tokens("бот bot jardam"))
+
+
+def _phrases() -> dict[tuple[str, ...], str]:
+    found: dict[tuple[str, ...], str] = {}
+    for lang, text in _GREETING_PHRASES.items():
+        for phrase in text.split("|"):
+            found[tuple(skeleton(phrase).split())] = f"<{lang}:{phrase.strip()}>"
+    return found
+
+
+_PHRASES = _phrases()
+_LONGEST_PHRASE = max(map(len, _PHRASES))
+_PHRASE_WORDS: dict[str, tuple[Kind, set[str]]] = {marker: ("greeting", {marker[1:3]}) for marker in _PHRASES.values()}
+
+
+def _with_phrases(words: list[str]) -> list[str]:
+    """`words` with each greeting phrase, longest first, made one marker word."""
+    out: list[str] = []
+    at = 0
+    while at < len(words):
+        for size in range(min(_LONGEST_PHRASE, len(words) - at), 0, -1):
+            marker = _PHRASES.get(tuple(words[at : at + size]))
+            if marker is not None:
+                out.append(marker)
+                at += size
+                break
+        else:
+            out.append(words[at])
+            at += 1
+    return out
+
+
 MAX_WORDS = 6
 # Words that greet only beside a greeting: "кутман күн" (good day), where
 # "канча күн" (how many days) is a question.
 _WITH_A_GREETING: dict[str, tuple[Kind, set[str]]] = {skeleton("күн"): ("greeting", {"ky"})}
 # Merged once here, not on every message.
+_VOCABULARY |= _PHRASE_WORDS
 _KNOWN = _VOCABULARY | _CONFUSED_WORDS
 _KNOWN_WITH_A_GREETING = _KNOWN | _WITH_A_GREETING
-_ALLOWED = FILLER_WORDS | _NEGATIONS | _INTENSIFIERS
+_ALLOWED = FILLER_WORDS | _NEGATIONS | _INTENSIFIERS | _ADDRESSING
 
 
 def recognise(text: str) -> SmallTalk | None:
@@ -106,6 +150,7 @@ def recognise(text: str) -> SmallTalk | None:
     words = skeleton(text).split()
     if not words or len(words) > MAX_WORDS:
         return None
+    words = _with_phrases(words)
     vocabulary = _KNOWN
     if any(w in _VOCABULARY and _VOCABULARY[w][0] == "greeting" for w in words):
         vocabulary = _KNOWN_WITH_A_GREETING

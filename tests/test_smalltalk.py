@@ -29,6 +29,14 @@ from bot.smalltalk import recognise
         ("Кутман күн", "greeting", "ky"),
         ("Ас-саляму алейкум", "greeting", None),
         ("ва алейкум ассалам", "greeting", None),
+        # "how are you" as a whole, and the bot addressed
+        ("how are you", "greeting", "en"),
+        ("How are you doing, bot?", "greeting", "en"),
+        ("кандайсың бот 😄", "greeting", "ky"),
+        ("kandaisyn", "greeting", "ky"),
+        ("Кандай жатасыз?", "greeting", "ky"),
+        ("как ты", "greeting", "ru"),
+        ("привет бот", "greeting", "ru"),
     ],
 )
 def test_recognised(text: str, kind: str, lang: str | None) -> None:
@@ -43,8 +51,14 @@ def test_recognised(text: str, kind: str, lang: str | None) -> None:
         "патент керекпи",
         "добрый день, патент нужен?",
         "спасибо, а где проверить запрет?",
-        "how are you",
         "",
+        # a greeting phrase's words elsewhere, or with a question
+        "how much",
+        "кандай",
+        "как ты получил патент",
+        "how are you paid",
+        "кандай жатасың, патент керекпи",
+        "ты бот?",
         # thanks, then a question word: a follow-up question
         "спасибо а где",
         "thank you, but how much",
