@@ -646,8 +646,15 @@ def _promote_locked(
         _replace_file(path, edited.encode("utf-8"))
         try:
             written = load_faq(faq_dir, seeds_dir)
-        except BaseException:
-            _replace_file(path, original)
+        except BaseException as broken:
+            try:
+                _replace_file(path, original)
+            except OSError as exc:
+                # Both told: the file is left broken, and why the edit broke it.
+                raise FAQWriteError(
+                    f"the phrasing broke the FAQ, and {path} could not be put back ({exc.strerror or exc}): "
+                    f"remove the line added under {entry_id} ({lang}), or `git checkout -- {path.name}`; the FAQ's problems:\n{broken}"
+                ) from broken
             raise
         entry = written.entries.get(entry_id)
         if entry is None or phrasing not in entry.questions.get(lang, ()):

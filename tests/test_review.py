@@ -266,6 +266,38 @@ def test_promote_restores_the_file_when_the_faq_breaks(store: Store, faq_copy: P
     assert review_state(store, qid) is None
 
 
+def test_a_file_that_cannot_be_put_back_after_breaking_the_faq_says_both(
+    store: Store, faq_copy: Path, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    qid = add_question(store, "en", "do kyrgyz workers need a patent in kazan")
+    loads: list[Any] = []
+
+    def broken_once_written(*args: Any, **kwargs: Any) -> FAQ:
+        loads.append(args)
+        if len(loads) == 1:
+            return load_faq(*args, **kwargs)
+        raise FAQError([Problem("work.yaml", 1, "broken on purpose")])
+
+    replace = os.replace
+    replaced: list[Any] = []
+
+    def disk_full_on_the_second(src: Any, dst: Any) -> None:
+        replaced.append(dst)
+        if len(replaced) == 2:  # putting the original back
+            raise OSError(errno.ENOSPC, "No space left on device", str(dst))
+        replace(src, dst)
+
+    monkeypatch.setattr(review, "load_faq", broken_once_written)
+    monkeypatch.setattr(os, "replace", disk_full_on_the_second)
+    with pytest.raises(review.FAQWriteError) as raised:
+        review.promote(store, faq_copy, qid, "patent-not-needed", matcher=engine.matcher)
+    message = str(raised.value)
+    assert "could not be put back (No space left on device)" in message
+    assert "under patent-not-needed (en)" in message and message.endswith("work.yaml:1: broken on purpose")
+    assert "do kyrgyz workers need a patent in kazan" in (faq_copy / "work.yaml").read_text(encoding="utf-8")  # left as it was written
+    assert review_state(store, qid) is None
+
+
 def test_insert_phrasing_keeps_crlf_and_a_missing_final_newline() -> None:
     source = "# c\r\nentries:\r\n  - id: x\r\n    questions:\r\n      en:\r\n        - one  # why\r\n        - two"
     edited = review.insert_phrasing(source, "x", "en", "three")
