@@ -15,6 +15,7 @@ import sqlite_utils
 
 from bot.fakebotapi import FakeBotAPI
 from bot.store import Store
+from bot.telegram_app import BUTTON_LIMIT
 
 from .conftest import OPERATORS
 
@@ -177,6 +178,37 @@ def test_flood_gets_one_notice(api: FakeBotAPI, run_bot: Any) -> None:
     notices = [m for m in sent if "өтө тез" in m["text"]]
     assert len(notices) == 1
     assert len(sent) == 21
+
+
+def test_browsing_the_menu_is_not_a_flood_and_the_next_question_is_answered(api: FakeBotAPI, run_bot: Any) -> None:
+    run_bot()
+    api.push_text(USER, "/topics", language_code="en")
+    menu = last_to(api, USER)
+    mark = api.checkpoint()
+    for i in range(30):  # more presses in a minute than messages allowed (20)
+        # forced: the menu is edited in between, and its buttons change
+        api.push_callback(USER, menu["message_id"], "t:bans" if i % 2 == 0 else "T:", language_code="en", force=True)
+    api.wait_for_call("answerCallbackQuery", count=30, since=mark, timeout=10)
+    assert not [a for a in api.callback_answers.values() if "too fast" in (a.get("text") or "")]
+    api.push_text(USER, "how do I check if I have an entry ban", language_code="en")
+    assert api.wait_for_sent(lambda m: "📚 Sources:" in m["text"], chat_id=USER, since=mark)
+    assert not [m for m in api.sent_messages(USER) if "too fast" in m["text"]]
+
+
+def test_a_flood_of_presses_is_told_on_the_button_once(api: FakeBotAPI, run_bot: Any) -> None:
+    run_bot()
+    api.push_text(USER, "/topics", language_code="en")
+    menu = last_to(api, USER)
+    mark = api.checkpoint()
+    presses = BUTTON_LIMIT + 5
+    for _ in range(presses):
+        api.push_callback(USER, menu["message_id"], "T:", language_code="en", force=True)
+    api.wait_for_call("answerCallbackQuery", count=presses, since=mark, timeout=15)
+    told = [a for a in api.callback_answers.values() if "too fast" in (a.get("text") or "")]
+    assert len(told) == 1
+    assert not [m for m in api.sent_messages(USER) if "too fast" in m["text"]]  # no message for it
+    api.push_text(USER, "how do I check if I have an entry ban", language_code="en")
+    assert api.wait_for_sent(lambda m: "📚 Sources:" in m["text"], chat_id=USER, since=mark)
 
 
 def test_forged_button_has_expired(api: FakeBotAPI, run_bot: Any) -> None:
