@@ -406,9 +406,33 @@ async def human_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     lang = user_lang(update, svc)
     text = " ".join(context.args or []).strip()
     if not text:
-        await ask_for_the_question(svc, message.chat_id, sender_id(message), lang)
+        await ask_for_the_question(svc, message.chat_id, sender_id(message), lang, in_group=message.chat.type != ChatType.PRIVATE)
         return
-    await hand_off(update, svc, text, lang, reason="human", candidates=[])
+    if svc.settings.operator_chat_id is None:
+        # No person to pass it to: answered as any question is, from the FAQ
+        # where it can be (and recorded, with "no one answers here", where not).
+        async with svc.chat_turns.turn(message.chat_id):
+            await send_reply(update, svc, svc.engine.reply(text, lang), "text", user_text=text)
+        return
+    await pass_to_a_person(update, svc, text, svc.engine.reply_language(text, lang))
+
+
+async def pass_to_a_person(update: Update, svc: Services, text: str, lang: str, *, reply: tuple[int, int] | None = None) -> None:
+    """Hand a question to a person because the user asked for one: they are
+    told it is passed on (not that the bot has no answer: it may have one),
+    and the operators' post names the FAQ entries nearest it, so that an
+    answer the FAQ has is one reply away."""
+    nearest = svc.engine.reply(text, lang).candidates[:3]
+    await hand_off(
+        update,
+        svc,
+        text,
+        lang,
+        reason="human",
+        candidates=[{"id": c.entry_id, "score": c.score} for c in nearest],
+        text=tr(svc, lang, "I have passed your question to a person, who will answer here."),
+        reply=reply,
+    )
 
 
 def sender_id(message: Message) -> int:
@@ -416,16 +440,31 @@ def sender_id(message: Message) -> int:
     return message.from_user.id if message.from_user else message.chat_id
 
 
-async def ask_for_the_question(svc: Services, chat_id: int, user_id: int, lang: str) -> None:
+async def ask_for_the_question(svc: Services, chat_id: int, user_id: int, lang: str, *, in_group: bool = False) -> None:
     """A person was asked for without a question: the user's next message
-    in the chat is it (in a group, that user's: not whoever writes next).
-    Kept in the database too, so that a restart in between does not give
-    that message to the engine."""
+    in the chat is it (in a group, that user's: not whoever writes next,
+    and only one addressed to the bot, so the prompt says how).  Kept in
+    the database too, so that a restart in between does not give that
+    message to the engine.
+
+    Without an operators' group there is no one to pass it to: the user is
+    told so, and their next message is answered as any other, from the FAQ
+    where it can be (it had been recorded, and told "no checked answer",
+    even where the FAQ had one)."""
+    if svc.settings.operator_chat_id is None:
+        said = tr(
+            svc,
+            lang,
+            "No one answers you in person in this chat: I answer only from checked answers. Write your question and I will answer it "
+            "if I can; questions I cannot answer are recorded so that the answers can be improved.",
+        )
+        await svc.delivery.send_text(chat_id, said)
+        return
     since = dt.datetime.now(dt.UTC)
     svc.awaiting_human[(chat_id, user_id)] = since
     svc.record(svc.store.set_awaiting_human, chat_id, user_id, since)
-    if svc.settings.operator_chat_id is None:  # no one to pass it to: not to be promised
-        said = tr(svc, lang, "Write your question in one message. It will be recorded so that the answers can be improved, but no one answers in this chat.")
+    if in_group:
+        said = tr(svc, lang, "Write your question in one message, as a reply to this one, and I will pass it to a person.")
     else:
         said = tr(svc, lang, "Write your question in one message, and I will pass it to a person.")
     await svc.delivery.send_text(chat_id, said)
@@ -514,11 +553,11 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if text is None or not addressed_in_group(message, svc):
         return
     if svc.bot_username:
-        text = text.replace(f"@{svc.bot_username}", " ")
+        text = text.replace(f"@{svc.bot_username}", " ").strip()  # "@bot question": no spaces left before it
     async with svc.chat_turns.turn(message.chat_id):
         lang_hint = user_lang(update, svc)
         if text.strip() and awaiting_human(svc, message.chat_id, sender_id(message)):
-            await hand_off(update, svc, text, svc.engine.reply_language(text, lang_hint), reason="human", candidates=[])
+            await pass_to_a_person(update, svc, text, svc.engine.reply_language(text, lang_hint))
             svc.record(svc.store.set_awaiting_human, message.chat_id, sender_id(message), None)
             return
         if len(text) > MAX_QUESTION_CHARS:
@@ -749,9 +788,9 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                 earlier = svc.store.question_for_update(update.update_id)
                 text = earlier.text if earlier else ""
             if text:
-                await hand_off(update, svc, text, lang, reason="human", candidates=[], reply=reply_key(query.message))
+                await pass_to_a_person(update, svc, text, lang, reply=reply_key(query.message))
             else:  # a reply older than its text (or from before the texts were kept)
-                await ask_for_the_question(svc, chat.id, query.from_user.id, lang)
+                await ask_for_the_question(svc, chat.id, query.from_user.id, lang, in_group=chat.type != ChatType.PRIVATE)
 
 
 def offered_in(svc: Services, message: Any, fallback: str) -> str:

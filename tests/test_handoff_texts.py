@@ -41,6 +41,21 @@ def test_without_an_operators_group_asking_for_a_person_promises_none(api: FakeB
     assert "никто не ответит" in prompt and "передам" not in prompt
 
 
+def test_without_an_operators_group_the_question_after_human_is_answered_from_the_faq(
+    api: FakeBotAPI, run_bot: Any, db_path: Any
+) -> None:
+    runner = run_bot(operator_chat_id=None)
+    api.push_text(USER, "/human", language_code="en")
+    prompt = last_to(api, USER)["text"]
+    assert prompt.startswith("No one answers you in person in this chat") and "pass it to a person" not in prompt
+    mark = api.checkpoint()
+    api.push_text(USER, "how do I check if I have an entry ban", language_code="en")
+    reply = last_to(api, USER, since=mark)["text"]
+    assert "📚 Sources:" in reply and "no checked answer" not in reply
+    runner.stop()
+    assert sqlite_utils.Database(db_path)["questions"].count == 0
+
+
 # What /start and /help promise: a person only where there is one.  Without
 # an operators' group, a question the bot cannot answer is only recorded
 # (see above), so neither may say that a person answers, nor offer /human.

@@ -356,6 +356,19 @@ def test_human_command(api: FakeBotAPI, run_bot: Any) -> None:
     assert runner.on_loop(lambda: dict(runner.app.bot_data["services"].awaiting_human)) == {}
 
 
+def test_a_question_for_a_person_is_passed_on_as_asked_with_the_faq_entries_nearest_it(api: FakeBotAPI, run_bot: Any) -> None:
+    """Asked for a person, the user is not told the bot has no answer (it
+    may have one), and the operator sees the entries that might answer."""
+    run_bot()
+    asks_for_a_person(api, USER)
+    mark = api.checkpoint()
+    api.push_text(USER, "how do I check if I have an entry ban", language_code="en")
+    post = last_to(api, OPERATORS, since=mark)
+    assert "\nFAQ: ban-check (" in post["text"]
+    told = last_to(api, USER, since=mark)["text"]
+    assert told == "I have passed your question to a person, who will answer here.\n\nReference: #1"
+
+
 def test_a_request_for_a_person_outlives_a_restart_for_a_day(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
     """/human, a restart, then the question: it still goes to a person, once.
     A request older than a day is a new conversation's business."""
