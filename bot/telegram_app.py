@@ -562,6 +562,12 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         if len(text) > MAX_QUESTION_CHARS:
             lang = svc.engine.reply_language(text, lang_hint)
+            if svc.settings.operator_chat_id is not None:
+                # A long account (passport taken, wages unpaid…) is what a
+                # person is for; the FAQ matches questions, not stories.
+                said = tr(svc, lang, "Your message is long, so I have passed it to a person, who will answer here.")
+                await hand_off(update, svc, text, lang, reason="long", candidates=[], text=said)
+                return
             await svc.delivery.send_text(
                 message.chat_id,
                 tr(svc, lang, "Your message is very long. Please ask your question in a few sentences."),

@@ -157,14 +157,24 @@ def test_non_text_gets_polite_reply(api: FakeBotAPI, run_bot: Any, kind: str) ->
     assert ("Темалар", "T:") in buttons(reply)
 
 
-def test_empty_emoji_and_huge_messages(api: FakeBotAPI, run_bot: Any) -> None:
-    run_bot()
+@pytest.mark.parametrize("operators", [OPERATORS, None])
+def test_empty_emoji_and_huge_messages(api: FakeBotAPI, run_bot: Any, db_path: Any, operators: int | None) -> None:
+    runner = run_bot(operator_chat_id=operators)
     api.push_text(USER, "🙏🙏🙏", language_code="ru")
     assert last_to(api, USER)["text"].startswith("Пожалуйста, напишите вопрос словами")
-    api.push_text(USER, "запрет " * 2000, language_code="ru")
-    assert api.wait_for_sent(chat_id=USER, count=2)[-1]["text"].startswith("Ваше сообщение слишком длинное")
+    story = "Паспорт забрал работодатель, зарплату не платит третий месяц. " * 40 + "Что мне делать?"
+    api.push_text(USER, story, language_code="ru")
+    told = api.wait_for_sent(chat_id=USER, count=2)[-1]["text"]
+    if operators is None:  # no one to read it: a shorter question, please
+        assert told.startswith("Ваше сообщение слишком длинное")
+    else:  # a long account is what a person is for
+        assert told.startswith("Ваше сообщение длинное, поэтому я передал его человеку") and told.endswith("#1")
+        post = last_to(api, OPERATORS)["text"]
+        assert post.startswith("❓ #1 · ru · long\n\nПаспорт забрал") and len(post.encode("utf-16-le")) // 2 <= 4096
     api.push_text(USER, "как проверить запрет на въезд", language_code="ru")
     assert "📚 Источники" in api.wait_for_sent(chat_id=USER, count=3)[-1]["text"]
+    runner.stop()
+    assert sqlite_utils.Database(db_path)["questions"].count == (0 if operators is None else 1)
 
 
 def test_flood_gets_one_notice(api: FakeBotAPI, run_bot: Any) -> None:
