@@ -903,9 +903,13 @@ async def feedback(update: Update, svc: Services, entry_id: str, helpful: bool, 
 
 
 async def remove_feedback_buttons(query: CallbackQuery) -> None:
+    """Take 👍/👎 off an answer once pressed; its related-entry buttons stay,
+    as they are still where the user reads on."""
     if isinstance(query.message, Message):
+        markup = query.message.reply_markup
+        rows = [row for row in markup.inline_keyboard if not any(str(b.callback_data or "").startswith("f:") for b in row)] if markup else []
         try:
-            await query.message.edit_reply_markup(reply_markup=None)
+            await query.message.edit_reply_markup(reply_markup=InlineKeyboardMarkup(rows) if rows else None)
         except Exception:
             log.debug("could not remove feedback buttons")
 

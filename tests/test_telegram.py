@@ -132,6 +132,10 @@ def test_feedback_up_and_down(api: FakeBotAPI, run_bot: Any, db_path: Any) -> No
     api.push_callback(USER, answer["message_id"], "f:ban-check:up", language_code="en")
     api.wait_for_call("answerCallbackQuery", since=mark)
     assert any(a.get("text") == "Thank you for the feedback!" for a in api.callback_answers.values())
+    related = [data for _, data in buttons(answer) if data.startswith("e:")]
+    assert related  # ban-check has related entries
+    api.wait_for_call("editMessageReplyMarkup", since=mark)
+    assert [data for _, data in buttons(api.message(USER, answer["message_id"]))] == related  # 👍/👎 gone, the rest kept
 
     api.push_text(USER, "how do I check if I have an entry ban", language_code="en")
     second = api.wait_for_sent(chat_id=USER, count=2)[-1]
