@@ -74,6 +74,8 @@ log = logging.getLogger(__name__)
 
 # Longer messages are not questions; they are answered with a polite request.
 MAX_QUESTION_CHARS = 1500
+# Questions to one /open message (a line each, well within 4,096 units).
+OPEN_PAGE = 30
 # Button presses a user may make in any minute (messages: `RateLimiter`'s
 # 20): three times as many, as a user browsing the menu taps faster than
 # anyone types, yet a script pressing in a loop is still held back.
@@ -1104,21 +1106,33 @@ async def on_private_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/open in the operators' group: questions waiting, oldest first."""
+    """/open [PAGE] in the operators' group: questions waiting, oldest
+    first, `OPEN_PAGE` to a message; the last line names the next page."""
     svc = services(context)
     message = update.effective_message
     if message is None or not is_operator_chat(update, svc):
         return
+    arg = (context.args or ["1"])[0].lstrip("#")
+    if not re.fullmatch(r"[0-9]{1,6}", arg) or int(arg) < 1:
+        await svc.delivery.send_text(message.chat_id, "Usage: /open, or /open 2 for the next page")
+        return
+    page = int(arg)
     waiting = svc.store.open_questions()
     if not waiting:
         await svc.delivery.send_text(message.chat_id, "No open questions. 🎉")
         return
-    lines = [f"Open questions: {len(waiting)} (oldest first)"]
-    for q in waiting[:30]:
+    pages = -(-len(waiting) // OPEN_PAGE)
+    if page > pages:
+        await svc.delivery.send_text(message.chat_id, f"Open questions: {len(waiting)}, on {pages} page{'s' if pages > 1 else ''}: /open {pages} is the last.")
+        return
+    shown = waiting[(page - 1) * OPEN_PAGE : page * OPEN_PAGE]
+    lines = [f"Open questions: {len(waiting)} (oldest first)" + (f", page {page} of {pages}" if pages > 1 else "")]
+    for q in shown:
         preview = " ".join(q.text.split())[:80]
         lines.append(f"#{q.id} · {q.ts[:16].replace('T', ' ')} · {q.lang} · {preview}")
-    if len(waiting) > 30:
-        lines.append(f"… and {len(waiting) - 30} more")
+    after = len(waiting) - page * OPEN_PAGE
+    if after > 0:
+        lines.append(f"… and {after} more: /open {page + 1}")
     await svc.delivery.send_text(message.chat_id, "\n".join(lines))
 
 

@@ -14,6 +14,8 @@ import pytest
 import sqlite_utils
 
 from bot.fakebotapi import FakeBotAPI
+from bot.store import Store
+from bot.telegram_app import OPEN_PAGE
 
 from .conftest import OPERATORS
 from .test_telegram import USER, last_to
@@ -392,3 +394,23 @@ def test_a_command_for_a_group_helper_bot_is_not_copied_as_an_answer(api: FakeBo
     api.push_text(OPERATORS, "/topics — там всё есть", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
     assert last_to(api, USER, since=mark)["text"] == "/topics — там всё есть"
     runner.stop()
+
+
+def test_open_lists_every_waiting_question_page_by_page(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    store = Store(db_path)
+    for i in range(OPEN_PAGE + 5):
+        store.add_question(chat_id=USER + i, lang="ru", text=f"вопрос номер {i + 1}", candidates=[], reason="engine")
+    store.close()
+    run_bot()
+    listings = []
+    for command in ("/open", "/open 2", "/open 3", "/open x"):
+        mark = api.checkpoint()
+        api.push_text(OPERATORS, command, chat_type="supergroup", user_id=77)
+        listings.append(last_to(api, OPERATORS, since=mark)["text"].splitlines())
+    first, second, beyond, usage = listings
+    assert first[0] == f"Open questions: {OPEN_PAGE + 5} (oldest first), page 1 of 2"
+    assert first[1].startswith("#1 · ") and first[OPEN_PAGE].startswith(f"#{OPEN_PAGE} · ")
+    assert first[-1] == "… and 5 more: /open 2"
+    assert [line.split(" · ")[0] for line in second[1:]] == [f"#{n}" for n in range(OPEN_PAGE + 1, OPEN_PAGE + 6)]
+    assert beyond == [f"Open questions: {OPEN_PAGE + 5}, on 2 pages: /open 2 is the last."]
+    assert usage == ["Usage: /open, or /open 2 for the next page"]
