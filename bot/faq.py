@@ -9,6 +9,7 @@ them, and only a FAQ without problems is ever returned.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -315,9 +316,7 @@ def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
     try:
         data = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        reason = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        line, reason = _syntax_error(exc, text)
         problems.append(Problem(shown, line, f"YAML syntax error: {reason}"))
         return None
     except (yaml.YAMLError, ValueError, TypeError) as exc:  # the last two: a value no constructor could make
@@ -331,6 +330,79 @@ def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
     for line, key in loader.duplicate_keys:
         problems.append(Problem(shown, line, f"duplicate key {key!r}"))
     return data
+
+
+# --- YAML syntax errors, for editors ---------------------------------------
+# PyYAML reports where its parser gave up, in its own terms: a missing ':'
+# one line below the line that lacks it, an unclosed quote at the end of the
+# file, "expected <block end>, but found '<block mapping start>'".  An editor
+# needs the line they broke and what to do; PyYAML's words stay as a tail.
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # PyYAML's others are refused before parsing (`_NOT_ALLOWED`)
+_KEY_LIKE = re.compile(r"[A-Za-z_][\w-]*")
+_BRACKETS = {"flow sequence": ("[", "]"), "flow mapping": ("{", "}")}
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
+    """The line (1-based) an editor should look at, and why, in plain words."""
+    lines = _LINE_BREAK.split(text)
+    context, problem = exc.context or "", exc.problem or ""
+    start, at = exc.context_mark, exc.problem_mark or exc.context_mark
+    tail = f" (YAML: {problem})" if problem else ""
+    if start is not None and context == "while scanning a quoted scalar" and "end of stream" in problem:
+        return start.line + 1, f"a quote opened here is never closed{tail}"
+    if start is not None and context == "while scanning a simple key":
+        word = _first_word(lines[start.line][start.column :])
+        if re.match(r"-[^\s-]", word):
+            return start.line + 1, f"a '-' must be followed by a space{tail}"
+        return start.line + 1, f"missing ':' after {word!r}?{tail}"
+    if at is not None and context == "while scanning a double-quoted scalar" and "escape" in problem:
+        return at.line + 1, f"inside double quotes a backslash starts an escape: write \\\\ for a backslash, or use single quotes{tail}"
+    brackets = _BRACKETS.get(context.removeprefix("while parsing a "))
+    if start is not None and brackets:
+        opened, closed = brackets
+        return start.line + 1, f"a '{opened}' opened here is not closed with '{closed}' where YAML expects it (quote an item with a comma or colon){tail}"
+    if at is None:
+        return 1, " ".join(x for x in (context, problem) if x)
+    here = lines[at.line] if at.line < len(lines) else ""
+    if "cannot start any token" in problem:
+        char = here[at.column : at.column + 1]
+        if char == "\t" and not here[: at.column].strip():
+            return at.line + 1, "tab characters are not allowed for indentation: use spaces"
+        if char == "\t":
+            return at.line + 1, "a tab character here is not allowed (YAML wants spaces around ':', '-' and '#'): use a space"
+        return at.line + 1, f"a text cannot start with {char!r}: put the whole text in quotes{tail}"
+    if problem.startswith("found undefined alias"):
+        return at.line + 1, f"a text cannot start with '*' (YAML reads it as a reference): put the whole text in quotes{tail}"
+    if problem == "mapping values are not allowed here":
+        return _colon_in_text(text, lines, at.line, tail)
+    if problem.startswith("expected <block end>"):
+        if here[: at.column].rstrip().endswith(("'", '"')):
+            return at.line + 1, f"there is text after the closing quote: put the whole text in quotes{tail}"
+        return at.line + 1, f"this line is indented differently from the lines around it{tail}"
+    return at.line + 1, " ".join(x for x in (context, problem) if x)
+
+
+def _first_word(text: str) -> str:
+    words = text.split(maxsplit=1)
+    return words[0] if words else ""
+
+
+def _colon_in_text(text: str, lines: list[str], line: int, tail: str) -> tuple[int, str]:
+    """A ': ' where YAML cannot take a key.  Most often a key above lacks
+    its ':', and YAML read it and every line down to the next key as one
+    text (`ky`, its phrasings, `ru`); otherwise the ': ' is inside a text.
+    The text YAML was reading when it stopped tells which."""
+    reading: yaml.Token | None = None
+    with contextlib.suppress(yaml.YAMLError):
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            reading = token
+    if isinstance(reading, yaml.ScalarToken) and reading.plain and reading.start_mark.line < line:
+        begin = reading.start_mark
+        word = _first_word(str(reading.value))
+        if lines[begin.line][: begin.column].strip() in ("", "-") and _KEY_LIKE.fullmatch(word):
+            return begin.line + 1, f"missing ':' after {word!r}?{tail}"
+    return line + 1, f"a ': ' (colon and space) inside a text makes YAML read a key: put the whole text in quotes{tail}"
 
 
 def _line_of(obj: Any, key: Any = None, default: int = 1) -> int:

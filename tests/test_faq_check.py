@@ -63,6 +63,60 @@ def test_yaml_syntax_error_has_line(faq_dir: Path) -> None:
     assert abs(line - line_of(work, "[Нет, не нужен.")) <= 2
 
 
+# (what the editor changed, the reason they are told): each is reported at
+# the line they changed.  PyYAML had said one line below ("while scanning a
+# simple key could not find expected ':'"), a screen below ("mapping values
+# are not allowed here" where the next key is), or at the end of the file
+# ("found unexpected end of stream").
+SYNTAX_MISTAKES = {
+    "missing colon": ("    reviewed: 2026-11-23", "    reviewed 2026-11-23", "missing ':' after 'reviewed'?"),
+    "missing colon before a list": ("      ky:\n        - патент керекпи", "      ky\n        - патент керекпи", "missing ':' after 'ky'?"),
+    "missing colon before text": ("      ky: Патент керекпи?", "      ky Патент керекпи?", "missing ':' after 'ky'?"),
+    "unclosed quote": ("        - patent kerekpi", '        - "patent kerekpi', "a quote opened here is never closed"),
+    "tab": ("        - patent kerekpi", "\t- patent kerekpi", "tab characters are not allowed for indentation: use spaces"),
+    "key indented more": ("    reviewed: 2026-11-23", "     reviewed: 2026-11-23", "this line is indented differently from the lines around it"),
+    "key indented less": ("    reviewed: 2026-11-23", "   reviewed: 2026-11-23", "this line is indented differently from the lines around it"),
+    "phrasing indented less": ("        - patent kerekpi", "       - patent kerekpi", "this line is indented differently from the lines around it"),
+    "colon in text": ("      ru: Нет, не нужен.", "      ru: Нет: не нужен.", "a ': ' (colon and space) inside a text makes YAML read a key"),
+    "unclosed bracket": ("    sources: [eaeu-treaty-art97]", "    sources: [eaeu-treaty-art97", "a '[' opened here is not closed with ']'"),
+    "text after a quote": ("        - patent kerekpi", '        - "patent" kerekpi', "there is text after the closing quote: put the whole text in quotes"),
+    "dash without a space": ("        - patent kerekpi", "        -patent kerekpi", "a '-' must be followed by a space"),
+    "starts with @": ("        - patent kerekpi", "        - @patent kerekpi", "a text cannot start with '@': put the whole text in quotes"),
+    "backslash in quotes": ("      en: No, you do not.", '      en: "No, C:\\q"', "inside double quotes a backslash starts an escape"),
+}
+
+
+@pytest.mark.parametrize("old, new, reason", SYNTAX_MISTAKES.values(), ids=SYNTAX_MISTAKES.keys())
+def test_a_syntax_error_is_reported_at_the_line_the_editor_broke_in_plain_words(
+    faq_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str, reason: str
+) -> None:
+    work = faq_dir / "work.yaml"
+    edit(work, old, new)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["faq", "check", "--dir", str(faq_dir)])
+    assert result.exit_code == 1
+    (found,) = result.stdout.splitlines()
+    assert found.startswith(f"faq/work.yaml:{line_of(work, new.split(chr(10))[0], exact=True)}: YAML syntax error: {reason}"), found
+    assert "<block" not in found.split(" (YAML: ")[0] and found.endswith(UNREAD)
+
+
+def test_a_missing_colon_is_found_in_the_shipped_faq_too(tmp_path: Path) -> None:
+    """The reviewer's cases, on a copy of the real amina.yaml: PyYAML said
+    24 lines below for `ky`, and at the end of the file for a quote."""
+    faq = tmp_path / "faq"
+    shutil.copytree(ROOT / "faq", faq)
+    amina = faq / "amina.yaml"
+    original = amina.read_text(encoding="utf-8")
+    for old, new, reason in [
+        ("    reviewed: 2026-11-24", "    reviewed 2026-11-24", "missing ':' after 'reviewed'?"),
+        ("      ky:\n        - Амина деген эмне?", "      ky\n        - Амина деген эмне?", "missing ':' after 'ky'?"),
+        ("        - amina degen emne", '        - "amina degen emne', "a quote opened here is never closed"),
+    ]:
+        amina.write_text(original.replace(old, new, 1), encoding="utf-8")
+        (found,) = problems(faq)
+        assert found.startswith(f"faq/amina.yaml:{line_of(amina, new.split(chr(10))[0], exact=True)}: YAML syntax error: {reason}"), found
+
+
 def test_missing_language(faq_dir: Path) -> None:
     work = faq_dir / "work.yaml"
     edit(work, "      en: No, you do not.\n", "")
@@ -284,7 +338,7 @@ def test_check_defaults_to_the_faq_of_the_current_directory(faq_dir: Path, tmp_p
     assert result.exit_code == 1
     line = line_of(faq_dir / "work.yaml", "\ttopic: work")
     assert result.stdout == (
-        f"faq/work.yaml:{line}: YAML syntax error: while scanning for the next token found character '\\t' that cannot start any token{UNREAD}\n"
+        f"faq/work.yaml:{line}: YAML syntax error: tab characters are not allowed for indentation: use spaces{UNREAD}\n"
     )
     assert result.stderr == f"1 problem(s) found in {faq_dir}.\n"
 
@@ -395,7 +449,8 @@ def test_a_file_that_cannot_be_read_adds_no_knock_on_errors_elsewhere(faq_dir: P
     edit(work, "    related: [crocus-laws]", "    related: [crocus-laws, visa-free, no-such-entry]")
     edit(visas, "    answer: {ky: Жок., ru: Нет., en: No.}", "    answer: {ky: Жок., ru: [Нет., en: No.}")
     assert problems(faq_dir) == [
-        f"faq/visas.yaml:{line_of(visas, 'answer:')}: YAML syntax error: while parsing a flow sequence expected ',' or ']', but got '}}'"
+        f"faq/visas.yaml:{line_of(visas, 'answer:')}: YAML syntax error: a '[' opened here is not closed with ']' where YAML expects it "
+        "(quote an item with a comma or colon) (YAML: expected ',' or ']', but got '}')"
         "; the file could not be read, so its entries were not checked",
         f"faq/work.yaml:{line_of(work, 'related: [crocus-laws, visa-free')}: entry patent-not-needed: related id 'no-such-entry' does not exist",
     ]
