@@ -783,8 +783,28 @@ def _entry_file(faq_dir: Path, faq: FAQ, entry_id: str) -> tuple[Path, bytes]:
 # --- the text edit ----------------------------------------------------------------
 
 
+# The parsers `load_faq` reads with, in its order: libyaml where PyYAML has
+# it, then PyYAML's own.  They differ: libyaml reads `[What is it?, amina]`
+# as YAML means it (a '?' followed by a comma is text), PyYAML's parser stops
+# there.  A file `jardam faq check` accepted must be read the same way here.
+_LOADERS: tuple[Any, ...] = (*((yaml.CSafeLoader,) if hasattr(yaml, "CSafeLoader") else ()), yaml.SafeLoader)
+
+
+def _parsed(read: Callable[[str, Any], Any], text: str) -> Any:
+    """`read(text, loader)` with the first of `_LOADERS` that can read it."""
+    *first, last = _LOADERS
+    for loader in first:
+        with suppress(yaml.YAMLError):
+            return read(text, loader)
+    return read(text, last)
+
+
 def _compose(text: str) -> yaml.Node | None:
-    return yaml.compose(text, Loader=yaml.SafeLoader)
+    return _parsed(lambda t, loader: yaml.compose(t, Loader=loader), text)
+
+
+def _load(text: str) -> Any:
+    return _parsed(lambda t, loader: yaml.load(t, Loader=loader), text)
 
 
 def _get(node: yaml.Node | None, key: str) -> yaml.Node | None:
@@ -810,7 +830,7 @@ def yaml_scalar(text: str) -> str:
     body = yaml.safe_dump([text], allow_unicode=True, width=width, default_flow_style=False)[2:].rstrip("\n")
     if body[:1] in ("'", '"') or "\n" in body:
         body = yaml.safe_dump([text], allow_unicode=True, width=width, default_flow_style=False, default_style='"')[2:].rstrip("\n")
-    if "\n" in body or yaml.safe_load(body) != text:
+    if "\n" in body or _load(body) != text:
         raise ValueError(f"cannot write {text!r} as one YAML line")
     return body
 
@@ -854,7 +874,7 @@ def _check_insert(before: str, after: str, entry_id: str, lang: str, phrasing: s
     """The edit added exactly `phrasing` at the end of that list, nothing else."""
 
     def phrasings(text: str) -> list[Any]:
-        data = yaml.safe_load(text)
+        data = _load(text)
         entry = next(e for e in data["entries"] if isinstance(e, dict) and e.get("id") == entry_id)
         return list(entry["questions"][lang])
 

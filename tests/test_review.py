@@ -228,6 +228,34 @@ def test_promote_quotes_when_yaml_needs_it(store: Store, faq_copy: Path, engine:
     assert promoted["questions"]["ky"][-1] == text
 
 
+def test_promote_reads_a_file_as_faq_check_does(store: Store, faq_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A list in brackets with a '?' before a comma: `faq check` (libyaml)
+    accepts it, and promote, reading with PyYAML's parser, had ended in a
+    ParserError traceback for any entry of that file."""
+    amina = faq_copy / "amina.yaml"
+    text = amina.read_text(encoding="utf-8")
+    start = text.index("      en:\n        - What is the Amina app?")
+    end = text.index("    answer:", start)
+    phrasings = [line.strip()[2:] for line in text[start:end].splitlines()[1:]]
+    flow = "      en: [" + ", ".join(q for q in phrasings if not re.search(r"[,:\[\]{}#'\"]", q)) + "]\n"
+    assert flow.startswith("      en: [What is the Amina app?, amina app what for, ")
+    amina.write_text(text[:start] + flow + text[end:], encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    checked = CliRunner().invoke(cli, ["faq", "check", "--dir", str(faq_copy)])
+    assert checked.exit_code == 0, checked.output
+    qid = add_question(store, "ru", "как пользоваться приложением амина на телефоне")
+    store.close()
+    monkeypatch.setenv("JARDAM_DB", str(store.path))
+    monkeypatch.setenv("JARDAM_FAQ_DIR", str(faq_copy))
+    before = amina.read_text(encoding="utf-8").splitlines()
+    result = CliRunner().invoke(cli, ["review", "promote", str(qid), "amina-how-to-use"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"Added to {amina};")
+    after = amina.read_text(encoding="utf-8").splitlines()
+    assert [line for line in after if line not in before] == ["        - как пользоваться приложением амина на телефоне"]
+    assert flow.rstrip("\n") in after
+
+
 def test_promote_refuses_duplicates_and_unknown_ids_without_touching_the_file(store: Store, faq_copy: Path, engine: Engine) -> None:
     dup = add_question(store, "ky", "PATENT KEREKPI?")  # "patent kerekpi" is already there
     other_entry = add_question(store, "ru", "как проверить запрет на въезд")
