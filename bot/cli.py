@@ -415,14 +415,15 @@ def _warn(message: str) -> None:
 @review.command("promote")
 @click.argument("ref")
 @click.argument("entry_id")
-@click.option("--force", is_flag=True, help="Add it even though the question is closest to a known out-of-scope subject.")
+@click.option("--force", is_flag=True, help="Add it even though the question is closest to a known out-of-scope subject, or has no informative word.")
 def review_promote(ref: str, entry_id: str, force: bool) -> None:
     """Add a question's text as a phrasing of ENTRY_ID in its YAML file.
 
     Only one line is added (comments, order and layout stay); the FAQ is
     then checked, and the file restored if the check fails.  A question
     closest to a known out-of-scope subject (money transfers, Russian
-    citizenship…), above ENTRY_ID, is refused unless --force is given.
+    citizenship…), above ENTRY_ID, or with no word that tells one entry
+    from another ("yes", "ok", "а где?"), is refused unless --force is given.
 
     \b
     Example:
@@ -434,7 +435,7 @@ def review_promote(ref: str, entry_id: str, force: bool) -> None:
     with existing_store(settings) as store:
         try:
             path = reviewing.promote(store, settings.faq_dir, ref, entry_id, seeds_dir=settings.seeds_dir, force=force, warn=_warn)
-        except reviewing.OutOfScopeError as exc:
+        except reviewing.NeedsForceError as exc:
             raise click.ClickException(f"{exc} Use --force to add it all the same.") from exc
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc

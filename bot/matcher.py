@@ -71,6 +71,14 @@ _FILLER_TEXT = (
     "pomogite pojaluista"
 )
 FILLER_WORDS = frozenset(tokens(_FILLER_TEXT))
+
+
+def is_informative(word: str) -> bool:
+    """Whether a skeleton word can tell entries apart: not filler, not one
+    or two letters ("да", "yes" is "es"), not a number."""
+    return word not in FILLER_WORDS and len(word) > 2 and not word.isdigit()
+
+
 PREFIX_LEN = 5
 PREFIX_SIMILARITY = 0.85
 
@@ -873,7 +881,7 @@ class Matcher:
         question about something else is made of unknown words, and "ok" or
         "hi" of no informative ones."""
         words = skeleton(text).split()
-        informative = sum(1 for w in words if w not in FILLER_WORDS and len(w) > 2 and not w.isdigit())
+        informative = sum(1 for w in words if is_informative(w))
         unknown = sum(1 for w in words if w not in FILLER_WORDS and w not in self.postings and self._expand(w).best is None)
         return len(words), informative, unknown
 

@@ -34,7 +34,7 @@ from rapidfuzz import fuzz, process
 
 from .engine import MAX_MATCH_CHARS, Engine
 from .faq import FAQ, LANGS, OUT_OF_SCOPE_FILE, load_faq, topic_files
-from .matcher import FILLER_WORDS, Candidate, Matcher, stem_text
+from .matcher import FILLER_WORDS, Candidate, Matcher, is_informative, stem_text
 from .normalize import skeleton
 from .privacy import MASKS
 from .store import Store
@@ -559,9 +559,20 @@ def set_status(store: Store, ids: Iterable[int | str], status: str) -> int:
     return changed
 
 
-class OutOfScopeError(ValueError):
+class NeedsForceError(ValueError):
+    """A promote refused unless `force`: as the entry's phrasing, the text
+    would have the bot answer messages it should not answer with it."""
+
+
+class OutOfScopeError(NeedsForceError):
     """The question is closest to a known out-of-scope subject, above the
     entry it was to become a phrasing of (`promote`'s `force` overrides)."""
+
+
+class NothingInformativeError(NeedsForceError):
+    """The question has no word that tells one entry from another ("yes",
+    "ok", "а где?"): an entry's own phrasing is answered however little it
+    says, so every such message would get that entry at full confidence."""
 
 
 def promote(
@@ -593,6 +604,8 @@ def promote(
     above the entry is refused with OutOfScopeError, unless `force`: the
     bot hands such questions to a person on purpose, and as the entry's
     phrasing it would answer them, and their look-alikes, with that entry.
+    So is one with no informative word (NothingInformativeError: "yes",
+    "ok"), which as an entry's own phrasing would be answered with it.
     `matcher`, when the caller holds one built on this FAQ, saves indexing it.
 
     The file is replaced whole (a temporary file and os.replace).  A FAQ
@@ -640,6 +653,7 @@ def _promote_locked(
         faq = load_faq(faq_dir, seeds_dir)  # as another promote may just have left it
         phrasing = _checked_phrasing(faq, faq_dir, entry_id, text, lang)
         if not force:
+            _check_informative(phrasing, entry_id)
             _check_not_out_of_scope(matcher or Matcher(faq), text, entry_id)
         path, original = _entry_file(faq_dir, faq, entry_id)
         edited = insert_phrasing(original.decode("utf-8"), entry_id, lang, phrasing)
@@ -711,6 +725,17 @@ def _replace_file(path: Path, data: bytes) -> None:
         with suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _check_informative(phrasing: str, entry_id: str) -> None:
+    """NothingInformativeError if no word of the phrasing can tell entries
+    apart, as the matcher counts them (`is_informative`)."""
+    if any(is_informative(word) for word in skeleton(phrasing).split()):
+        return
+    raise NothingInformativeError(
+        f"not added: {phrasing!r} has no word that tells one entry from another (only short words, numbers, or words like 'how', 'please', 'ok'): "
+        f"as a phrasing of {entry_id}, every message like it would be answered with {entry_id} at full confidence. Resolve or ignore the question instead."
+    )
 
 
 def _check_not_out_of_scope(matcher: Matcher, text: str, entry_id: str) -> None:

@@ -449,6 +449,37 @@ def test_members_nearest_a_subject_are_listed_apart_from_those_nearest_an_entry(
     assert re.search(r"nearest: patent-not-needed \(\d+\)  →  add as a phrasing of patent-not-needed\n   refs: 1\n", table)
 
 
+def test_promote_refuses_a_phrasing_with_no_informative_word_unless_forced(tmp_path: Path, faq_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An entry's own phrasing is answered however little it says: "yes"
+    promoted into amina-geolocation had every "Yes!" answered with it at
+    confidence 100."""
+    db = tmp_path / "yes.db"
+    store = Store(db)
+    yes, ok, where = (add_question(store, "ru", text) for text in ("yes", "ok", "а где?"))
+    store.close()
+    monkeypatch.setenv("JARDAM_DB", str(db))
+    monkeypatch.setenv("JARDAM_FAQ_DIR", str(faq_copy))
+    runner = CliRunner()
+    before = faq_bytes(faq_copy)
+    for qid, text in ((yes, "yes"), (ok, "ok"), (where, "а где?")):
+        refused = runner.invoke(cli, ["review", "promote", str(qid), "amina-geolocation"])
+        assert refused.exit_code == 1
+        assert refused.output == (
+            f"Error: not added: {text!r} has no word that tells one entry from another (only short words, numbers, or words like 'how', 'please', 'ok'): "
+            "as a phrasing of amina-geolocation, every message like it would be answered with amina-geolocation at full confidence. "
+            "Resolve or ignore the question instead. Use --force to add it all the same.\n"
+        )
+    assert faq_bytes(faq_copy) == before
+    assert question_1_state(db) is None
+    asked = json.loads(runner.invoke(cli, ["ask", "--json", "--lang", "ru", "Yes!"]).output)
+    assert asked["id"] != "amina-geolocation"
+
+    forced = runner.invoke(cli, ["review", "promote", "--force", str(yes), "amina-geolocation"])
+    assert forced.exit_code == 0, forced.output
+    asked = json.loads(runner.invoke(cli, ["ask", "--json", "--lang", "ru", "Yes!"]).output)
+    assert (asked["outcome"], asked["id"], asked["confidence"]) == ("answer", "amina-geolocation", 100)  # what the refusal prevents
+
+
 def test_promote_into_a_subject_says_where_subjects_are_written(tmp_path: Path, faq_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "r.db"
     store = Store(db)
