@@ -344,7 +344,8 @@ def review(ctx: click.Context, status: str, lang: str | None, since: str | None,
 
     Biggest cluster first, each with its languages, examples, first and last
     seen, the nearest FAQ entry and a suggestion: "add as a phrasing of
-    ENTRY" or "new entry needed".  Handed-off questions, "did you mean"
+    ENTRY", "new entry needed", or "answered now" for questions whose text
+    has become a phrasing since (resolve them).  Handed-off questions, "did you mean"
     clarifications (with the entry users chose) and 👎 answers all count.
 
     \b

@@ -39,7 +39,7 @@ from .normalize import skeleton
 from .privacy import MASKS
 from .store import Store
 
-Kind = Literal["phrasing", "new_entry", "unclear", "out_of_scope"]
+Kind = Literal["phrasing", "new_entry", "unclear", "out_of_scope", "answered"]
 
 log = logging.getLogger(__name__)
 
@@ -266,14 +266,28 @@ def exclude_ignored_lookalikes(store: Store, items: Sequence[dict[str, Any]], *,
     return kept
 
 
+def known_phrasings(faq: FAQ) -> dict[str, str]:
+    """The skeleton of each phrasing of the FAQ → the entry it belongs to."""
+    return {skeleton(q): entry.id for entry in faq.entries.values() for qs in entry.questions.values() for q in qs}
+
+
 def drop_known_phrasings(items: Sequence[dict[str, Any]], faq: FAQ) -> list[dict[str, Any]]:
-    """Clarifications whose text the FAQ already has as a phrasing are done.
+    """Clarifications whose text the FAQ already has as a phrasing are done,
+    and each question's `phrasing_of` names the entry its text is a
+    phrasing of now (None if none).
 
     Clarifications carry no status: once promoted, this is what takes them
-    off the list.
+    off the list.  A question keeps its status until a reviewer resolves
+    it: one asked before its wording became a phrasing (promoted from
+    another question, or added by hand) is answered now, and only needs
+    resolving (see `suggest`).
     """
-    known = {skeleton(q) for entry in faq.entries.values() for qs in entry.questions.values() for q in qs}
-    return [i for i in items if i["source"] != "clarification" or skeleton(i["text"]) not in known]
+    known = known_phrasings(faq)
+    return [
+        {**i, "phrasing_of": known.get(skeleton(i["text"]))}
+        for i in items
+        if i["source"] != "clarification" or skeleton(i["text"]) not in known
+    ]
 
 
 # --- clustering ---------------------------------------------------------------
@@ -337,7 +351,7 @@ def cluster(items: Sequence[dict[str, Any]], engine: Engine, *, threshold: float
     clusters = [
         _make_cluster(part, engine, nearest)
         for group in _groups(keys, threshold)
-        for part in _split_by_scope([m for k in group for m in by_key[keys[k]]], engine, nearest)
+        for part in _split_answered([m for k in group for m in by_key[keys[k]]], engine, nearest)
     ]
     clusters.sort(key=lambda c: c.last_seen, reverse=True)
     clusters.sort(key=lambda c: c.count, reverse=True)
@@ -372,6 +386,20 @@ class _MemberMatches:
             if match[0] is not None and match[1] > best[1]:
                 best = match
         return best
+
+
+def _split_answered(members: list[dict[str, Any]], engine: Engine, nearest: _MemberMatches) -> list[list[dict[str, Any]]]:
+    """The members of one group as the clusters to list: those whose text
+    is not a phrasing yet (split by `_split_by_scope`), then, apart, those
+    that are one now (`phrasing_of`), one cluster per entry.  Questions
+    worded like them may still be to add ("патент керекпи Москвада" beside
+    "patent kerekpi"); they are only to resolve."""
+    rest: list[dict[str, Any]] = []
+    answered: dict[str, list[dict[str, Any]]] = {}
+    for m in members:
+        entry = m.get("phrasing_of")
+        (answered.setdefault(entry, []) if entry else rest).append(m)
+    return [*(_split_by_scope(rest, engine, nearest) if rest else []), *answered.values()]
 
 
 def _split_by_scope(members: list[dict[str, Any]], engine: Engine, nearest: _MemberMatches) -> list[list[dict[str, Any]]]:
@@ -455,6 +483,9 @@ def suggest(
 ) -> tuple[Kind, str, str | None]:
     """What an editor should do with a cluster: (kind, suggestion, entry).
 
+    Questions whose text is already a phrasing (`phrasing_of`, set by
+    `drop_known_phrasings`) are answered now: resolving them is all that is
+    left (`promote` would refuse them).
     A cluster nearest to a known out-of-scope subject (`out_of_scope`) is
     never suggested as a phrasing of an entry: the bot hands it off on
     purpose, and as a phrasing it would answer such questions with a
@@ -464,6 +495,11 @@ def suggest(
     means the FAQ has the answer but not this wording; far under the
     clarify threshold means it has no answer at all.
     """
+    answered = Counter(m.get("phrasing_of") for m in members)
+    if members and None not in answered:
+        refs = " ".join(f"c{m['id']}" if m["source"] == "clarification" else str(m["id"]) for m in members)
+        entry = answered.most_common(1)[0][0]
+        return "answered", f"answered now: already a phrasing of {entry} — resolve it: jardam review resolve {refs}", None
     known = engine.faq.entries
     chosen = Counter(m["chosen"] for m in members if m.get("chosen") in known)
     disliked = Counter(m["feedback_entry"] for m in members if m.get("feedback_entry") in known and not is_placeholder(m["text"]))
@@ -651,7 +687,7 @@ def _promote_locked(
 ) -> Path:
     with _exclusive(faq_dir, warn):
         faq = load_faq(faq_dir, seeds_dir)  # as another promote may just have left it
-        phrasing = _checked_phrasing(faq, faq_dir, entry_id, text, lang)
+        phrasing = _checked_phrasing(faq, faq_dir, entry_id, text, lang, _ref(source, rid))
         if not force:
             _check_informative(phrasing, entry_id)
             _check_not_out_of_scope(matcher or Matcher(faq), text, entry_id)
@@ -674,13 +710,18 @@ def _promote_locked(
         if entry is None or phrasing not in entry.questions.get(lang, ()):
             # Something that takes no lock (an editor) rewrote the file meanwhile: theirs is kept.
             raise ValueError(f"{path} changed while the phrasing was being added, and it is not there; nothing marked resolved")
-        ref = f"c{rid}" if source == "clarification" else str(rid)
+        ref = _ref(source, rid)
         try:
             set_status(store, [ref], "resolved")
         except sqlite3.Error as exc:
             exc.add_note(f"the phrasing is in {path}: mark the question resolved with `jardam review resolve {ref}`")
             raise
     return path
+
+
+def _ref(source: str, rid: int) -> str:
+    """The reference `jardam review` commands take: "12", or "c3" for a clarification."""
+    return f"c{rid}" if source == "clarification" else str(rid)
 
 
 @contextmanager
@@ -763,7 +804,7 @@ def _question_text(store: Store, source: str, rid: int) -> tuple[str, str]:
     return row[0] or "", row[1] or ""
 
 
-def _checked_phrasing(faq: FAQ, faq_dir: Path, entry_id: str, text: str, lang: str) -> str:
+def _checked_phrasing(faq: FAQ, faq_dir: Path, entry_id: str, text: str, lang: str, ref: str) -> str:
     """The text as one phrasing line, or ValueError saying why it cannot be one."""
     if entry_id in faq.out_of_scope:
         raise ValueError(f"{entry_id} is an out-of-scope subject: add the phrasing to {faq_dir / OUT_OF_SCOPE_FILE} by hand")
@@ -785,7 +826,7 @@ def _checked_phrasing(faq: FAQ, faq_dir: Path, entry_id: str, text: str, lang: s
         for qs in entry.questions.values():
             for q in qs:
                 if skeleton(q) == key:
-                    raise ValueError(f"{phrasing!r} is already a phrasing of {entry.id} ({q!r})")
+                    raise ValueError(f"{phrasing!r} is already a phrasing of {entry.id} ({q!r}), so the bot answers it now: `jardam review resolve {ref}`")
     return phrasing
 
 

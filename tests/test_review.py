@@ -256,6 +256,37 @@ def test_promote_reads_a_file_as_faq_check_does(store: Store, faq_copy: Path, tm
     assert flow.rstrip("\n") in after
 
 
+def test_a_question_that_is_already_a_phrasing_is_to_be_resolved_not_promoted(tmp_path: Path, faq_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`jardam review` had suggested "add as a phrasing of patent-not-needed"
+    for a question whose text already is one, which promote then refused."""
+    db = tmp_path / "known.db"
+    store = Store(db)
+    known = [add_question(store, "ky", text) for text in ("Patent kerekpi?", "PATENT KEREKPI")]
+    new = add_question(store, "ky", "патент керекпи Москвада иштеш учун")
+    store.close()
+    monkeypatch.setenv("JARDAM_DB", str(db))
+    monkeypatch.setenv("JARDAM_FAQ_DIR", str(faq_copy))
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["review", "--json"])
+    assert listed.exit_code == 0, listed.output
+    clusters = json.loads(listed.output)
+    answered = next(c for c in clusters if c["ids"] == known)
+    assert (answered["kind"], answered["suggested_entry"]) == ("answered", None)
+    assert answered["suggestion"] == f"answered now: already a phrasing of patent-not-needed — resolve it: jardam review resolve {known[0]} {known[1]}"
+    assert all(c["kind"] == "phrasing" for c in clusters if new in c["ids"])
+    asked = json.loads(runner.invoke(cli, ["ask", "--json", "Patent kerekpi?"]).output)
+    assert (asked["outcome"], asked["id"]) == ("answer", "patent-not-needed")  # "answered now" is true
+
+    refused = runner.invoke(cli, ["review", "promote", str(known[0]), "patent-not-needed"])
+    assert refused.exit_code == 1
+    assert refused.output == (
+        "Error: 'Patent kerekpi?' is already a phrasing of patent-not-needed ('patent kerekpi'), "
+        f"so the bot answers it now: `jardam review resolve {known[0]}`\n"
+    )
+    assert runner.invoke(cli, ["review", "resolve", *map(str, known)]).output == "2 marked resolved.\n"
+    assert all(known[0] not in c["ids"] for c in json.loads(runner.invoke(cli, ["review", "--json"]).output))
+
+
 def test_promote_refuses_duplicates_and_unknown_ids_without_touching_the_file(store: Store, faq_copy: Path, engine: Engine) -> None:
     dup = add_question(store, "ky", "PATENT KEREKPI?")  # "patent kerekpi" is already there
     other_entry = add_question(store, "ru", "как проверить запрет на въезд")
