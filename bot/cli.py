@@ -471,13 +471,17 @@ DEFAULT_RETENTION_DAYS = 180
 # Open questions: an operator may still answer one after the retention
 # period, but one left untouched for a year is given up, text and all.
 DEFAULT_OPEN_RETENTION_DAYS = 365
+# A century: more is no retention period, and a date that many days ago
+# soon does not exist (800000 days is before the year 1: OverflowError).
+MAX_RETENTION_DAYS = 36500
+RETENTION_DAYS = click.IntRange(min=1, max=MAX_RETENTION_DAYS)
 
 
 @cli.command()
 @click.option(
     "--older-than",
     "days",
-    type=click.IntRange(min=1),
+    type=RETENTION_DAYS,
     default=DEFAULT_RETENTION_DAYS,
     show_default=True,
     help="Delete records older than this many days.",
@@ -485,7 +489,7 @@ DEFAULT_OPEN_RETENTION_DAYS = 365
 @click.option(
     "--open-older-than",
     "open_days",
-    type=click.IntRange(min=1),
+    type=RETENTION_DAYS,
     default=DEFAULT_OPEN_RETENTION_DAYS,
     show_default=True,
     help="Close and delete open questions untouched for this many days (at least --older-than).",

@@ -246,6 +246,24 @@ def test_purge_keeps_open_and_pending(tmp_path: Path, monkeypatch: pytest.Monkey
     assert db["outbox"].count == 1  # still pending: never purged
 
 
+@pytest.mark.parametrize(
+    "option, days", [("--older-than", "800000"), ("--older-than", "99999999999"), ("--open-older-than", "99999999999"), ("--older-than", "0")]
+)
+def test_purge_refuses_a_period_out_of_range_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, option: str, days: str) -> None:
+    """800000 days ago is before the year 1, and 99999999999 does not fit a
+    C int: both had ended in an OverflowError traceback."""
+    path = tmp_path / "p.db"
+    store = Store(path)
+    store.add_question(chat_id=1, lang="ru", text="kept", candidates=[], reason="engine")
+    store.close()
+    monkeypatch.setenv("JARDAM_DB", str(path))
+    result = CliRunner().invoke(cli, ["purge", option, days])
+    assert result.exit_code == 2 and result.exception is not None and not isinstance(result.exception, OverflowError)
+    assert result.output.splitlines()[-1] == f"Error: Invalid value for '{option}': {days} is not in the range 1<=x<=36500."
+    assert [r["text"] for r in sqlite_utils.Database(path)["questions"].rows] == ["kept"]
+    assert CliRunner().invoke(cli, ["purge", option, "36500"]).exit_code == 0
+
+
 def test_purge_deletes_users_nothing_is_left_of_and_open_questions_nobody_touched_for_a_year(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
