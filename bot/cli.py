@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import signal
 import sys
 import threading
@@ -33,6 +34,26 @@ if TYPE_CHECKING:
     from .store import Store
 
 LANG_CHOICE = click.Choice(list(LANGS))
+
+
+class BotUsername(click.ParamType):
+    """A Telegram bot's username, as people copy it: `jardam_bot`,
+    `@jardam_bot`, `t.me/jardam_bot` or `https://t.me/jardam_bot` all give
+    `jardam_bot`.  Anything else is refused: a link made of it would open
+    no bot (`https://t.me/https://t.me/jardam_bot?start=…`)."""
+
+    name = "username"
+    _LINK = re.compile(r"(?:(?:https?://)?(?:www\.)?(?:t|telegram)\.me/)?@?(?P<name>[^/]*)/?", re.IGNORECASE)
+    # Telegram's rule: 5 to 32 letters, digits or underscores, a bot's ending in "bot".
+    _USERNAME = re.compile(r"[A-Za-z0-9_]{2,29}bot", re.IGNORECASE)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip()
+        link = self._LINK.fullmatch(text)
+        if link is None or not self._USERNAME.fullmatch(link["name"]):
+            why = "5 to 32 letters, digits or _, ending in 'bot' (e.g. jardam_bot, @jardam_bot or t.me/jardam_bot)"
+            self.fail(f"{text!r} is not a Telegram bot username: {why}", param, ctx)
+        return link["name"]
 
 
 def settings_or_fail() -> Settings:
@@ -255,7 +276,14 @@ def faq_check(faq_dir: Path | None) -> None:
 
 
 @faq.command("links")
-@click.option("--bot", "username", envvar="TELEGRAM_BOT_USERNAME", required=True, help="The bot's username (or TELEGRAM_BOT_USERNAME).")
+@click.option(
+    "--bot",
+    "username",
+    type=BotUsername(),
+    envvar="TELEGRAM_BOT_USERNAME",
+    required=True,
+    help="The bot's username, @username or t.me link (or TELEGRAM_BOT_USERNAME).",
+)
 @click.option("--lang", type=LANG_CHOICE, default="en", show_default=True, help="Language of the titles.")
 def faq_links(username: str, lang: str) -> None:
     """Print a deep link for every entry, to share one answer.
@@ -267,11 +295,10 @@ def faq_links(username: str, lang: str) -> None:
       jardam faq links --bot jardam_bot --lang ky
     """
     loaded = load_faq_or_fail(settings_or_fail())
-    name = username.lstrip("@")
     for topic in loaded.topics:
         for entry_id in topic.entry_ids:
             title = loaded.entries[entry_id].title[lang]
-            click.echo(f"https://t.me/{name}?start={entry_id}\t{title}")
+            click.echo(f"https://t.me/{username}?start={entry_id}\t{title}")
 
 
 @cli.command("eval")

@@ -103,6 +103,26 @@ def test_faq_links(runner: CliRunner, faq: object) -> None:
     assert any(line.startswith("https://t.me/jardam_bot?start=ban-check\t") for line in lines)
 
 
+@pytest.mark.parametrize("given", ["jardam_bot", "@jardam_bot", "t.me/jardam_bot", "https://t.me/jardam_bot", " https://t.me/jardam_bot/ "])
+def test_faq_links_take_the_bot_as_people_copy_it(runner: CliRunner, given: str) -> None:
+    """A t.me link had given https://t.me/https://t.me/jardam_bot?start=…"""
+    result = runner.invoke(cli, ["faq", "links", "--bot", given])
+    assert result.exit_code == 0, result.output
+    assert all(line.startswith("https://t.me/jardam_bot?start=") for line in result.output.splitlines())
+
+
+@pytest.mark.parametrize("given", ["bad name!", "jardam", "jardam_bot?start=x", "https://example.com/jardam_bot", "bot", "a" * 30 + "bot"])
+def test_faq_links_refuse_what_is_not_a_bot_username(runner: CliRunner, monkeypatch: pytest.MonkeyPatch, given: str) -> None:
+    for args in (["--bot", given], []):
+        monkeypatch.setenv("TELEGRAM_BOT_USERNAME", given)  # the same check for the environment's
+        result = runner.invoke(cli, ["faq", "links", *args])
+        assert result.exit_code == 2
+        assert result.output.splitlines()[-1] == (
+            f"Error: Invalid value for '--bot': {given!r} is not a Telegram bot username: "
+            "5 to 32 letters, digits or _, ending in 'bot' (e.g. jardam_bot, @jardam_bot or t.me/jardam_bot)"
+        )
+
+
 def test_review_and_stats_commands(runner: CliRunner, tmp_path: Path) -> None:
     session = "\n".join(
         ["как купить билет на самолёт в Москву", "Как купить билет на самолет в москву??", "patent kerekpi", "какой курс доллара сегодня", "/quit"]
