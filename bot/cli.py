@@ -6,6 +6,7 @@ function and turns user errors into `click.ClickException`.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import os
@@ -200,6 +201,24 @@ def chat(lang: str | None) -> None:
         store.close()
 
 
+# What the bot tells of a hand-off where there is no operators' group
+# (`telegram_app.hand_off`; the same message id, so the same translations).
+NO_OPERATORS_HANDOFF = (
+    "I have no checked answer to this question, and I do not guess on legal matters. "
+    "Your question is recorded so that the answers can be improved, but no one will answer it in this chat. "
+    "Try asking in other words, or open /topics."
+)
+
+
+def _as_the_bot_says(reply: Reply, engine: Engine, settings: Settings) -> Reply:
+    """The reply as the bot configured by `settings` shows it: the engine's
+    hand-off promises a person, who answers only where OPERATOR_CHAT_ID
+    names an operators' group."""
+    if reply.outcome != "handoff" or settings.operator_chat_id is not None:
+        return reply
+    return dataclasses.replace(reply, text=engine.catalogs.gettext(reply.lang, NO_OPERATORS_HANDOFF))
+
+
 def _print_reply(reply: Reply, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(reply.as_json(), ensure_ascii=False))
@@ -215,7 +234,8 @@ def ask(lang: str | None, as_json: bool, text: tuple[str, ...]) -> None:
     """Answer one message; with TEXT "-", answer each line of standard input.
 
     JSON objects carry outcome (answer, clarify, handoff), id, lang,
-    confidence (0-100), text (what the user would be shown) and choices.
+    confidence (0-100), text (what the user would be shown: a hand-off
+    promises a person only when OPERATOR_CHAT_ID is set) and choices.
 
     \b
     Examples:
@@ -229,9 +249,9 @@ def ask(lang: str | None, as_json: bool, text: tuple[str, ...]) -> None:
         for line in sys.stdin:
             line = line.rstrip("\n")
             if line.strip():
-                _print_reply(engine.reply(line, lang), as_json)
+                _print_reply(_as_the_bot_says(engine.reply(line, lang), engine, settings), as_json)
         return
-    _print_reply(engine.reply(" ".join(text), lang), as_json)
+    _print_reply(_as_the_bot_says(engine.reply(" ".join(text), lang), engine, settings), as_json)
 
 
 @cli.group()

@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def runner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     monkeypatch.setenv("JARDAM_DB", str(tmp_path / "cli.db"))
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("OPERATOR_CHAT_ID", raising=False)
     return CliRunner()
 
 
@@ -48,7 +49,25 @@ def test_ask_json_stdin_one_object_per_line(runner: CliRunner) -> None:
     assert all(c["title"] in clarify["text"] for c in clarify["choices"])
     handoff = objects[2]
     assert handoff["id"] is None and handoff["lang"] == "en" and handoff["choices"] == []
-    assert "passed your question to a person" in handoff["text"]
+    assert "no one will answer it in this chat" in handoff["text"]  # no OPERATOR_CHAT_ID
+
+
+def test_ask_promises_a_person_only_where_there_is_an_operators_group(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`text` is what the user is shown: without OPERATOR_CHAT_ID the bot
+    says no one will answer, and `ask` had shown the engine's "I have
+    passed your question to a person, who will answer here"."""
+    alone = runner.invoke(cli, ["ask", "как отправить деньги домой"])
+    assert alone.exit_code == 0, alone.output
+    assert alone.output == (
+        "У меня нет проверенного ответа на этот вопрос, а в юридических вопросах я не гадаю. "
+        "Ваш вопрос записан, чтобы улучшить ответы, но в этом чате на него никто не ответит. "
+        "Попробуйте спросить другими словами или откройте /topics.\n"
+    )
+    as_json = json.loads(runner.invoke(cli, ["ask", "--json", "-"], input="как отправить деньги домой\n").output)
+    assert as_json["outcome"] == "handoff" and as_json["text"] == alone.output.rstrip("\n")
+    monkeypatch.setenv("OPERATOR_CHAT_ID", "-1001234567890")
+    operators = runner.invoke(cli, ["ask", "как отправить деньги домой"])
+    assert operators.output.endswith("Я передал ваш вопрос человеку, он ответит здесь.\n")
 
 
 def test_ask_plain_prints_user_text(runner: CliRunner) -> None:
