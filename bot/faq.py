@@ -796,23 +796,32 @@ class _Checker:
                     self.add(e.file, rel_line, f"entry {e.id}: related id {rel!r} is an out-of-scope subject, which has no answer to show")
                 elif rel == e.id:
                     self.add(e.file, rel_line, f"entry {e.id}: an entry cannot be related to itself")
-        claimed: dict[str, tuple[Entry, str]] = {}
+        # A phrasing claimed twice is reported at both copies, each naming
+        # the other: the one added last may be in either file, and may come
+        # first in the order files are read.
+        claimed: dict[str, tuple[Entry, str, int]] = {}
         for e in entries:
             for lang, qs in e.questions.items():
                 for i, q in enumerate(qs):
+                    line = raw_lines.get((e.id, lang, i), e.line)
                     key = skeleton(q)
                     if not key:
-                        self.add(e.file, raw_lines.get((e.id, lang, i), e.line), f"entry {e.id}: question {q!r} has no letters")
+                        self.add(e.file, line, f"entry {e.id}: question {q!r} has no letters")
                         continue
                     other = claimed.get(key)
                     if other and other[0].id != e.id:
-                        kind = "out-of-scope subject" if other[0].out_of_scope else "entry"
-                        self.add(
-                            e.file,
-                            raw_lines.get((e.id, lang, i), e.line),
-                            f"{'subject' if e.out_of_scope else 'entry'} {e.id}: question {q!r} is also claimed by {kind} {other[0].id} ({other[1]!r})",
-                        )
-                    claimed.setdefault(key, (e, q))
+                        first, first_q, first_line = other
+                        self.add(e.file, line, f"{_claim(e, q)} is also claimed by {_kind(first)} {first.id} ({first_q!r}, at {first.file}:{first_line})")
+                        self.add(first.file, first_line, f"{_claim(first, first_q)} is also claimed by {_kind(e)} {e.id} ({q!r}, at {e.file}:{line})")
+                    claimed.setdefault(key, (e, q, line))
+
+
+def _kind(entry: Entry) -> str:
+    return "out-of-scope subject" if entry.out_of_scope else "entry"
+
+
+def _claim(entry: Entry, phrasing: str) -> str:
+    return f"{'subject' if entry.out_of_scope else 'entry'} {entry.id}: question {phrasing!r}"
 
 
 def topic_files(faq_dir: Path) -> list[Path]:

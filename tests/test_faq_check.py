@@ -154,9 +154,28 @@ def test_same_phrasing_claimed_twice(faq_dir: Path) -> None:
     work = faq_dir / "work.yaml"
     edit(work, "        - какие законы приняли", "        - НУЖЕН ЛИ ПАТЕНТ?!")
     line = line_of(work, "НУЖЕН ЛИ ПАТЕНТ?!")
+    first = line_of(work, "- нужен ли патент", exact=False)
     assert problems(faq_dir) == [
-        f"faq/work.yaml:{line}: entry crocus-laws: question 'НУЖЕН ЛИ ПАТЕНТ?!' is also claimed by entry patent-not-needed ('нужен ли патент')"
+        f"faq/work.yaml:{line}: entry crocus-laws: question 'НУЖЕН ЛИ ПАТЕНТ?!' is also claimed by entry patent-not-needed "
+        f"('нужен ли патент', at faq/work.yaml:{first})",
+        f"faq/work.yaml:{first}: entry patent-not-needed: question 'нужен ли патент' is also claimed by entry crocus-laws "
+        f"('НУЖЕН ЛИ ПАТЕНТ?!', at faq/work.yaml:{line})",
     ]
+
+
+def test_a_phrasing_copied_into_a_file_read_earlier_is_reported_where_the_copy_is(faq_dir: Path) -> None:
+    """visas.yaml is read before work.yaml: the copy added to it had been
+    reported only at the original, in work.yaml, as if that were the mistake."""
+    visas = faq_dir / "visas.yaml"
+    visas.write_text(VISAS.replace("ru: [нужна ли виза,", "ru: [нужна ли виза, нужен ли патент,"), encoding="utf-8")
+    copy = line_of(visas, "нужен ли патент")
+    original = line_of(faq_dir / "work.yaml", "        - нужен ли патент", exact=True)
+    found = problems(faq_dir)
+    assert (
+        f"faq/visas.yaml:{copy}: entry visa-free: question 'нужен ли патент' is also claimed by entry patent-not-needed "
+        f"('нужен ли патент', at faq/work.yaml:{original})"
+    ) in found
+    assert len(found) == 2 and any(p.startswith(f"faq/work.yaml:{original}: ") and p.endswith(f"at faq/visas.yaml:{copy})") for p in found)
 
 
 def test_unknown_source_and_missing_seed(faq_dir: Path, tmp_path: Path) -> None:

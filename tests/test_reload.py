@@ -313,7 +313,7 @@ def test_a_refusal_of_emoji_fits_what_telegram_counts(api: FakeBotAPI, run_bot: 
     lines[first + 1 : first + 1] = phrasings
     path.write_text("".join(lines), encoding="utf-8")
     notice, problems = refused_notice(api, faq_copy)
-    assert len(problems) == 80 and sum(len(p) + 1 for p in problems) > 4096
+    assert len(problems) == 160 and sum(len(p) + 1 for p in problems) > 4096  # each phrasing claimed twice, reported at both copies
     assert_whole_lines_then_the_rest_counted(notice, problems)
 
 
