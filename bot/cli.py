@@ -201,22 +201,15 @@ def chat(lang: str | None) -> None:
         store.close()
 
 
-# What the bot tells of a hand-off where there is no operators' group
-# (`telegram_app.hand_off`; the same message id, so the same translations).
-NO_OPERATORS_HANDOFF = (
-    "I have no checked answer to this question, and I do not guess on legal matters. "
-    "Your question is recorded so that the answers can be improved, but no one will answer it in this chat. "
-    "Try asking in other words, or open /topics."
-)
-
-
 def _as_the_bot_says(reply: Reply, engine: Engine, settings: Settings) -> Reply:
     """The reply as the bot configured by `settings` shows it: the engine's
     hand-off promises a person, who answers only where OPERATOR_CHAT_ID
     names an operators' group."""
+    from .engine import HANDOFF_RECORDED
+
     if reply.outcome != "handoff" or settings.operator_chat_id is not None:
         return reply
-    return dataclasses.replace(reply, text=engine.catalogs.gettext(reply.lang, NO_OPERATORS_HANDOFF))
+    return dataclasses.replace(reply, text=engine.catalogs.gettext(reply.lang, HANDOFF_RECORDED))
 
 
 def _print_reply(reply: Reply, as_json: bool) -> None:

@@ -15,7 +15,7 @@ from babel.dates import format_date
 
 from .calibration import Evidence
 from .faq import FAQ, LANGS, Entry
-from .i18n import Catalogs, babel_locale
+from .i18n import N_, Catalogs, babel_locale
 from .langdetect import LanguageDetector
 from .matcher import Candidate, Matcher
 from .normalize import fold
@@ -45,6 +45,15 @@ def says_enough(evidence: Evidence) -> bool:
     only filler ("ok but what about me") says nothing at all."""
     return evidence.informative >= 2 or (evidence.informative == 1 and evidence.words > 3)
 
+
+# What a hand-off says where no operators' group is configured: the question
+# is only recorded, and no one answers in the chat (the bot's `hand_off`
+# and `jardam ask` show it instead of the engine's promise of a person).
+HANDOFF_RECORDED = N_(
+    "I have no checked answer to this question, and I do not guess on legal matters. "
+    "Your question is recorded so that the answers can be improved, but no one will answer it in this chat. "
+    "Try asking in other words, or open /topics."
+)
 
 @dataclass(frozen=True)
 class Choice:

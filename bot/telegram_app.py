@@ -49,7 +49,7 @@ from telegram.ext import (
 from .caching import freeze_long_lived
 from .config import Settings
 from .delivery import SEND_TIMEOUTS, Delivery, _retry_after_seconds
-from .engine import Engine, Reply
+from .engine import HANDOFF_RECORDED, Engine, Reply
 from .faq import LANGS, FAQError, load_faq
 from .httpclient import make_request
 from .hugepages import collapse_heap_in_background
@@ -651,13 +651,7 @@ async def hand_off(
     if operator_chat is None:
         # No operators' group: the question is only recorded (for `jardam
         # review`), and nobody will answer in the chat; not to be promised.
-        reply_text = recorded or tr(
-            svc,
-            lang,
-            "I have no checked answer to this question, and I do not guess on legal matters. "
-            "Your question is recorded so that the answers can be improved, but no one will answer it in this chat. "
-            "Try asking in other words, or open /topics.",
-        )
+        reply_text = recorded or tr(svc, lang, HANDOFF_RECORDED)
     else:
         reply_text = text or tr(
             svc,
