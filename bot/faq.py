@@ -52,7 +52,9 @@ class FAQError(Exception):
     """The FAQ cannot be used; `problems` lists every reason."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = problems
+        # In the order an editor goes through the files: file by file, line
+        # by line (they are found check by check), the order of one line's kept.
+        self.problems = sorted(problems, key=lambda p: (p.file, p.line))
         super().__init__("\n".join(str(p) for p in problems))
 
 

@@ -156,10 +156,10 @@ def test_same_phrasing_claimed_twice(faq_dir: Path) -> None:
     line = line_of(work, "НУЖЕН ЛИ ПАТЕНТ?!")
     first = line_of(work, "- нужен ли патент", exact=False)
     assert problems(faq_dir) == [
-        f"faq/work.yaml:{line}: entry crocus-laws: question 'НУЖЕН ЛИ ПАТЕНТ?!' is also claimed by entry patent-not-needed "
-        f"('нужен ли патент', at faq/work.yaml:{first})",
         f"faq/work.yaml:{first}: entry patent-not-needed: question 'нужен ли патент' is also claimed by entry crocus-laws "
         f"('НУЖЕН ЛИ ПАТЕНТ?!', at faq/work.yaml:{line})",
+        f"faq/work.yaml:{line}: entry crocus-laws: question 'НУЖЕН ЛИ ПАТЕНТ?!' is also claimed by entry patent-not-needed "
+        f"('нужен ли патент', at faq/work.yaml:{first})",
     ]
 
 
@@ -504,11 +504,11 @@ def test_a_phrasing_written_over_two_lines_is_reported(faq_dir: Path, libyaml: b
     edit(work, "        - do I need a patent\n", "        - |\n          do I need a patent\n")
     assert problems(faq_dir) == [
         f"faq/work.yaml:{line_of(work, '- |')}: entry patent-not-needed: this 'en' question is a block of lines (| or >); write it on one line after the '-'",
+        # one phrasing fewer than the five needed
+        f"faq/work.yaml:{line_of(work, '      ky:', 2, exact=True)}: entry crocus-laws: 4 'ky' questions; at least 5 are needed",
         f"faq/work.yaml:{line_of(work, '- мыйзамдар катаалдадыбы')}: entry crocus-laws: this 'ky' question goes on to line "
         f"{line_of(work, '- Крокустан кийин')}, and YAML joined the lines into one phrasing "
         "('мыйзамдар катаалдадыбы - Крокустан кийин эмне өзгөрдү'): write each phrasing on one line, its '-' indented as the others'",
-        # one phrasing fewer than the five needed
-        f"faq/work.yaml:{line_of(work, '      ky:', 2, exact=True)}: entry crocus-laws: 4 'ky' questions; at least 5 are needed",
     ]
 
 
@@ -520,8 +520,8 @@ def test_an_unknown_language_of_phrasings_is_reported_in_topics_and_out_of_scope
     path = faq_dir / "_out_of_scope.yaml"
     path.write_text(OUT_OF_SCOPE.replace("      en: [send money", "      EN: [send money home now]\n      en: [send money"), encoding="utf-8")
     assert problems(faq_dir) == [
-        f"faq/work.yaml:{line_of(work, '      kg:')}: entry patent-not-needed: 'questions' has unknown language 'kg' (use ky, ru, en)",
         f"faq/_out_of_scope.yaml:{line_of(path, 'EN: [')}: subject money-transfers: 'questions' has unknown language 'EN' (use ky, ru, en)",
+        f"faq/work.yaml:{line_of(work, '      kg:')}: entry patent-not-needed: 'questions' has unknown language 'kg' (use ky, ru, en)",
     ]
 
 
