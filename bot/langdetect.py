@@ -44,6 +44,9 @@ FUNCTION_WORDS: Mapping[str, str] = {
     ),
 }
 
+# Function words that tell no language alone (see `LanguageDetector._lone_words`).
+_SAID_IN_ANY = "салам рахмат ооба жок привет спасибо здравствуйте нет hello hi thanks"
+
 CYRILLIC_LANGS = ("ky", "ru")
 LATIN_LANGS = ("ky", "ru", "en")
 # Letters only Kyrgyz uses among the three (checked before folding).
@@ -131,6 +134,26 @@ class LanguageDetector:
         # Kyrgyz grammar around Russian terms ("реестр контролируемых лиц
         # деген эмне") is Kyrgyz, though the terms' letters outweigh it.
         self._cyrillic_function_words = {lang: frozenset(fold(FUNCTION_WORDS[lang]).split()) for lang in CYRILLIC_LANGS}
+        # A lone word that is a function word of one language only, of at
+        # least `MIN_LETTERS` letters ("kerek", "кантип", "help"; not "a"),
+        # as it is typed: in its own alphabet, or (Kyrgyz, Russian) as its
+        # Latin skeleton.  Not greetings, thanks, yes or no, which people
+        # say whatever language they then ask in ("салам", "спасибо").
+        self._lone_words: dict[str, str] = {}
+        spelt: dict[str, set[str]] = {}
+        said_in_any = frozenset(fold(_SAID_IN_ANY).split())
+        for lang, text in FUNCTION_WORDS.items():
+            for word in fold(text).split():
+                if word in said_in_any:
+                    continue
+                for form in {word, skeleton_word(word)}:
+                    spelt.setdefault(form, set()).add(lang)
+        self._lone_words = {form: langs.pop() for form, langs in spelt.items() if len(langs) == 1 and len(form) >= MIN_LETTERS}
+
+    def _by_function_word(self, word: str) -> str | None:
+        """The language a one-word message gives away, if any (see `_lone_words`)."""
+        letters = "".join(filter(str.isalpha, word))
+        return self._lone_words.get(letters) or self._lone_words.get(skeleton_word(letters))
 
     def detect(self, text: str) -> str | None:
         """The message's language, or None when the text cannot tell."""
@@ -139,7 +162,9 @@ class LanguageDetector:
         words = fold(text).split()
         letters = [w for w in words if w.isalpha() or any(map(str.isalpha, w))]
         if len(letters) < MIN_WORDS or sum(map(len, letters)) < MIN_LETTERS:
-            return None  # one word ("Amina?", "ЦВСИГ", "патент") does not tell
+            # One word ("Amina?", "ЦВСИГ", "патент") does not tell, unless
+            # it is a function word of one language only ("kerek", "help").
+            return self._by_function_word(letters[0]) if len(letters) == 1 else None
         joined = "".join(letters)
         cyr = sum(map(len, _CYRILLIC_RE.findall(joined)))
         lat = sum(map(len, _LATIN_RE.findall(joined)))
