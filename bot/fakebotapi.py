@@ -1399,7 +1399,8 @@ class FakeBotAPI:
             query: JSONDict = {
                 "id": str(next(self._callback_ids)),
                 "from": self._user(user_id, language_code),
-                "message": self._shallow_reply(msg),
+                # As Telegram sends it: with the message it replies to, one level deep.
+                "message": copy.deepcopy(msg),
                 "chat_instance": str(abs(hash((self.bot_id, chat_id))) % 10**19),
                 "data": data,
             }

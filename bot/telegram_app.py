@@ -617,9 +617,35 @@ async def send_reply(update: Update, svc: Services, reply: Reply, via: str, user
         chat.id,
         reply.text[: MessageLimit.MAX_TEXT_LENGTH],
         reply_markup=markup,
+        reply_to=asker_message_id(update),
         asked=user_text or None,
         clarification=clarification,
     )
+
+
+def asker_message_id(update: Update) -> int | None:
+    """In a group, the message of the member a reply is for, which the reply
+    answers as a reply to it: the group sees whom it answers, and its
+    buttons can be kept to that member (`pressed_by_another_member`).
+    For a button press, the message the pressed one replied to."""
+    chat = update.effective_chat
+    if chat is None or chat.type == ChatType.PRIVATE:
+        return None
+    if update.callback_query is not None:
+        replied = getattr(update.callback_query.message, "reply_to_message", None)
+        return replied.message_id if replied is not None else None
+    message = update.effective_message
+    return message.message_id if message is not None else None
+
+
+def pressed_by_another_member(query: CallbackQuery) -> bool:
+    """A group member pressing 👎 or "Ask a person" under a reply to someone
+    else: it would pass on that member's question, not theirs."""
+    message = query.message
+    replied = getattr(message, "reply_to_message", None)
+    if not isinstance(message, Message) or message.chat.type == ChatType.PRIVATE or replied is None or replied.from_user is None:
+        return False
+    return replied.from_user.id != query.from_user.id
 
 
 async def hand_off(
@@ -684,7 +710,7 @@ async def hand_off(
         return
     svc.delivery.kick()
     reference = tr(svc, lang, "Reference: #{ref}").format(ref=q.id)
-    await svc.delivery.send_text(chat.id, f"{reply_text}\n\n{reference}", reply_markup=topics_button(svc, lang))
+    await svc.delivery.send_text(chat.id, f"{reply_text}\n\n{reference}", reply_markup=topics_button(svc, lang), reply_to=asker_message_id(update))
 
 
 def operator_post_text(qid: int, lang: str, reason: str, question: str, candidates: list[dict[str, Any]]) -> str:
@@ -776,6 +802,8 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await send_reply(update, svc, engine.entry_reply(cb.arg, lang), "button", user_text=asked)
     elif cb.kind == "forget":
         await forget_confirmed(update, svc, lang, cb.arg == "yes")
+    elif cb.kind in ("feedback", "human") and pressed_by_another_member(query):
+        await answer_button(query, tr(svc, lang, "These buttons are for the member who asked."))
     elif cb.kind == "feedback":
         await feedback(update, svc, cb.arg, cb.extra == "up", lang)
     elif cb.kind == "human":

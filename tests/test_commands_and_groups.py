@@ -94,3 +94,24 @@ def test_an_older_database_keeps_a_private_chats_request_for_a_person(tmp_path: 
     assert "awaiting_human_since" not in store.db["users"].columns_dict
     store.close()
     assert Store(path).awaiting_human(after=since - dt.timedelta(hours=24)) == {(USER, USER): since}  # reopened: migrated once
+
+
+def test_in_a_group_answers_reply_to_their_asker_whose_buttons_they_are(api: FakeBotAPI, run_bot: Any, db_path: Path) -> None:
+    """Any member could press 👎 or "Ask a person" under another's answer,
+    and pass that member's question on as if they had asked."""
+    asker, other = 7, 8
+    run_bot()
+    asked = api.push_text(GROUP, "@jardam_test_bot How do I check if I have an entry ban?", chat_type="supergroup", user_id=asker, language_code="en")
+    answer = last_to(api, GROUP)
+    assert "📚 Sources:" in answer["text"] and answer["reply_to_message_id"] == asked["message_id"]
+    mark = api.checkpoint()
+    api.push_callback(GROUP, answer["message_id"], "f:ban-check:down", user_id=other, language_code="en")
+    api.wait_for_call("answerCallbackQuery", since=mark)
+    assert [a.get("text") for a in api.callback_answers.values()][-1] == "These buttons are for the member who asked."
+    assert api.sent_messages(OPERATORS, since=mark) == [] and api.sent_messages(GROUP, since=mark) == []
+    api.push_callback(GROUP, answer["message_id"], "f:ban-check:down", user_id=asker, language_code="en")
+    post = last_to(api, OPERATORS, since=mark)
+    assert post["text"].startswith("❓ #1 · en · feedback") and "How do I check if I have an entry ban?" in post["text"]
+    told = last_to(api, GROUP, since=mark)
+    assert told["text"].startswith("Sorry this did not help.") and told["reply_to_message_id"] == asked["message_id"]
+    assert sqlite_utils.Database(db_path)["questions"].count == 1
