@@ -19,6 +19,7 @@ from .i18n import N_, Catalogs, babel_locale
 from .langdetect import LanguageDetector
 from .matcher import Candidate, Matcher
 from .normalize import fold
+from .privacy import without_personal_data
 from .smalltalk import recognise
 from .tuning import DEFAULT, Tuning
 
@@ -141,8 +142,9 @@ class Engine:
     # --- language -----------------------------------------------------------
 
     def reply_language(self, text: str, user_lang: str | None = None) -> str:
-        """The message's own language; else the user's choice; else the default."""
-        detected = self.detector.detect(text[:MAX_MATCH_CHARS])
+        """The message's own language; else the user's choice; else the default.
+        (A passport number's Latin letters do not make a message Latin.)"""
+        detected = self.detector.detect(without_personal_data(text[:MAX_MATCH_CHARS]))
         if detected:
             return detected
         if user_lang in LANGS:
@@ -155,7 +157,9 @@ class Engine:
     # --- replies ------------------------------------------------------------
 
     def reply(self, text: str, user_lang: str | None = None) -> Reply:
-        """The engine's whole answer to one message."""
+        """The engine's whole answer to one message, to its words: a phone or
+        document number in it (`privacy.without_personal_data`) is left out."""
+        text = without_personal_data(text[:MAX_MATCH_CHARS])
         lang = self.reply_language(text, user_lang)
         if not any(ch.isalpha() for ch in fold(text[:MAX_MATCH_CHARS])):
             return Reply("clarify", lang, 0, self._(lang, "Please write your question in words, for example: “Do I need a patent?”"))

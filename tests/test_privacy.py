@@ -18,8 +18,9 @@ import sqlite_utils
 from click.testing import CliRunner
 
 from bot.cli import cli
+from bot.engine import Engine
 from bot.fakebotapi import FakeBotAPI
-from bot.privacy import mask_personal_data
+from bot.privacy import mask_personal_data, without_personal_data
 from bot.store import Store, utcnow
 
 from .conftest import OPERATORS, database_before
@@ -50,6 +51,24 @@ def test_masks_personal_data(text: str, masked: str) -> None:
 )
 def test_leaves_ordinary_numbers(text: str) -> None:
     assert mask_personal_data(text) == text
+
+
+@pytest.mark.parametrize(
+    ("question", "personal"),
+    [
+        ("how can I check whether I am banned from entering Russia?", " my passport AN1234567"),
+        ("запрет барбы, кантип текшерем", " паспорт AN1234567"),
+        ("как проверить запрет на въезд", ", мой телефон +996 555 123 456"),
+    ],
+)
+def test_a_phone_or_document_number_does_not_change_the_answer(engine: Engine, question: str, personal: str) -> None:
+    """A number the FAQ never uses had counted as an unknown word: "…banned
+    from entering Russia? my passport AN1234567" was handed off (68) where
+    the question alone was answered (82)."""
+    plain, with_number = engine.reply(question), engine.reply(question + personal)
+    assert plain.outcome == "answer" and plain.entry_id == "ban-check"
+    assert (with_number.outcome, with_number.entry_id, with_number.lang) == ("answer", "ban-check", plain.lang)
+    assert without_personal_data("passport AN1234567, +996 555 123 456, a@b.kg") == "passport  ,  ,  "
 
 
 def test_handoff_is_stored_and_posted_masked(api: FakeBotAPI, run_bot: Any, db_path: Path) -> None:
