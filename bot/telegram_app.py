@@ -74,8 +74,10 @@ log = logging.getLogger(__name__)
 
 # Longer messages are not questions; they are answered with a polite request.
 MAX_QUESTION_CHARS = 1500
-# Questions to one /open message (a line each, well within 4,096 units).
+# Questions to one /open message, a line each, its preview cut to
+# OPEN_PREVIEW_UNITS: 30 lines of at most ~120 units stay within 4,096.
 OPEN_PAGE = 30
+OPEN_PREVIEW_UNITS = 80
 # Button presses a user may make in any minute (messages: `RateLimiter`'s
 # 20): three times as many, as a user browsing the menu taps faster than
 # anyone types, yet a script pressing in a loop is still held back.
@@ -292,7 +294,9 @@ async def rate_limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if verdict is Verdict.ALLOW:
         return
     too_fast = None
-    if verdict is Verdict.NOTIFY and (query or chat.type == ChatType.PRIVATE):
+    if verdict is Verdict.NOTIFY and query:
+        too_fast = tr(svc, user_lang(update, svc), "You are pressing buttons too fast. Please wait a minute.")
+    elif verdict is Verdict.NOTIFY and chat.type == ChatType.PRIVATE:
         too_fast = tr(svc, user_lang(update, svc), "You are sending messages too fast. Please wait a minute, then ask again.")
     if query:
         await answer_button(query, too_fast)
@@ -558,7 +562,8 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = text.replace(f"@{svc.bot_username}", " ").strip()  # "@bot question": no spaces left before it
     async with svc.chat_turns.turn(message.chat_id):
         lang_hint = user_lang(update, svc)
-        if text.strip() and awaiting_human(svc, message.chat_id, sender_id(message)):
+        # (Not without operators: a wait saved before a restart without them answers no one.)
+        if text.strip() and svc.settings.operator_chat_id is not None and awaiting_human(svc, message.chat_id, sender_id(message)):
             await pass_to_a_person(update, svc, text, svc.engine.reply_language(text, lang_hint))
             svc.record(svc.store.set_awaiting_human, message.chat_id, sender_id(message), None)
             return
@@ -632,8 +637,12 @@ def asker_message_id(update: Update) -> int | None:
     if chat is None or chat.type == ChatType.PRIVATE:
         return None
     if update.callback_query is not None:
-        replied = getattr(update.callback_query.message, "reply_to_message", None)
-        return replied.message_id if replied is not None else None
+        # The member the pressed message answered, if they pressed it; a
+        # press by another member gets an answer that is theirs to use.
+        query = update.callback_query
+        replied = getattr(query.message, "reply_to_message", None)
+        mine = replied is not None and replied.from_user is not None and replied.from_user.id == query.from_user.id
+        return replied.message_id if mine and replied is not None else None
     message = update.effective_message
     return message.message_id if message is not None else None
 
@@ -802,7 +811,7 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await send_reply(update, svc, engine.entry_reply(cb.arg, lang), "button", user_text=asked)
     elif cb.kind == "forget":
         await forget_confirmed(update, svc, lang, cb.arg == "yes")
-    elif cb.kind in ("feedback", "human") and pressed_by_another_member(query):
+    elif (cb.kind == "human" or (cb.kind == "feedback" and cb.extra != "up")) and pressed_by_another_member(query):
         await answer_button(query, tr(svc, lang, "These buttons are for the member who asked."))
     elif cb.kind == "feedback":
         await feedback(update, svc, cb.arg, cb.extra == "up", lang)
@@ -1150,7 +1159,8 @@ async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     shown = waiting[(page - 1) * OPEN_PAGE : page * OPEN_PAGE]
     lines = [f"Open questions: {len(waiting)} (oldest first)" + (f", page {page} of {pages}" if pages > 1 else "")]
     for q in shown:
-        preview = " ".join(q.text.split())[:80]
+        # Cut in Telegram's units: 80 emoji are 160 of them, and 30 such lines over 4,096.
+        preview = cut_utf16(" ".join(q.text.split()), OPEN_PREVIEW_UNITS)
         lines.append(f"#{q.id} · {q.ts[:16].replace('T', ' ')} · {q.lang} · {preview}")
     after = len(waiting) - page * OPEN_PAGE
     if after > 0:

@@ -14,7 +14,7 @@ from bot.fakebotapi import FakeBotAPI
 from bot.store import Store
 
 from .conftest import OPERATORS, database_before
-from .test_telegram import USER, last_to
+from .test_telegram import USER, buttons, last_to
 
 GROUP = -300
 
@@ -115,3 +115,11 @@ def test_in_a_group_answers_reply_to_their_asker_whose_buttons_they_are(api: Fak
     told = last_to(api, GROUP, since=mark)
     assert told["text"].startswith("Sorry this did not help.") and told["reply_to_message_id"] == asked["message_id"]
     assert sqlite_utils.Database(db_path)["questions"].count == 1
+    # Another member opening a related entry under it gets an answer of their own to press on.
+    related = next(data for _, data in buttons(answer) if data.startswith("e:"))
+    mark = api.checkpoint()
+    api.push_callback(GROUP, answer["message_id"], related, user_id=other, language_code="en")
+    theirs = last_to(api, GROUP, since=mark)
+    assert "📚 Sources:" in theirs["text"] and "reply_to_message_id" not in theirs
+    api.push_callback(GROUP, theirs["message_id"], f"f:{related[2:]}:down", user_id=other, language_code="en")
+    assert last_to(api, OPERATORS, since=mark)["text"].startswith("❓ #2 · en · feedback")

@@ -56,6 +56,19 @@ def test_without_an_operators_group_the_question_after_human_is_answered_from_th
     assert sqlite_utils.Database(db_path)["questions"].count == 0
 
 
+def test_a_request_for_a_person_saved_with_operators_is_ignored_without_them(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """/human with operators, a restart without them: the next question had
+    been recorded for no one and told there was no checked answer."""
+    runner = run_bot()
+    api.push_text(USER, "/human", language_code="en")
+    last_to(api, USER)
+    runner.stop()
+    run_bot(operator_chat_id=None)
+    mark = api.checkpoint()
+    api.push_text(USER, "how do I check if I have an entry ban", language_code="en")
+    assert "📚 Sources:" in last_to(api, USER, since=mark)["text"]
+
+
 # What /start and /help promise: a person only where there is one.  Without
 # an operators' group, a question the bot cannot answer is only recorded
 # (see above), so neither may say that a person answers, nor offer /human.

@@ -414,3 +414,16 @@ def test_open_lists_every_waiting_question_page_by_page(api: FakeBotAPI, run_bot
     assert [line.split(" · ")[0] for line in second[1:]] == [f"#{n}" for n in range(OPEN_PAGE + 1, OPEN_PAGE + 6)]
     assert beyond == [f"Open questions: {OPEN_PAGE + 5}, on 2 pages: /open 2 is the last."]
     assert usage == ["Usage: /open, or /open 2 for the next page"]
+
+
+def test_an_open_page_of_emoji_questions_fits_one_message(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """Previews were cut at 80 characters: 80 emoji are 160 of Telegram's
+    units, and a page of 30 was refused as too long, so /open said nothing."""
+    store = Store(db_path)
+    for i in range(OPEN_PAGE):
+        store.add_question(chat_id=USER + i, lang="ru", text="🙏" * 90, candidates=[], reason="engine")
+    store.close()
+    run_bot()
+    api.push_text(OPERATORS, "/open", chat_type="supergroup", user_id=77)
+    listing = last_to(api, OPERATORS)["text"]
+    assert len(listing.splitlines()) == OPEN_PAGE + 1 and len(listing.encode("utf-16-le")) // 2 <= 4096
