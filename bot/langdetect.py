@@ -45,7 +45,8 @@ FUNCTION_WORDS: Mapping[str, str] = {
 }
 
 # Function words that tell no language alone (see `LanguageDetector._lone_words`).
-_SAID_IN_ANY = "салам рахмат ооба жок привет спасибо здравствуйте нет hello hi thanks"
+# ("Жардам" is the bot's name, Jardam, too.)
+_SAID_IN_ANY = "салам рахмат ооба жок привет спасибо здравствуйте нет hello hi thanks жардам"
 
 CYRILLIC_LANGS = ("ky", "ru")
 LATIN_LANGS = ("ky", "ru", "en")
@@ -148,7 +149,13 @@ class LanguageDetector:
                     continue
                 for form in {word, skeleton_word(word)}:
                     spelt.setdefault(form, set()).add(lang)
-        self._lone_words = {form: langs.pop() for form, langs in spelt.items() if len(langs) == 1 and len(form) >= MIN_LETTERS}
+        # Latin forms of four letters at least: "men", "bar", "kim" are
+        # English words and names as well as Kyrgyz ones ("how" goes too).
+        self._lone_words = {
+            form: langs.pop()
+            for form, langs in spelt.items()
+            if len(langs) == 1 and len(form) >= (MIN_LETTERS if not form.isascii() else MIN_LETTERS + 1)
+        }
 
     def _by_function_word(self, word: str) -> str | None:
         """The language a one-word message gives away, if any (see `_lone_words`)."""
