@@ -14,7 +14,7 @@ import datetime as dt
 import itertools
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,11 +51,16 @@ class Problem:
 class FAQError(Exception):
     """The FAQ cannot be used; `problems` lists every reason."""
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], *, first: Sequence[Problem] = ()):
         # In the order an editor goes through the files: file by file, line
-        # by line (they are found check by check), the order of one line's kept.
-        self.problems = sorted(problems, key=lambda p: (p.file, p.line))
-        super().__init__("\n".join(str(p) for p in problems))
+        # by line (they are found check by check), the order of one line's
+        # kept; but a file that could not be used at all (`first`: unreadable,
+        # empty) comes before everything, as what follows from it comes after.
+        def in_order(some: Iterable[Problem]) -> list[Problem]:
+            return sorted(some, key=lambda p: (p.file, p.line))
+
+        self.problems = in_order(p for p in problems if p in first) + in_order(p for p in problems if p not in first)
+        super().__init__("\n".join(str(p) for p in self.problems))
 
 
 @dataclass(frozen=True)
@@ -462,6 +467,7 @@ class _Checker:
         self.seeds_dir = seeds_dir
         self.shown_root = shown_root
         self.problems: list[Problem] = []
+        self.unusable: list[Problem] = []  # a file's problem that keeps all of it unused (`FAQError`'s `first`)
         self.warnings: list[str] = []
         # A review date shown to users cannot be after today.  Today here,
         # or already somewhere (UTC+14): an editor in Bishkek writes the
@@ -498,6 +504,7 @@ class _Checker:
         if failed:
             last = self.problems[-1]
             self.problems[-1] = Problem(last.file, last.line, f"{last.reason}; the file could not be read, so {what} were not checked")
+            self.unusable.append(self.problems[-1])
         return data, failed
 
     def _text(self, path: Path) -> str | None:
@@ -593,9 +600,11 @@ class _Checker:
                 self.unread_topics.append(path)
             else:  # read, and nothing in it (or only comments)
                 self.add(file, 1, "the file is empty: a topic file needs 'topic' and 'entries'")
+                self.unusable.append(self.problems[-1])
             return None, []
         if not isinstance(data, dict):
             self.add(file, _line_of(data), "a topic file must be a mapping with 'topic' and 'entries'")
+            self.unusable.append(self.problems[-1])
             self.unread_topics.append(path)
             return None, []
         topic_raw = data.get("topic")
@@ -873,7 +882,7 @@ def load_faq(faq_dir: Path, seeds_dir: Path | None = None, *, shown_root: Path |
     if seeds_dir is None:
         checker.warnings.append("source documents not found: seed file names were not checked")
     if checker.problems:
-        raise FAQError(checker.problems)
+        raise FAQError(checker.problems, first=checker.unusable)
     return FAQ(
         topics=tuple(topics),
         entries={e.id: e for e in entries},

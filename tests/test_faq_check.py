@@ -586,3 +586,19 @@ def test_a_second_checkout_is_checked_against_its_own_seeds(tmp_path: Path, monk
     monkeypatch.delenv("JARDAM_FAQ_DIR", raising=False)
     monkeypatch.chdir(checkout)
     assert default_seeds_dir() == seeds.resolve()
+
+
+def test_a_file_that_cannot_be_used_is_listed_before_what_follows_from_it(tmp_path: Path) -> None:
+    """Sorted by file and line alone, an emptied work.yaml came last, after
+    the other files' "related id … does not exist", which it causes, and
+    a refused /reload's notice could cut it off."""
+    faq = tmp_path / "faq"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "faq", faq)
+    (faq / "work.yaml").write_text("", encoding="utf-8")
+    with pytest.raises(FAQError) as info:
+        load_faq(faq, default_seeds_dir(), shown_root=tmp_path)
+    found = [str(p) for p in info.value.problems]
+    assert found[0] == "faq/work.yaml:1: the file is empty: a topic file needs 'topic' and 'entries'"
+    assert len(found) > 1 and all("related id" in line for line in found[1:])
+    assert found[1:] == sorted(found[1:], key=lambda line: (line.split(":")[0], int(line.split(":")[1])))
+    assert str(info.value).splitlines() == found
