@@ -358,6 +358,9 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
     tail = f" (YAML: {problem})" if problem else ""
     if start is not None and context == "while scanning a quoted scalar" and "end of stream" in problem:
         return start.line + 1, f"a quote opened here is never closed{tail}"
+    runaway = _runaway_quote(text, at.line if at is not None else len(lines))
+    if runaway is not None:
+        return runaway[0] + 1, f"a quote opened here is closed only on line {runaway[1] + 1}: close it on this line{tail}"
     if start is not None and context == "while scanning a simple key":
         word = _first_word(lines[start.line][start.column :])
         if re.match(r"-[^\s-]", word):
@@ -388,6 +391,22 @@ def _syntax_error(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, str]:
             return at.line + 1, f"there is text after the closing quote: put the whole text in quotes{tail}"
         return at.line + 1, f"this line is indented differently from the lines around it{tail}"
     return at.line + 1, " ".join(x for x in (context, problem) if x)
+
+
+def _runaway_quote(text: str, before: int) -> tuple[int, int] | None:
+    """(first line, last line), 0-based, of the last quoted text that runs
+    over three lines or more and starts before line `before`: a quote left
+    open at a line's end runs on to the next quote in the file, and YAML
+    stops somewhere after it.  (A quoted phrasing may go on to a second
+    line; one a FAQ writes over three is no phrasing.)"""
+    found = None
+    with contextlib.suppress(yaml.YAMLError):
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.ScalarToken) and token.style in ('"', "'"):
+                first, last = token.start_mark.line, token.end_mark.line
+                if last - first >= 2 and first < before:
+                    found = (first, last)
+    return found
 
 
 def _first_word(text: str) -> str:

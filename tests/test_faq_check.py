@@ -115,6 +115,16 @@ def test_a_missing_colon_is_found_in_the_shipped_faq_too(tmp_path: Path) -> None
         amina.write_text(original.replace(old, new, 1), encoding="utf-8")
         (found,) = problems(faq)
         assert found.startswith(f"faq/amina.yaml:{line_of(amina, new.split(chr(10))[0], exact=True)}: YAML syntax error: {reason}"), found
+    amina.write_text(original, encoding="utf-8")
+    # A quote left open where another comes further on: YAML read on to
+    # it, and stopped later still (it had said line 125, or 555).
+    work = faq / "work.yaml"
+    kept = work.read_text(encoding="utf-8")
+    for quote in "\"'":
+        work.write_text(kept.replace("        - patent kerekpi\n", f"        - {quote}patent kerekpi\n", 1), encoding="utf-8")
+        (found,) = problems(faq)
+        where = line_of(work, quote + "patent kerekpi")
+        assert found.startswith(f"faq/work.yaml:{where}: YAML syntax error: a quote opened here is closed only on line "), found
 
 
 def test_missing_language(faq_dir: Path) -> None:
