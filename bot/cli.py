@@ -45,14 +45,14 @@ class BotUsername(click.ParamType):
 
     name = "username"
     _LINK = re.compile(r"(?:(?:https?://)?(?:www\.)?(?:t|telegram)\.me/)?@?(?P<name>[^/]*)/?", re.IGNORECASE)
-    # Telegram's rule: 5 to 32 letters, digits or underscores, a bot's ending in "bot".
-    _USERNAME = re.compile(r"[A-Za-z0-9_]{2,29}bot", re.IGNORECASE)
+    # Telegram's rule: 5 to 32 letters, digits or underscores, starting with a letter; a bot's ends in "bot".
+    _USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{1,28}bot", re.IGNORECASE)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         text = str(value).strip()
         link = self._LINK.fullmatch(text)
         if link is None or not self._USERNAME.fullmatch(link["name"]):
-            why = "5 to 32 letters, digits or _, ending in 'bot' (e.g. jardam_bot, @jardam_bot or t.me/jardam_bot)"
+            why = "5 to 32 letters, digits or _, starting with a letter and ending in 'bot' (e.g. jardam_bot, @jardam_bot or t.me/jardam_bot)"
             self.fail(f"{text!r} is not a Telegram bot username: {why}", param, ctx)
         return link["name"]
 

@@ -130,7 +130,9 @@ def test_faq_links_take_the_bot_as_people_copy_it(runner: CliRunner, given: str)
     assert all(line.startswith("https://t.me/jardam_bot?start=") for line in result.output.splitlines())
 
 
-@pytest.mark.parametrize("given", ["bad name!", "jardam", "jardam_bot?start=x", "https://example.com/jardam_bot", "bot", "a" * 30 + "bot"])
+@pytest.mark.parametrize(
+    "given", ["bad name!", "jardam", "jardam_bot?start=x", "https://example.com/jardam_bot", "bot", "a" * 30 + "bot", "_jardam_bot", "1jardam_bot"]
+)
 def test_faq_links_refuse_what_is_not_a_bot_username(runner: CliRunner, monkeypatch: pytest.MonkeyPatch, given: str) -> None:
     for args in (["--bot", given], []):
         monkeypatch.setenv("TELEGRAM_BOT_USERNAME", given)  # the same check for the environment's
