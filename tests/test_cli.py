@@ -140,7 +140,7 @@ def test_faq_links_refuse_what_is_not_a_bot_username(runner: CliRunner, monkeypa
         assert result.exit_code == 2
         assert result.output.splitlines()[-1] == (
             f"Error: Invalid value for '--bot': {given!r} is not a Telegram bot username: "
-            "5 to 32 letters, digits or _, ending in 'bot' (e.g. jardam_bot, @jardam_bot or t.me/jardam_bot)"
+            "5 to 32 letters, digits or _, starting with a letter and ending in 'bot' (e.g. jardam_bot, @jardam_bot or t.me/jardam_bot)"
         )
 
 
