@@ -18,7 +18,7 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,6 +65,7 @@ from .keyboards import (
     topics_keyboard,
 )
 from .logsafe import configure_logging
+from .matcher import Candidate
 from .privacy import mask_personal_data
 from .ratelimit import RateLimiter, Verdict
 from .store import Clarification, Question, Store
@@ -291,12 +292,17 @@ async def rate_limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     query = update.callback_query
     verdict = (svc.button_limiter if query else svc.limiter).check(user.id)
+    by_buttons = query is not None
+    if verdict is Verdict.ALLOW and query is not None and hands_on(query.data):
+        # 👎 and "Ask a person" post to the operators as a message does:
+        # they spend the messages' budget too (a related entry, 👎, again…).
+        verdict, by_buttons = svc.limiter.check(user.id), False
     if verdict is Verdict.ALLOW:
         return
     too_fast = None
-    if verdict is Verdict.NOTIFY and query:
+    if verdict is Verdict.NOTIFY and by_buttons:
         too_fast = tr(svc, user_lang(update, svc), "You are pressing buttons too fast. Please wait a minute.")
-    elif verdict is Verdict.NOTIFY and chat.type == ChatType.PRIVATE:
+    elif verdict is Verdict.NOTIFY and (query or chat.type == ChatType.PRIVATE):
         too_fast = tr(svc, user_lang(update, svc), "You are sending messages too fast. Please wait a minute, then ask again.")
     if query:
         await answer_button(query, too_fast)
@@ -304,6 +310,11 @@ async def rate_limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await svc.delivery.send_text(chat.id, too_fast)
     svc.record(svc.store.mark_update_handled, update.update_id)  # dropped on purpose: not to be replayed
     raise ApplicationHandlerStop
+
+
+def hands_on(data: str | None) -> bool:
+    """Whether a button's press passes a question to a person (👎, "Ask a person")."""
+    return data is not None and (data == "h:" or (data.startswith("f:") and data.endswith(":down")))
 
 
 async def answer_button(query: CallbackQuery, text: str | None = None, *, show_alert: bool = False) -> None:
@@ -435,7 +446,7 @@ async def pass_to_a_person(update: Update, svc: Services, text: str, lang: str, 
         text,
         lang,
         reason="human",
-        candidates=[{"id": c.entry_id, "score": c.score} for c in nearest],
+        candidates=candidate_records(nearest),
         text=tr(svc, lang, "I have passed your question to a person, who will answer here."),
         reply=reply,
     )
@@ -591,7 +602,7 @@ async def send_reply(update: Update, svc: Services, reply: Reply, via: str, user
         return
     svc.record(svc.store.log_event, chat.id, reply.lang, reply.outcome, reply.entry_id, reply.confidence, via)
     if reply.outcome == "handoff":
-        candidates = [{"id": c.entry_id, "score": c.score} for c in reply.candidates[:3]]
+        candidates = candidate_records(reply.candidates[:3])
         await hand_off(update, svc, user_text, reply.lang, reason="engine", candidates=candidates, text=reply.text)
         return
     markup: InlineKeyboardMarkup | None
@@ -612,7 +623,7 @@ async def send_reply(update: Update, svc: Services, reply: Reply, via: str, user
         # The question and its choices, for the review: recorded under the
         # "did you mean" once it is out, now or from the outbox, after a
         # restart too (kept with the queued reply, masked, until then).
-        candidates = [{"id": c.entry_id, "score": c.score} for c in reply.candidates[:3]]
+        candidates = candidate_records(reply.candidates[:3])
         clarification = Clarification(lang=reply.lang, text=user_text, candidates=candidates)
 
     # What the user asked goes with the reply (`asked`), into the database
@@ -722,12 +733,23 @@ async def hand_off(
     await svc.delivery.send_text(chat.id, f"{reply_text}\n\n{reference}", reply_markup=topics_button(svc, lang), reply_to=asker_message_id(update))
 
 
+def faq_line(candidates: list[dict[str, Any]]) -> str:
+    """The entries nearest a question, for its post; a known out-of-scope
+    subject is marked so, as it has no answer to give the user."""
+    return "FAQ: " + ", ".join(f"{c['id']} ({c['score']:.0f}{', out of scope' if c.get('out_of_scope') else ''})" for c in candidates)
+
+
+def candidate_records(candidates: Sequence[Candidate]) -> list[dict[str, Any]]:
+    """Candidates as a question keeps them (JSON in the database)."""
+    return [{"id": c.entry_id, "score": c.score, **({"out_of_scope": True} if c.out_of_scope else {})} for c in candidates]
+
+
 def operator_post_text(qid: int, lang: str, reason: str, question: str, candidates: list[dict[str, Any]]) -> str:
     """Plain text (no parse mode), so user text cannot inject formatting.
     The question gives way to fit one message (`textlimits.with_preview`)."""
     after = ["", "↩️ Reply to this message to answer the user. /close " + str(qid)]
     if candidates:
-        after[:0] = ["", "FAQ: " + ", ".join(f"{c['id']} ({c['score']:.0f})" for c in candidates)]
+        after[:0] = ["", faq_line(candidates)]
     return with_preview(f"❓ #{qid} · {lang} · {reason}\n\n", question[:OPERATOR_PREVIEW_CHARS] or "(—)", "\n" + "\n".join(after))
 
 
@@ -745,7 +767,7 @@ def unstored_post_text(lang: str, reason: str, question: str, candidates: list[d
         "and can be answered only if they write again.",
     ]
     if candidates:
-        after[:0] = ["", "FAQ: " + ", ".join(f"{c['id']} ({c['score']:.0f})" for c in candidates)]
+        after[:0] = ["", faq_line(candidates)]
     return with_preview(f"⚠️ NOT STORED · {lang} · {reason}\n\n", question[:OPERATOR_PREVIEW_CHARS] or "(—)", "\n" + "\n".join(after))
 
 

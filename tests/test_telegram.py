@@ -225,6 +225,22 @@ def test_a_flood_of_presses_is_told_on_the_button_once(api: FakeBotAPI, run_bot:
     assert api.wait_for_sent(lambda m: "📚 Sources:" in m["text"], chat_id=USER, since=mark)
 
 
+def test_presses_that_pass_a_question_on_spend_the_messages_budget(api: FakeBotAPI, run_bot: Any) -> None:
+    """A related entry, 👎, again and again had posted some 25 questions to
+    the operators in 15 seconds: each 👎 is a post, as a message is."""
+    run_bot()
+    for i in range(20):
+        api.push_text(USER, f"how do I check if I have an entry ban {i}", language_code="en")
+    answers = api.wait_for_sent(chat_id=USER, count=20, timeout=10)
+    mark = api.checkpoint()
+    api.push_callback(USER, answers[-1]["message_id"], "f:ban-check:down", language_code="en")
+    api.wait_for_call("answerCallbackQuery", since=mark)
+    assert [a.get("text") for a in api.callback_answers.values()][-1] == "You are sending messages too fast. Please wait a minute, then ask again."
+    assert api.sent_messages(OPERATORS, since=mark) == []
+    api.push_callback(USER, answers[-1]["message_id"], "e:ban-check", language_code="en", force=True)  # browsing is still free
+    assert "📚 Sources:" in last_to(api, USER, since=mark)["text"]
+
+
 def test_forged_button_has_expired(api: FakeBotAPI, run_bot: Any) -> None:
     run_bot()
     api.push_text(USER, "/start", language_code="en")
@@ -381,6 +397,13 @@ def test_a_question_for_a_person_is_passed_on_as_asked_with_the_faq_entries_near
     assert "\nFAQ: ban-check (" in post["text"]
     told = last_to(api, USER, since=mark)["text"]
     assert told == "I have passed your question to a person, who will answer here.\n\nReference: #1"
+    # A known out-of-scope subject among them is marked: it has no answer to give.
+    mark = api.checkpoint()
+    api.push_text(USER, "/human", language_code="en")
+    api.wait_for_sent(lambda m: m["text"].startswith("Write your question in one message"), chat_id=USER, since=mark)
+    mark = api.checkpoint()
+    api.push_text(USER, "how do I send money home to my mother", language_code="en")
+    assert ", out of scope)" in last_to(api, OPERATORS, since=mark)["text"].split("\nFAQ: ")[1].split("\n")[0]
 
 
 def test_a_request_for_a_person_outlives_a_restart_for_a_day(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
