@@ -96,12 +96,12 @@ _CONFUSED_WORDS: dict[str, tuple[Kind, set[str]]] = {
 # taken as one greeting word of its language where its words stand in a
 # row.  ("Кандайсың" is one word, but "кандай" alone is a question.)
 _GREETING_PHRASES: dict[str, str] = {
-    "ky": "кандайсың | кандайсыңар | кандай жатасың | кандай жатасыз | кандай жатасыңар | иштер кандай | жакшы жүрөсүзбү",
-    "ru": "как ты | как вы | как поживаешь | как поживаете | как жизнь | как сам",
-    "en": "how are you | how are you doing | how r u | how is it going | whats up",
+    "ky": "кандайсың | кандайсыңар | кандай жатасың | кандай жатасыз | кандай жатасыңар | иштер кандай | иштериң кандай | ишиң кандай | жакшы жүрөсүзбү",
+    "ru": "как ты | как вы | как вы там | как ты там | как поживаешь | как поживаете | как жизнь | как сам",
+    "en": "how are you | how are you doing | how are you doing today | how are u | how r u | how is it going | hows it going | whats up",
 }
 # Words addressing the bot, which leave a greeting a greeting: "салам бот".
-_ADDRESSING = frozenset(tokens("бот bot jardam"))
+_ADDRESSING = frozenset(tokens("бот bot jardam бро bro"))
 
 
 def _phrases() -> dict[tuple[str, ...], str]:
@@ -150,7 +150,10 @@ def recognise(text: str) -> SmallTalk | None:
     words = skeleton(text).split()
     if not words or len(words) > MAX_WORDS:
         return None
-    words = _with_phrases(words)
+    phrased = _with_phrases(words)
+    if phrased != words and any(w in _QUESTION_WORDS for w in phrased):
+        return None  # "how are you, where…": a question after the greeting
+    words = phrased
     vocabulary = _KNOWN
     if any(w in _VOCABULARY and _VOCABULARY[w][0] == "greeting" for w in words):
         vocabulary = _KNOWN_WITH_A_GREETING

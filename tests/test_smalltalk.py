@@ -37,6 +37,11 @@ from bot.smalltalk import recognise
         ("Кандай жатасыз?", "greeting", "ky"),
         ("как ты", "greeting", "ru"),
         ("привет бот", "greeting", "ru"),
+        ("how's it going", "greeting", "en"),
+        ("how are u", "greeting", "en"),
+        ("кандайсың бро", "greeting", "ky"),
+        ("иштериң кандай", "greeting", "ky"),
+        ("как вы там", "greeting", "ru"),
     ],
 )
 def test_recognised(text: str, kind: str, lang: str | None) -> None:
@@ -57,6 +62,8 @@ def test_recognised(text: str, kind: str, lang: str | None) -> None:
         "кандай",
         "как ты получил патент",
         "how are you paid",
+        "how are you, where",
+        "как вы, где",
         "кандай жатасың, патент керекпи",
         "ты бот?",
         # thanks, then a question word: a follow-up question
