@@ -144,7 +144,11 @@ class Engine:
     def reply_language(self, text: str, user_lang: str | None = None) -> str:
         """The message's own language; else the user's choice; else the default.
         (A passport number's Latin letters do not make a message Latin.)"""
-        detected = self.detector.detect(without_personal_data(text[:MAX_MATCH_CHARS]))
+        return self._language(without_personal_data(text[:MAX_MATCH_CHARS]), user_lang)
+
+    def _language(self, text: str, user_lang: str | None) -> str:
+        """`reply_language` of a text already cut and without personal data."""
+        detected = self.detector.detect(text)
         if detected:
             return detected
         if user_lang in LANGS:
@@ -160,7 +164,7 @@ class Engine:
         """The engine's whole answer to one message, to its words: a phone or
         document number in it (`privacy.without_personal_data`) is left out."""
         text = without_personal_data(text[:MAX_MATCH_CHARS])
-        lang = self.reply_language(text, user_lang)
+        lang = self._language(text, user_lang)
         if not any(ch.isalpha() for ch in fold(text[:MAX_MATCH_CHARS])):
             return Reply("clarify", lang, 0, self._(lang, "Please write your question in words, for example: “Do I need a patent?”"))
         talk = recognise(text[:MAX_MATCH_CHARS])

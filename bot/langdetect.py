@@ -140,7 +140,6 @@ class LanguageDetector:
         # as it is typed: in its own alphabet, or (Kyrgyz, Russian) as its
         # Latin skeleton.  Not greetings, thanks, yes or no, which people
         # say whatever language they then ask in ("салам", "спасибо").
-        self._lone_words: dict[str, str] = {}
         spelt: dict[str, set[str]] = {}
         said_in_any = frozenset(fold(_SAID_IN_ANY).split())
         for lang, text in FUNCTION_WORDS.items():
@@ -151,7 +150,7 @@ class LanguageDetector:
                     spelt.setdefault(form, set()).add(lang)
         # Latin forms of four letters at least: "men", "bar", "kim" are
         # English words and names as well as Kyrgyz ones ("how" goes too).
-        self._lone_words = {
+        self._lone_words: dict[str, str] = {
             form: langs.pop()
             for form, langs in spelt.items()
             if len(langs) == 1 and len(form) >= (MIN_LETTERS if not form.isascii() else MIN_LETTERS + 1)

@@ -652,8 +652,9 @@ def asker_message_id(update: Update) -> int | None:
         # press by another member gets an answer that is theirs to use.
         query = update.callback_query
         replied = getattr(query.message, "reply_to_message", None)
-        mine = replied is not None and replied.from_user is not None and replied.from_user.id == query.from_user.id
-        return replied.message_id if mine and replied is not None else None
+        if replied is None or replied.from_user is None or replied.from_user.id != query.from_user.id:
+            return None
+        return replied.message_id
     message = update.effective_message
     return message.message_id if message is not None else None
 
