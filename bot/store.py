@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -36,6 +37,8 @@ from sqlite_utils.db import NotFoundError, Table
 from .checkpoints import FALLBACK_PAGES, Checkpointer
 from .checkpoints import INTERVAL_S as CHECKPOINT_INTERVAL_S
 from .privacy import mask_personal_data
+
+log = logging.getLogger(__name__)
 
 
 class StoreError(RuntimeError):
@@ -476,11 +479,19 @@ class Store:
         needs it to itself, and SQLite says "database is locked" at once,
         without waiting, while another process reads it (several opening
         the file at the same moment): tried again for BUSY_TIMEOUT_S, as
-        any other lock is waited for."""
+        any other lock is waited for.
+
+        SQLite answers with the mode it is in, which is not WAL where the
+        file cannot have one (a file system without shared memory, as some
+        network ones): the store still works, only readers (`jardam
+        review`, a cron purge) and the bot's writes wait on each other, so
+        that is said in the log rather than left unnoticed."""
         deadline = time.monotonic() + BUSY_TIMEOUT_S
         while True:
             try:
-                self.db.execute("PRAGMA journal_mode=WAL")
+                mode = self.db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    log.warning("the database %s could not use WAL (journal mode %s): readers and the bot will wait on each other", self.path, mode)
                 return
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc) or time.monotonic() > deadline:

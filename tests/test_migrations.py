@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import sqlite3
 from pathlib import Path
@@ -104,3 +105,25 @@ def test_a_commit_that_fails_leaves_no_transaction_open(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "x.db") as other:  # committed: another connection sees it
         assert other.execute("SELECT id FROM parent").fetchall() == [(1,)]
     store.close()
+
+
+def test_a_database_that_cannot_use_wal_still_works_and_says_so(caplog: Any) -> None:
+    """SQLite answers PRAGMA journal_mode=WAL with the mode it could set: an
+    in-memory database, like a file on a file system without shared memory,
+    stays out of WAL.  The store opens and writes all the same, and the log
+    says why readers and the bot will wait on each other."""
+    with caplog.at_level(logging.WARNING, logger="bot.store"):
+        store = Store(":memory:")
+    try:
+        store.set_user_lang(7, "ky")
+        assert store.user_lang(7) == "ky"
+    finally:
+        store.close()
+    warned = [r.getMessage() for r in caplog.records if "could not use WAL" in r.getMessage()]
+    assert warned == ["the database :memory: could not use WAL (journal mode memory): readers and the bot will wait on each other"]
+
+
+def test_a_file_in_wal_mode_logs_nothing(tmp_path: Path, caplog: Any) -> None:
+    with caplog.at_level(logging.WARNING, logger="bot.store"):
+        Store(tmp_path / "jardam.db").close()
+    assert not [r for r in caplog.records if "WAL" in r.getMessage()]
