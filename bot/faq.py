@@ -271,6 +271,44 @@ def _control_characters(text: str, shown: str, problems: list[Problem]) -> bool:
     return True
 
 
+# Where YAML may read an anchor (&name) or an alias (*name): a '&' or '*'
+# starting a value, followed by a name.  Only a file with one is scanned.
+_MAYBE_ANCHOR = re.compile(r"(?:^|[\s\[{,])[&*][^\s\[\]{},]")
+
+
+def _anchors_and_aliases(text: str, shown: str, problems: list[Problem]) -> bool:
+    """Report each anchor (&a) and alias (*a): to YAML they name a value
+    and repeat it, and the FAQ uses neither, so one is a text that starts
+    with '&' or '*'.  YAML drops an anchor from the text without a word
+    ("- &a text" is "text"), repeats another text for an alias, or stops
+    with an error lines away.  False when there is none."""
+    if not _MAYBE_ANCHOR.search(text):
+        return False
+    tokens: list[yaml.Token] = []
+    with contextlib.suppress(yaml.YAMLError):  # what comes after a syntax error is reported when it is fixed
+        tokens.extend(yaml.scan(text, Loader=yaml.SafeLoader if _CLineLoader is None else yaml.CSafeLoader))
+    reported = set()
+    for i, token in enumerate(tokens):
+        if not isinstance(token, yaml.AnchorToken | yaml.AliasToken):
+            continue
+        line = token.start_mark.line + 1
+        if line in reported:
+            continue
+        reported.add(line)
+        anchor = isinstance(token, yaml.AnchorToken)
+        written = ("&" if anchor else "*") + str(token.value)
+        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        if isinstance(after, yaml.ScalarToken) and after.plain and after.start_mark.line == token.start_mark.line:
+            written += " " + str(after.value)
+        how = json.dumps(written, ensure_ascii=False)
+        if anchor:
+            what = f"YAML reads {'&' + str(token.value)!r} as an anchor (a name for a value to repeat) and drops it from the text"
+        else:
+            what = f"YAML reads {'*' + str(token.value)!r} as an alias (a repeat of the value named &{token.value}), not as text"
+        problems.append(Problem(shown, line, f"a text cannot start with '{written[0]}': {what}; put the whole text in quotes: {how}"))
+    return bool(reported)
+
+
 def _not_utf8(path: Path, shown: str) -> Problem:
     """Where a file that is not UTF-8 first goes wrong: its line (the error
     of a text read counts bytes, and within a buffer), the byte, the text
@@ -307,6 +345,8 @@ def _read_yaml(path: Path, shown: str, problems: list[Problem]) -> Any:
     # Checked here, for libyaml and PyYAML alike: PyYAML's reader rejects
     # them as it is made, with no line, and libyaml says less.
     if _control_characters(text, shown, problems):
+        return None
+    if _anchors_and_aliases(text, shown, problems):
         return None
     fast = _read_yaml_fast(text)
     if fast is not None:
@@ -523,7 +563,8 @@ class _Checker:
         if failed:
             last = self.problems[-1]
             self.problems[-1] = Problem(last.file, last.line, f"{last.reason}; the file could not be read, so {what} were not checked")
-            self.unusable.append(self.problems[-1])
+            # All of them first, in their lines' order (several lines of control characters, anchors)
+            self.unusable.extend(self.problems[known:])
         return data, failed
 
     def _text(self, path: Path) -> str | None:

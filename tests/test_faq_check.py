@@ -612,3 +612,36 @@ def test_a_file_that_cannot_be_used_is_listed_before_what_follows_from_it(tmp_pa
     assert len(found) > 1 and all("related id" in line for line in found[1:])
     assert found[1:] == sorted(found[1:], key=lambda line: (line.split(":")[0], int(line.split(":")[1])))
     assert str(info.value).splitlines() == found
+
+
+@pytest.mark.parametrize("libyaml", [True, False], ids=["libyaml", "pyyaml"])
+def test_a_text_starting_with_an_ampersand_or_asterisk_is_reported_at_its_line(faq_dir: Path, libyaml: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`- &a text` had loaded as "text", the '&a' dropped without a word
+    (YAML reads it as an anchor), and `- *a` as a copy of that phrasing;
+    `- *b text` had been a syntax error about a reference."""
+    import bot.faq
+
+    if not libyaml:
+        monkeypatch.setattr(bot.faq, "_CLineLoader", None)
+    work = faq_dir / "work.yaml"
+    edit(work, "        - patent kerekpi\n", "        - &a patent kerekpi\n        - *a\n")
+    edit(work, "        - patent nuzhen\n", "        - *b patent nuzhen\n")
+    edit(work, "      en: Do I need a patent?", "      en: &ref Do I need a patent?")
+    anchor = (
+        "a text cannot start with '&': YAML reads '&{}' as an anchor (a name for a value to repeat) and drops it from the text; "
+        "put the whole text in quotes: "
+    )
+    alias = "a text cannot start with '*': YAML reads '*{0}' as an alias (a repeat of the value named &{0}), not as text; put the whole text in quotes: "
+    assert problems(faq_dir) == [
+        f"faq/work.yaml:{line_of(work, 'en: &ref')}: " + anchor.format("ref") + '"&ref Do I need a patent?"',
+        f"faq/work.yaml:{line_of(work, '- &a patent')}: " + anchor.format("a") + '"&a patent kerekpi"',
+        f"faq/work.yaml:{line_of(work, '- *a')}: " + alias.format("a") + '"*a"',
+        f"faq/work.yaml:{line_of(work, '- *b patent')}: " + alias.format("b") + '"*b patent nuzhen"' + UNREAD,
+    ]
+    # In quotes, or inside a text, they are text.
+    edit(work, "- &a patent kerekpi\n        - *a\n", '- "&a patent kerekpi"\n')
+    edit(work, "- *b patent nuzhen", "- patent *b nuzhen & &c")
+    edit(work, "en: &ref Do I need a patent?", "en: 'Do I need a patent? &ref'")
+    entry = load_faq(faq_dir, default_seeds_dir()).entries["patent-not-needed"]
+    assert "&a patent kerekpi" in entry.questions["ky"] and "patent *b nuzhen & &c" in entry.questions["ru"]
+    assert entry.title["en"] == "Do I need a patent? &ref"

@@ -269,6 +269,23 @@ def test_reload_reports_a_control_character_to_the_operators(api: FakeBotAPI, ru
     assert "Amina" in api.wait_for_sent(chat_id=1, since=mark)[0]["text"]
 
 
+def test_reload_refuses_a_phrasing_yaml_reads_as_an_anchor(api: FakeBotAPI, run_bot: Any, faq_copy: Path) -> None:
+    """`- &a text` had been taken as "text" without a word: it is refused
+    as any broken FAQ, at its line, and the last good FAQ answers on."""
+    run_bot(faq_dir=faq_copy)
+    path = faq_copy / "amina.yaml"
+    text = path.read_text(encoding="utf-8")
+    at = text.index("        - amina degen emne\n")
+    path.write_text(text.replace("        - amina degen emne\n", "        - &a amina degen emne\n", 1), encoding="utf-8")
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/reload", chat_type="supergroup", user_id=77)
+    refused = api.wait_for_sent(chat_id=OPERATORS, since=mark)[0]["text"]
+    assert refused.startswith("⚠️ FAQ reload refused (")
+    assert f"\nfaq/amina.yaml:{text.count(chr(10), 0, at) + 1}: a text cannot start with '&': YAML reads '&a' as an anchor" in refused
+    api.push_text(1, "/start amina-what-is", language_code="en")
+    assert "Amina" in api.wait_for_sent(chat_id=1, since=mark)[0]["text"]
+
+
 def refused_notice(api: FakeBotAPI, faq_dir: Path) -> tuple[str, list[str]]:
     """/reload with a broken FAQ: the notice the operators got, and every problem."""
     with pytest.raises(FAQError) as broken:
