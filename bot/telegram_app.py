@@ -1167,17 +1167,27 @@ async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if message is None or not is_operator_chat(update, svc):
         return
     arg = (context.args or ["1"])[0].lstrip("#")
-    if not re.fullmatch(r"[0-9]{1,6}", arg) or int(arg) < 1:
+    digits = arg.lstrip("0")
+    if not re.fullmatch(r"[0-9]+", arg) or not digits:
         await svc.delivery.send_text(message.chat_id, "Usage: /open, or /open 2 for the next page")
         return
-    page = int(arg)
+    # Any number is a page, 9999999 too: past the last one it is told so,
+    # not the usage line.  (int() refuses over 4,300 digits; such a page is
+    # past the last all the same.)
+    page = int(digits) if len(digits) <= 18 else 10**18
     waiting = svc.store.open_questions()
     if not waiting:
         await svc.delivery.send_text(message.chat_id, "No open questions. 🎉")
         return
     pages = -(-len(waiting) // OPEN_PAGE)
     if page > pages:
-        await svc.delivery.send_text(message.chat_id, f"Open questions: {len(waiting)}, on {pages} page{'s' if pages > 1 else ''}: /open {pages} is the last.")
+        # Said, rather than the last page shown: the group is shared, and
+        # 30 lines nobody asked for are noise to every operator in it.
+        await svc.delivery.send_text(
+            message.chat_id,
+            f"No such page: {len(waiting)} open question{'s' if len(waiting) > 1 else ''}, on {pages} page{'s' if pages > 1 else ''}: "
+            f"/open {pages} is the last.",
+        )
         return
     shown = waiting[(page - 1) * OPEN_PAGE : page * OPEN_PAGE]
     lines = [f"Open questions: {len(waiting)} (oldest first)" + (f", page {page} of {pages}" if pages > 1 else "")]

@@ -403,17 +403,19 @@ def test_open_lists_every_waiting_question_page_by_page(api: FakeBotAPI, run_bot
     store.close()
     run_bot()
     listings = []
-    for command in ("/open", "/open 2", "/open 3", "/open x"):
+    for command in ("/open", "/open 2", "/open 3", "/open x", "/open 9999999", "/open " + "9" * 4000, "/open 0", "/open -1", "/open #002"):
         mark = api.checkpoint()
         api.push_text(OPERATORS, command, chat_type="supergroup", user_id=77)
         listings.append(last_to(api, OPERATORS, since=mark)["text"].splitlines())
-    first, second, beyond, usage = listings
+    first, second, beyond, usage, far_beyond, farther, zero, negative, padded = listings
     assert first[0] == f"Open questions: {OPEN_PAGE + 5} (oldest first), page 1 of 2"
     assert first[1].startswith("#1 · ") and first[OPEN_PAGE].startswith(f"#{OPEN_PAGE} · ")
     assert first[-1] == "… and 5 more: /open 2"
     assert [line.split(" · ")[0] for line in second[1:]] == [f"#{n}" for n in range(OPEN_PAGE + 1, OPEN_PAGE + 6)]
-    assert beyond == [f"Open questions: {OPEN_PAGE + 5}, on 2 pages: /open 2 is the last."]
-    assert usage == ["Usage: /open, or /open 2 for the next page"]
+    # Any page past the last, however far (it had been the usage line from 7 digits on)
+    assert beyond == far_beyond == farther == [f"No such page: {OPEN_PAGE + 5} open questions, on 2 pages: /open 2 is the last."]
+    assert usage == zero == negative == ["Usage: /open, or /open 2 for the next page"]
+    assert padded == second
 
 
 def test_an_open_page_of_emoji_questions_fits_one_message(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
