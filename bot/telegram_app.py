@@ -912,11 +912,20 @@ async def passed_on_already(update: Update, svc: Services, lang: str) -> bool:
 
 
 async def edit_or_send(message: Any, svc: Services, chat_id: int, text: str, markup: InlineKeyboardMarkup) -> None:
+    """Show a menu in the message its button was pressed on; a new message
+    only where that one cannot be edited (too old, deleted)."""
     if isinstance(message, Message):
         try:
             await message.edit_text(text, reply_markup=markup)
             return
-        except Exception:  # too old to edit, or unchanged: send anew
+        except BadRequest as exc:
+            # "Message is not modified": it shows this menu already (a double
+            # tap, the second press finding the first one's edit).  The press
+            # is answered; a second menu under it would only be clutter.
+            if "message is not modified" in exc.message.lower():
+                return
+            log.debug("edit refused (%s); sending a new message", exc.message)
+        except Exception:  # too old to edit: send anew
             log.debug("edit failed; sending a new message")
     await svc.delivery.send_text(chat_id, text, reply_markup=markup)
 

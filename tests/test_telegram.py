@@ -124,6 +124,33 @@ def test_topics_menu_to_answer(api: FakeBotAPI, run_bot: Any, engine: Any) -> No
     assert "📚 Sources:" in answer["text"]
 
 
+def test_a_double_tap_on_a_menu_button_leaves_one_menu(api: FakeBotAPI, run_bot: Any) -> None:
+    """The second of two quick taps finds the menu already edited, and
+    Telegram refuses the same edit as "message is not modified": the bot
+    had sent the menu again as a new message, leaving two."""
+    run_bot()
+    api.push_text(USER, "/topics", language_code="en")
+    menu = last_to(api, USER)
+    mark = api.checkpoint()
+    api.push_callback(USER, menu["message_id"], "t:bans", language_code="en")
+    api.wait_for_call("editMessageText", since=mark)
+    # The second tap, on the button the user still saw (gone from the edited menu)
+    api.push_callback(USER, menu["message_id"], "t:bans", language_code="en", force=True)
+    first, second = api.wait_for_call("editMessageText", count=2, since=mark)
+    assert first.ok and (second.status, second.response["description"]) == (
+        400,
+        "Bad Request: message is not modified: specified new message content and reply markup "
+        "are exactly the same as a current content and reply markup of the message",
+    )
+    # Browsing on from the one menu: back to the topics, in the same message.
+    api.push_callback(USER, menu["message_id"], "T:", language_code="en")
+    api.wait_for_call("editMessageText", count=3, since=mark)
+    assert api.wait_for_call("answerCallbackQuery", count=3, since=mark)
+    assert api.sent_messages(USER, since=mark) == []
+    assert api.message(USER, menu["message_id"])["text"] == "Choose a topic:"
+    assert [m["text"] for m in api.chat_history(USER) if m["from"]["is_bot"]] == ["Choose a topic:"]
+
+
 def test_feedback_up_and_down(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
     runner = run_bot()
     api.push_text(USER, "how do I check if I have an entry ban", language_code="en")
