@@ -19,6 +19,7 @@ from .i18n import N_, Catalogs, babel_locale
 from .langdetect import LanguageDetector
 from .matcher import Candidate, Matcher
 from .normalize import fold
+from .places import elsewhere, known_countries
 from .privacy import without_personal_data
 from .smalltalk import recognise
 from .tuning import DEFAULT, Tuning
@@ -135,6 +136,11 @@ class Engine:
                 samples[lang].extend(entry.questions.get(lang, ()))
                 samples[lang].append(entry.answer.get(lang, ""))
         self.detector = LanguageDetector(samples)
+        # The foreign countries each entry's own wording names (see `places`).
+        self._countries = {
+            entry.id: known_countries([q for lang in LANGS for q in entry.questions.get(lang, ())] + list(entry.title.values()) + list(entry.keywords))
+            for entry in faq.matchable()
+        }
         # (entry id, language) → the rendered answer: Babel's date formatting
         # is a tenth of the cost of a reply, and the text never changes.
         self._answers: dict[tuple[str, str], str] = {}
@@ -181,6 +187,8 @@ class Engine:
             return Reply("clarify", lang, 0, said)
         candidates, evidence = self.assess(text)
         outcome, chosen, probability = decide(candidates, evidence, self.tuning)
+        if outcome != "handoff":
+            outcome, chosen, probability = self._only_where_asked(text, outcome, chosen, probability)
         confidence = int(round(100 * probability))
         if outcome == "answer":
             return self.entry_reply(chosen[0].entry_id, lang, confidence=confidence, candidates=candidates)
@@ -197,6 +205,19 @@ class Engine:
             "I have passed your question to a person, who will answer here.",
         )
         return Reply("handoff", lang, confidence, text_out, candidates=tuple(candidates))
+
+    def _only_where_asked(self, text: str, outcome: Outcome, chosen: list[Candidate], probability: float) -> tuple[Outcome, list[Candidate], float]:
+        """`decide`'s outcome, kept to the entries that can speak of the
+        foreign country the message is about, if it is about one: a
+        question about Kazakhstan is not answered with Russia's rule (see
+        `places`).  With none left, a person answers."""
+        countries = elsewhere(text)
+        if not countries:
+            return outcome, chosen, probability
+        kept = [c for c in chosen if countries <= self._countries.get(c.entry_id, frozenset())]
+        if not kept:
+            return "handoff", [], 0.0
+        return outcome, kept, probability
 
     def assess(self, text: str) -> tuple[list[Candidate], Evidence]:
         """The scored candidates for a message, and what the message itself
