@@ -1440,6 +1440,9 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
     if operators is not None:  # but an operator editing an answer is told that the edit does not reach the user
         app.add_handler(MessageHandler(operators & filters.UpdateType.EDITED_MESSAGE & filters.REPLY, operator_edit))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED, ignore))
+    # A channel's posts (the bot an admin there) are no one's question: an
+    # answer, with buttons for no one, would be posted into the channel.
+    app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, ignore))
     if operators is not None:
         # The operators' group first, so its messages never reach user handlers.
         app.add_handler(CommandHandler("open", open_command, filters=operators))
@@ -1462,7 +1465,7 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
     app.add_handler(CallbackQueryHandler(on_callback))
     # A private reply may be a follow-up to an operator's answer.
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.REPLY & ~filters.COMMAND, on_private_reply))
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, on_text))
+    app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_non_text))
     app.add_error_handler(on_error)
     return app

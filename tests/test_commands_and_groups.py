@@ -4,6 +4,7 @@ real bot against the fake Bot API, and the SQLite file a restart reads."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +124,44 @@ def test_in_a_group_answers_reply_to_their_asker_whose_buttons_they_are(api: Fak
     assert "📚 Sources:" in theirs["text"] and "reply_to_message_id" not in theirs
     api.push_callback(GROUP, theirs["message_id"], f"f:{related[2:]}:down", user_id=other, language_code="en")
     assert last_to(api, OPERATORS, since=mark)["text"].startswith("❓ #2 · en · feedback")
+
+
+CHANNEL = -1009001
+
+
+def wait_handled(db_path: Path, update_id: int, timeout: float = 5.0) -> None:
+    """Until the bot has recorded the update as handled (its handlers all ran)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if list(sqlite_utils.Database(db_path).query("select 1 from processed_updates where update_id = ?", [update_id])):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"update {update_id} not handled within {timeout} s")
+
+
+def test_channel_posts_and_edits_are_not_answered(api: FakeBotAPI, run_bot: Any, db_path: Path) -> None:
+    """A channel the bot is in (an admin of it) posts a question that names
+    the bot: it was answered in the channel, with buttons, as a member's
+    message is.  Channel posts, their edits and edited messages are left alone."""
+    channel = api.add_chat(CHANNEL, "channel", title="Jardam news")
+    run_bot()
+    post = {
+        "message_id": 41,
+        "sender_chat": channel,
+        "chat": channel,
+        "date": int(time.time()),
+        "text": "@jardam_test_bot как проверить запрет на въезд",
+    }
+    command = {"type": "bot_command", "offset": 0, "length": 6}
+    updates = [
+        api.push_update({"channel_post": post}),
+        api.push_update({"channel_post": {**post, "message_id": 42, "text": "/start ban-check", "entities": [command]}}),
+        api.push_update({"edited_channel_post": {**post, "text": "@jardam_test_bot как проверить запрет на въезд?", "edit_date": post["date"] + 5}}),
+    ]
+    asked = api.push_text(GROUP, "hello all", chat_type="supergroup", user_id=7, language_code="ru")
+    edited = {**asked, "text": "@jardam_test_bot как проверить запрет на въезд", "edit_date": asked["date"] + 5}
+    updates.append(api.push_update({"edited_message": edited}))
+    for update in updates:
+        wait_handled(db_path, update["update_id"])
+    assert api.sent_messages(CHANNEL) == [] and api.sent_messages(GROUP) == [] and api.sent_messages(OPERATORS) == []
+    assert sqlite_utils.Database(db_path)["questions"].count == 0
