@@ -233,6 +233,15 @@ def addressed_in_group(message: Message, svc: Services) -> bool:
     return bool(svc.bot_username) and f"@{svc.bot_username}".lower() in text.lower()
 
 
+def without_mention(text: str, bot_username: str) -> str:
+    """The text without the bot's @mention, wherever it is, in any case
+    (usernames are case-insensitive: "@Jardam_Bot" is the bot too), and
+    without the spaces around it: "@bot question" leaves "question"."""
+    if not bot_username:
+        return text
+    return re.sub(rf"\s*@{re.escape(bot_username)}(?![A-Za-z0-9_])\s*", " ", text, flags=re.IGNORECASE).strip()
+
+
 async def skip_handled(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Runs first: an update handled before a crash is not handled twice."""
     svc = services(context)
@@ -569,8 +578,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     text = message.text if message.text is not None else message.caption
     if text is None or not addressed_in_group(message, svc):
         return
-    if svc.bot_username:
-        text = text.replace(f"@{svc.bot_username}", " ").strip()  # "@bot question": no spaces left before it
+    text = without_mention(text, svc.bot_username)
     async with svc.chat_turns.turn(message.chat_id):
         lang_hint = user_lang(update, svc)
         # (Not without operators: a wait saved before a restart without them answers no one.)

@@ -165,3 +165,27 @@ def test_channel_posts_and_edits_are_not_answered(api: FakeBotAPI, run_bot: Any,
         wait_handled(db_path, update["update_id"])
     assert api.sent_messages(CHANNEL) == [] and api.sent_messages(GROUP) == [] and api.sent_messages(OPERATORS) == []
     assert sqlite_utils.Database(db_path)["questions"].count == 0
+
+
+def test_a_mention_in_capitals_is_taken_out_of_the_question_as_a_lowercase_one_is(api: FakeBotAPI, run_bot: Any) -> None:
+    """Telegram usernames are case-insensitive: "@JARDAM_TEST_BOT" addresses
+    the bot, yet it stayed in the text and was matched as part of the
+    question (alone, it was answered with the FAQ's "about the bot")."""
+    run_bot()
+
+    def reply_to(text: str) -> str:
+        mark = api.checkpoint()
+        group_says(api, 7, text)
+        return str(last_to(api, GROUP, since=mark)["text"])
+
+    assert reply_to("@JARDAM_TEST_BOT") == reply_to("@jardam_test_bot")
+    for question in ("как проверить запрет на въезд", "how do I check if I have an entry ban"):
+        expected = reply_to(f"@jardam_test_bot {question}")
+        assert reply_to(f"@Jardam_Test_Bot {question}") == expected
+        words = question.split()
+        assert reply_to(" ".join([*words[:2], "@JARDAM_test_bot", *words[2:]])) == expected  # mid-text too
+    mark = api.checkpoint()
+    group_says(api, 7, "/human")
+    last_to(api, GROUP, since=mark)
+    group_says(api, 7, "@Jardam_Test_Bot my employer keeps my passport")
+    assert last_to(api, OPERATORS, since=mark)["text"].startswith("❓ #1 · en · human\n\nmy employer keeps my passport\n")
