@@ -55,6 +55,12 @@ class RateLimiter:
         self._notified.add(key)
         return Verdict.NOTIFY
 
+    def not_told(self, key: int) -> None:
+        """The notice of a `Verdict.NOTIFY` could not be given (a group
+        message, where none is sent): the user's next message over the
+        limit is `NOTIFY` again, not dropped unsaid."""
+        self._notified.discard(key)
+
     def __len__(self) -> int:
         """Users remembered."""
         return len(self._hits)

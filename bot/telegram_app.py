@@ -300,6 +300,8 @@ async def rate_limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if user is None or chat is None or is_operator_chat(update, svc):
         return
     query = update.callback_query
+    if query is None and not for_the_bot(update.message, svc):
+        return  # group chatter, edits: the bot does not answer them, and they spend nothing
     verdict = (svc.button_limiter if query else svc.limiter).check(user.id)
     by_buttons = query is not None
     if verdict is Verdict.ALLOW and query is not None and hands_on(query.data):
@@ -317,8 +319,23 @@ async def rate_limit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await answer_button(query, too_fast)
     elif too_fast:
         await svc.delivery.send_text(chat.id, too_fast)
+    elif verdict is Verdict.NOTIFY:  # a group's message: no notice there; their next private one is told
+        svc.limiter.not_told(user.id)
     svc.record(svc.store.mark_update_handled, update.update_id)  # dropped on purpose: not to be replayed
     raise ApplicationHandlerStop
+
+
+def for_the_bot(message: Message | None, svc: Services) -> bool:
+    """Whether a new message is one the bot handles, which the flood
+    control counts: any in a private chat; in a group, one addressed to the
+    bot (`addressed_in_group`) or one of its commands without a bot's name
+    (`/human`).  Not the group's other talk, nor edits (`message` is None)."""
+    if message is None:
+        return False
+    if message.chat.type == ChatType.PRIVATE or addressed_in_group(message, svc):
+        return True
+    command = _COMMAND_RE.match(message.text or "")
+    return command is not None and command.group(1) is None and command.group(0)[1:].lower() in COMMANDS
 
 
 def hands_on(data: str | None) -> bool:

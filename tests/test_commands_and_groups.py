@@ -189,3 +189,26 @@ def test_a_mention_in_capitals_is_taken_out_of_the_question_as_a_lowercase_one_i
     last_to(api, GROUP, since=mark)
     group_says(api, 7, "@Jardam_Test_Bot my employer keeps my passport")
     assert last_to(api, OPERATORS, since=mark)["text"].startswith("❓ #1 · en · human\n\nmy employer keeps my passport\n")
+
+
+def test_group_chatter_does_not_spend_a_users_flood_allowance(api: FakeBotAPI, run_bot: Any) -> None:
+    """Every update counted against the user's 20 messages a minute, in any
+    chat: 21 group messages not meant for the bot, and their next private
+    question got no reply at all (the one "too fast" notice spent, unsent,
+    on a group message).  Only messages the bot handles count; and a
+    private question dropped for a flood is told so, whatever came before."""
+    run_bot()
+    for n in range(25):
+        group_says(api, USER, f"hello all, message {n}")
+    api.push_text(USER, "how do I check if I have an entry ban", language_code="en")
+    assert "📚 Sources:" in last_to(api, USER)["text"]
+    assert api.sent_messages(GROUP) == []
+
+    flooder = USER + 1
+    mark = api.checkpoint()
+    for _ in range(21):  # addressed to the bot: counted, and the 21st over the limit (no notice in a group)
+        group_says(api, flooder, "@jardam_test_bot how do I check if I have an entry ban")
+    api.wait_for_sent(chat_id=GROUP, count=20, since=mark)
+    api.push_text(flooder, "how do I check if I have an entry ban", language_code="en")
+    assert last_to(api, flooder, since=mark)["text"] == "You are sending messages too fast. Please wait a minute, then ask again."
+    assert len(api.sent_messages(GROUP, since=mark)) == 20

@@ -55,3 +55,10 @@ def test_a_forgotten_user_starts_afresh() -> None:
     limiter.check(8)  # someone else's message sweeps user 7 away
     assert 7 not in limiter._hits
     assert [limiter.check(7) for _ in range(3)] == [Verdict.ALLOW, Verdict.ALLOW, Verdict.NOTIFY]
+
+
+def test_a_notice_not_given_is_given_at_the_next_message_over_the_limit() -> None:
+    limiter = RateLimiter(limit=1, window_s=60, clock=Clock())
+    assert [limiter.check(7) for _ in range(2)] == [Verdict.ALLOW, Verdict.NOTIFY]
+    limiter.not_told(7)  # over the limit in a group: no notice sent there
+    assert [limiter.check(7) for _ in range(2)] == [Verdict.NOTIFY, Verdict.DROP]
