@@ -585,6 +585,13 @@ def awaiting_human(svc: Services, chat_id: int, user_id: int) -> bool:
     return False
 
 
+def stop_awaiting_human(svc: Services, chat_id: int, user_id: int) -> None:
+    """The user's question went to a person another way (/human with it,
+    👎, "Ask a person"): a wait for it from an earlier /human is over."""
+    if svc.awaiting_human.pop((chat_id, user_id), None) is not None:
+        svc.record(svc.store.set_awaiting_human, chat_id, user_id, None)
+
+
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A user's message: answer, clarify or hand off."""
     svc = services(context)
@@ -716,6 +723,9 @@ async def hand_off(
         return
     operator_chat = svc.settings.operator_chat_id
     question = mask_personal_data(question)
+    # Gone to a person (or recorded) by whatever route: a wait for their
+    # question (/human alone, earlier) is over; their next message is answered.
+    stop_awaiting_human(svc, chat.id, update.effective_user.id if update.effective_user else chat.id)
 
     def post_for(qid: int) -> dict[str, Any]:
         return {"text": operator_post_text(qid, lang, reason, question, candidates)}

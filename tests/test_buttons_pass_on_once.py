@@ -227,3 +227,39 @@ def test_an_older_database_gets_the_outbox_column_for_a_queued_did_you_mean(tmp_
     assert store.db.execute("select count(*) from outbox where clarification is not null").fetchone() == (0,)
     store.close()
     assert Store(path).db["clarifications"].count == 1  # reopened: migrated once
+
+
+@pytest.mark.parametrize("route", ["human with its question", "👎", "Ask a person"])
+def test_a_question_passed_on_another_way_ends_the_wait_for_one(api: FakeBotAPI, run_bot: Any, db_path: Path, route: str) -> None:
+    """After /human the next message is the question for a person; the user
+    then passed one on another way (/human with the question, 👎 on an
+    answer, "Ask a person"), and their next question, which the FAQ
+    answers, was handed off too (#2) instead of answered."""
+    run_bot()
+    earlier = None
+    if route == "👎":
+        api.push_text(USER, "как проверить запрет на въезд", language_code="ru")
+        earlier = last_to(api, USER)
+    elif route == "Ask a person":
+        api.push_text(USER, "Амина?", language_code="ru")
+        earlier = last_to(api, USER)
+    mark = api.checkpoint()
+    api.push_text(USER, "/human", language_code="ru")
+    assert last_to(api, USER, since=mark)["text"] == "Напишите вопрос одним сообщением, и я передам его человеку."
+    mark = api.checkpoint()
+    if route == "👎":
+        assert earlier is not None
+        api.push_callback(USER, earlier["message_id"], "f:ban-check:down")
+    elif route == "Ask a person":
+        assert earlier is not None
+        api.push_callback(USER, earlier["message_id"], "h:")
+    else:
+        api.push_text(USER, "/human мой работодатель забрал паспорт", language_code="ru")
+    assert last_to(api, USER, since=mark)["text"].endswith("Номер обращения: #1")
+    assert last_to(api, OPERATORS, since=mark)["text"].startswith("❓ #1 · ru ·")
+    assert list(sqlite_utils.Database(db_path).query("select * from awaiting_human")) == []  # a restart does not bring it back
+    mark = api.checkpoint()
+    api.push_text(USER, "как проверить запрет на въезд", language_code="ru")
+    assert "📚 Источники:" in last_to(api, USER, since=mark)["text"]
+    assert api.sent_messages(OPERATORS, since=mark) == []
+    assert sqlite_utils.Database(db_path)["questions"].count == 1
