@@ -1160,7 +1160,10 @@ async def user_follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return False
     text = mask_personal_data(message.text or message.caption or f"({attachment_kind(message)})")  # shown to operators, as questions are
     post = with_preview(f"💬 #{question.id} · {question.lang} · follow-up\n\n", text[:OPERATOR_PREVIEW_CHARS], "\n\n↩️ Reply to this message to answer.")
-    told = tr(svc, user_lang(update, svc), "Sent to the person who answered you. Reference: #{ref}").format(ref=question.id)
+    # In the conversation's language: the follow-up's own, else the question's (a
+    # Kyrgyz question from a Telegram in Russian), else the user's.
+    lang = svc.engine.reply_language(message.text or message.caption or "", question.lang or user_lang(update, svc))
+    told = tr(svc, lang, "Sent to the person who answered you. Reference: #{ref}").format(ref=question.id)
     try:
         svc.store.set_question_status(question.id, "open")
         # The post and the user's receipt queued, and the update marked handled,

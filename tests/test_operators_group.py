@@ -429,3 +429,27 @@ def test_an_open_page_of_emoji_questions_fits_one_message(api: FakeBotAPI, run_b
     api.push_text(OPERATORS, "/open", chat_type="supergroup", user_id=77)
     listing = last_to(api, OPERATORS)["text"]
     assert len(listing.splitlines()) == OPEN_PAGE + 1 and len(listing.encode("utf-16-le")) // 2 <= 4096
+
+
+def test_a_follow_up_is_acknowledged_in_its_own_language_else_the_questions(api: FakeBotAPI, run_bot: Any) -> None:
+    """A Kyrgyz question from a user whose Telegram is in Russian: the
+    receipt for their follow-up to the operator's answer came in Russian
+    (the user's language), not in the conversation's."""
+    run_bot()
+    api.push_text(USER, "/human менин иш берүүчүм паспортумду алып койду, эмне кылышым керек?", language_code="ru")
+    post = last_to(api, OPERATORS)
+    assert post["text"].startswith("❓ #1 · ky · human")
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "Элчиликке кайрылыңыз.", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    copied = api.wait_for_sent(chat_id=USER, since=mark, predicate=lambda m: m["text"] == "Элчиликке кайрылыңыз.")[0]
+    api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m["text"].startswith("✅ #1"))  # the copy linked to #1
+    receipt = "Сизге жооп берген адамга жөнөтүлдү. Суроонун номери: #1"
+    mark = api.checkpoint()
+    api.push_text(USER, "Рахмат! Элчилик кайда жайгашкан?", language_code="ru", reply_to_message_id=copied["message_id"])
+    assert last_to(api, USER, since=mark)["text"] == receipt
+    mark = api.checkpoint()
+    api.push_photo(USER, language_code="ru", reply_to_message_id=copied["message_id"])  # nothing to tell its language: the question's
+    assert last_to(api, USER, since=mark)["text"] == receipt
+    mark = api.checkpoint()
+    api.push_text(USER, "А где находится посольство?", language_code="ky", reply_to_message_id=copied["message_id"])
+    assert last_to(api, USER, since=mark)["text"] == "Отправлено человеку, который вам ответил. Номер обращения: #1"
