@@ -716,6 +716,17 @@ class Store:
         ).fetchone()
         return self.find_question(row[0]) if row else None
 
+    def answer_copied(self, chat_id: int, message_id: int) -> bool:
+        """Whether an operator's message (chat id, message id) went, or is
+        queued to go, to a user as an answer: a copy of it in the outbox,
+        not given up.  A reply refused as an answer (a command alone) has none."""
+        row = self.db.execute(
+            "SELECT 1 FROM outbox WHERE kind = 'copy' AND status != 'dropped' "
+            "AND json_extract(payload, '$.from_chat_id') = ? AND json_extract(payload, '$.message_id') = ? LIMIT 1",
+            [chat_id, message_id],
+        ).fetchone()
+        return row is not None
+
     # --- outbox: reliable delivery ---------------------------------------
 
     def _enqueue(

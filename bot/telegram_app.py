@@ -1110,7 +1110,8 @@ def media_copy(message: Message) -> dict[str, Any]:
 async def operator_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An operator edited an answer: the user keeps the copy of the first
     version (a copy is not linked to its original), so the operator is told
-    to send the correction as a new reply."""
+    to send the correction as a new reply.  A reply that was never sent (a
+    command alone, refused as an answer) is said to be so: the user has nothing."""
     svc = services(context)
     found = operators_reply(update, svc, context.bot.id)
     if found is None:
@@ -1118,11 +1119,16 @@ async def operator_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     message, question = found
     if question is None:
         return
-    await svc.delivery.send_text(
-        message.chat_id,
-        f"⚠️ #{question.id}: edits are not delivered; the user has the first version. To correct it, reply to the ❓ post again.",
-        reply_to=message.message_id,
-    )
+    try:
+        copied = svc.store.answer_copied(message.chat_id, message.message_id)
+    except sqlite3.Error as exc:
+        log.error("cannot read whether an answer was sent: %s", exc)
+        copied = True  # the usual case; either way the operator is told to reply again
+    if copied:
+        said = f"⚠️ #{question.id}: edits are not delivered; the user has the first version. To correct it, reply to the ❓ post again."
+    else:  # refused as an answer (a command alone), or given up (the user blocked the bot): the user has nothing
+        said = f"⚠️ #{question.id}: nothing was sent to the user, edits included. To answer, reply to the ❓ post again."
+    await svc.delivery.send_text(message.chat_id, said, reply_to=message.message_id)
 
 
 REF_RE = re.compile(r"^(?:❓|💬) #(\d+) · ")

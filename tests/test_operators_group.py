@@ -453,3 +453,21 @@ def test_a_follow_up_is_acknowledged_in_its_own_language_else_the_questions(api:
     mark = api.checkpoint()
     api.push_text(USER, "А где находится посольство?", language_code="ky", reply_to_message_id=copied["message_id"])
     assert last_to(api, USER, since=mark)["text"] == "Отправлено человеку, который вам ответил. Номер обращения: #1"
+
+
+def test_an_operator_editing_a_reply_that_was_not_sent_is_told_to_reply_again(api: FakeBotAPI, run_bot: Any) -> None:
+    """A reply refused as an answer (a command alone), then edited into a
+    real answer: the operator was told "edits are not delivered; the user
+    has the first version", yet the user has nothing at all."""
+    run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    mark = api.checkpoint()
+    reply = api.push_text(OPERATORS, "/start", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    assert last_to(api, OPERATORS, since=mark)["text"].startswith("⚠️ Not sent to the user: a command alone is not an answer to #1")
+    mark = api.checkpoint()
+    api.push_update({"edited_message": {**reply, "text": "Лучше через банк.", "edit_date": reply["date"] + 5}})
+    told = last_to(api, OPERATORS, since=mark)
+    assert told["text"] == "⚠️ #1: nothing was sent to the user, edits included. To answer, reply to the ❓ post again."
+    assert told["reply_to_message"]["message_id"] == reply["message_id"]
+    assert api.calls_of("copyMessage") == []
