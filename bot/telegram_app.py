@@ -968,7 +968,9 @@ async def edit_or_send(message: Any, svc: Services, chat_id: int, text: str, mar
 async def feedback(update: Update, svc: Services, entry_id: str, helpful: bool, lang: str) -> None:
     """👍 is counted; 👎 also hands the question to a person (without an
     operators' group, records it for the review, and says so), once per
-    answer: pressed again (twice, or on another device), it says so."""
+    answer: pressed again (twice, or on another device), it says so.  On an
+    answer no question asked for (a deep link, /topics), 👎 asks for the
+    question (`ask_for_the_question`): nothing is passed on until it comes."""
     query = update.callback_query
     chat = update.effective_chat
     assert query is not None and chat is not None
@@ -983,7 +985,15 @@ async def feedback(update: Update, svc: Services, entry_id: str, helpful: bool, 
             return
         svc.record(svc.store.log_event, chat.id, lang, "feedback_down", entry_id, 0, "button")
         await remove_feedback_buttons(query)
-        asked = recent_question(svc, query.message) or f"(👎 {entry_id})"
+        asked = recent_question(svc, query.message)
+        if not asked:  # handled before a crash, its text no longer kept? Its question has it
+            earlier = svc.store.question_for_update(update.update_id)
+            asked = earlier.text if earlier else ""
+        if not asked:
+            # An answer opened by a deep link or from /topics: the user asked
+            # nothing yet, so there is nothing to pass on; their question is asked for.
+            await ask_for_the_question(svc, chat.id, query.from_user.id, lang, in_group=chat.type != ChatType.PRIVATE)
+            return
         await hand_off(
             update,
             svc,

@@ -263,3 +263,31 @@ def test_a_question_passed_on_another_way_ends_the_wait_for_one(api: FakeBotAPI,
     assert "📚 Источники:" in last_to(api, USER, since=mark)["text"]
     assert api.sent_messages(OPERATORS, since=mark) == []
     assert sqlite_utils.Database(db_path)["questions"].count == 1
+
+
+@pytest.mark.parametrize("opened", ["deep link", "topics"])
+def test_thumbs_down_on_an_answer_nobody_asked_for_asks_for_the_question(api: FakeBotAPI, run_bot: Any, db_path: Path, opened: str) -> None:
+    """An answer opened by a deep link or from /topics answers no question
+    of the user's: 👎 on it posted "(👎 ban-check)" to the operators and told
+    the user their question was passed on, though they had asked nothing.
+    They are asked for it, and it goes on once written."""
+    run_bot()
+    if opened == "deep link":
+        api.push_text(USER, "/start ban-check", language_code="ru")
+    else:
+        api.push_text(USER, "/topics", language_code="ru")
+        menu = last_to(api, USER)
+        api.push_callback(USER, menu["message_id"], "t:bans")
+        api.wait_for_call("editMessageText")
+        api.push_callback(USER, menu["message_id"], "e:ban-check")
+    answer = api.wait_for_sent(chat_id=USER, predicate=lambda m: ("👎", "f:ban-check:down") in buttons(m))[0]
+    mark = api.checkpoint()
+    api.push_callback(USER, answer["message_id"], "f:ban-check:down")
+    assert last_to(api, USER, since=mark)["text"] == "Напишите вопрос одним сообщением, и я передам его человеку."
+    assert api.sent_messages(OPERATORS, since=mark) == []
+    assert sqlite_utils.Database(db_path)["questions"].count == 0
+    mark = api.checkpoint()
+    api.push_text(USER, "мне не дают проверить запрет, сайт не открывается", language_code="ru")
+    assert last_to(api, USER, since=mark)["text"].endswith("Номер обращения: #1")
+    post = last_to(api, OPERATORS, since=mark)
+    assert post["text"].startswith("❓ #1 · ru · human\n\nмне не дают проверить запрет, сайт не открывается")
