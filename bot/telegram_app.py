@@ -946,10 +946,21 @@ async def passed_on_already(update: Update, svc: Services, lang: str) -> bool:
     return True
 
 
+def is_menu(message: Message) -> bool:
+    """Whether a message of the bot is a menu (the topics, or a topic's
+    entries), which browsing edits in place: not a message that only has
+    the "Topics" button under it (the /human confirmation with its
+    reference, /help…), whose text is the user's to keep."""
+    markup = message.reply_markup
+    data = [str(b.callback_data or "") for row in markup.inline_keyboard for b in row] if markup else []
+    return any(d.startswith(("t:", "e:")) for d in data) and all(d.startswith(("t:", "e:", "T:")) for d in data)
+
+
 async def edit_or_send(message: Any, svc: Services, chat_id: int, text: str, markup: InlineKeyboardMarkup) -> None:
-    """Show a menu in the message its button was pressed on; a new message
-    only where that one cannot be edited (too old, deleted)."""
-    if isinstance(message, Message):
+    """Show a menu in the menu message its button was pressed on; a new
+    message under any other one (`is_menu`), or where that one cannot be
+    edited (too old, deleted)."""
+    if isinstance(message, Message) and is_menu(message):
         try:
             await message.edit_text(text, reply_markup=markup)
             return

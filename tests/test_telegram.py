@@ -653,3 +653,30 @@ def test_an_operators_answer_handled_just_before_a_crash_is_not_copied_again(
         {"kind": "operator_post", "chat_id": OPERATORS},  # the follow-up, once
         {"kind": "text", "chat_id": USER},  # the user told it was sent
     ]
+
+
+def test_the_topics_button_under_a_message_that_is_no_menu_sends_the_menu_as_a_new_message(api: FakeBotAPI, run_bot: Any) -> None:
+    """"Topics" under the /human confirmation (or /help) edited that message
+    into the menu: its text, the question's reference with it, was gone."""
+    run_bot()
+    api.push_text(USER, "/human my employer keeps my passport", language_code="en")
+    confirmation = last_to(api, USER)
+    api.push_text(USER, "/help", language_code="en")
+    helped = last_to(api, USER, count=2)
+    for message in (confirmation, helped):
+        assert ("Topics", "T:") in buttons(message)
+        mark = api.checkpoint()
+        api.push_callback(USER, message["message_id"], "T:", language_code="en")
+        menu = last_to(api, USER, since=mark)
+        assert menu["text"] == "Choose a topic:" and ("Entry bans", "t:bans") in buttons(menu)
+        assert api.message(USER, message["message_id"])["text"] == message["text"]
+        assert api.calls_of("editMessageText") == []
+    assert "Reference: #1" in api.message(USER, confirmation["message_id"])["text"]
+    # The menu itself is browsed in place, as before.
+    mark = api.checkpoint()
+    api.push_callback(USER, menu["message_id"], "t:bans", language_code="en")
+    api.wait_for_call("editMessageText", since=mark)
+    api.push_callback(USER, menu["message_id"], "T:", language_code="en")
+    api.wait_for_call("editMessageText", count=2, since=mark)
+    assert api.message(USER, menu["message_id"])["text"] == "Choose a topic:"
+    assert api.sent_messages(USER, since=mark) == []
