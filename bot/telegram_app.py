@@ -847,7 +847,14 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
         await answer_button(query)
         await svc.delivery.send_text(
             chat.id,
-            tr(svc, cb.arg, "I will answer in English. Write your question, or open /topics."),
+            # The engine answers a question in its own language; the chosen one
+            # is for messages that do not show theirs (and for the menus).
+            tr(
+                svc,
+                cb.arg,
+                "I will reply in English when your message does not show its language; "
+                "questions are answered in the language they are written in. Write your question, or open /topics.",
+            ),
             reply_markup=topics_button(svc, cb.arg),
         )
     elif cb.kind == "topics":

@@ -243,7 +243,7 @@ def test_read_only_database_while_running(api: FakeBotAPI, run_bot: Any, caplog:
     choose = last_to(api, USER, since=mark)
     mark = api.checkpoint()
     api.push_callback(USER, choose["message_id"], "l:en")  # the choice cannot be kept, and is still answered
-    assert last_to(api, USER, since=mark)["text"].startswith("I will answer in English")
+    assert last_to(api, USER, since=mark)["text"].startswith("I will reply in English")
     mark = api.checkpoint()
     api.push_text(USER, "/forget", language_code="ru")
     confirm = last_to(api, USER, since=mark)

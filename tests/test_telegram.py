@@ -51,7 +51,7 @@ def test_language_choice_is_remembered_across_restarts(api: FakeBotAPI, run_bot:
     mark = api.checkpoint()
     api.push_callback(USER, greeting["message_id"], "l:ky")
     confirm = last_to(api, USER, since=mark)
-    assert confirm["text"].startswith("Мен кыргызча жооп берем")
+    assert confirm["text"].startswith("Билдирүүңүздүн тили билинбесе, кыргызча жооп берем")
     runner.stop()
     assert sqlite_utils.Database(db_path)["users"].get(USER)["lang"] == "ky"
 
@@ -680,3 +680,24 @@ def test_the_topics_button_under_a_message_that_is_no_menu_sends_the_menu_as_a_n
     api.wait_for_call("editMessageText", count=2, since=mark)
     assert api.message(USER, menu["message_id"])["text"] == "Choose a topic:"
     assert api.sent_messages(USER, since=mark) == []
+
+
+def test_the_language_choice_says_what_it_changes(api: FakeBotAPI, run_bot: Any, engine: Any) -> None:
+    """Choosing English was confirmed "I will answer in English", and the
+    next question, in Russian, was answered in Russian (as a question is, in
+    its own language): the confirmation says so now."""
+    run_bot()
+    api.push_text(USER, "/start", language_code="ru")
+    greeting = last_to(api, USER)
+    mark = api.checkpoint()
+    api.push_callback(USER, greeting["message_id"], "l:en")
+    assert last_to(api, USER, since=mark)["text"] == (
+        "I will reply in English when your message does not show its language; "
+        "questions are answered in the language they are written in. Write your question, or open /topics."
+    )
+    mark = api.checkpoint()
+    api.push_text(USER, "как проверить запрет на въезд", language_code="ru")
+    assert last_to(api, USER, since=mark)["text"].startswith(engine.faq.entries["ban-check"].answer["ru"][:40])
+    mark = api.checkpoint()
+    api.push_text(USER, "🙏🙏🙏", language_code="ru")  # no language of its own: the chosen one
+    assert last_to(api, USER, since=mark)["text"].startswith("Please write your question in words")
