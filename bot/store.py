@@ -382,6 +382,16 @@ def _m013_relay_by_question(db: sqlite_utils.Database) -> None:
     _table(db, "relay").create_index(["question_id"], if_not_exists=True)
 
 
+def _m014_question_asker(db: sqlite_utils.Database) -> None:
+    # Who asked a question (their Telegram user id): in a group the chat is
+    # the group's, and `/forget` must find a member's questions there too.
+    # Questions stored before this step keep NULL (their asker is not known).
+    questions = _table(db, "questions")
+    if "user_id" not in questions.columns_dict:
+        questions.add_column("user_id", int)
+    db.execute("CREATE INDEX IF NOT EXISTS questions_user_id ON questions (user_id) WHERE user_id IS NOT NULL")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_clarifications", _m002_clarifications),
@@ -396,6 +406,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("011_outbox_asked", _m011_outbox_asked),
     ("012_outbox_clarification", _m012_outbox_clarification),
     ("013_relay_by_question", _m013_relay_by_question),
+    ("014_question_asker", _m014_question_asker),
 ]
 
 
@@ -411,6 +422,7 @@ class Question:
     status: str
     user_message_id: int | None = None
     answer: str | None = None
+    user_id: int | None = None  # who asked (None: stored before it was kept)
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> Question:
@@ -425,6 +437,7 @@ class Question:
             status=row["status"],
             user_message_id=row.get("user_message_id"),
             answer=row.get("answer"),
+            user_id=row.get("user_id"),
         )
 
 
@@ -610,6 +623,7 @@ class Store:
         update_id: int | None = None,
         reply: tuple[int, int] | None = None,
         media: dict[str, Any] | None = None,
+        user_id: int | None = None,
     ) -> Question:
         """Record a question and, atomically, its post to the operators
         (and, after it, the copy of the photo or document the question was
@@ -620,7 +634,8 @@ class Store:
         update handled again (after a crash) gets the question it already
         made, and no second post.  `reply` (chat id, message id) is the
         bot's message a button pressed on it made the question from
-        (`question_for_reply`).  The text is masked here (`privacy`),
+        (`question_for_reply`).  `user_id`: who asked (in a group, not the
+        chat), for `forget_user`.  The text is masked here (`privacy`),
         whoever stores it: the bot, the terminal chat.
         """
         text = mask_personal_data(text)
@@ -630,9 +645,9 @@ class Store:
                 if row is not None:
                     return self.question(int(row[0]))
             cursor = self.db.execute(
-                "INSERT INTO questions (ts, chat_id, user_message_id, lang, text, candidates, reason, status, update_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?)",
-                [utcnow(), chat_id, user_message_id, lang, text, json.dumps(candidates, ensure_ascii=False), reason, update_id],
+                "INSERT INTO questions (ts, chat_id, user_message_id, lang, text, candidates, reason, status, update_id, user_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
+                [utcnow(), chat_id, user_message_id, lang, text, json.dumps(candidates, ensure_ascii=False), reason, update_id, user_id],
             )
             qid = int(cursor.lastrowid or 0)
             if reply is not None:
@@ -1024,31 +1039,37 @@ class Store:
     # --- privacy: forgetting and retention -----------------------------------
 
     def forget_user(self, chat_id: int) -> dict[str, int]:
-        """Delete everything stored about one chat; return rows deleted per table.
+        """Delete everything stored about one user, by their private chat's
+        id (which is their user id); return rows deleted per table.
 
-        The bot's posts of the chat's questions in other chats (the
-        operators' group) are queued for deletion in the same transaction,
-        and sent through the outbox (`delivery.Delivery`), so that a
-        throttled or failed deletion is tried again, and one a crash
+        Their questions are those of their chat and those they asked in
+        groups (by `user_id`; a group question stored before that was kept
+        has none, and is not found).  The bot's posts of these questions in
+        other chats (the operators' group; not the bot's messages in the
+        group a question was asked in) are queued for deletion in the same
+        transaction, and sent through the outbox (`delivery.Delivery`), so
+        that a throttled or failed deletion is tried again, and one a crash
         interrupts is not lost: those Telegram can still delete, that is
         the posts of the last 48 hours (the newest `MAX_POSTS_DELETED`)."""
         deleted: dict[str, int] = {}
         with self.transaction():
-            qids = [r[0] for r in self.db.execute("SELECT id FROM questions WHERE chat_id = ?", [chat_id]).fetchall()]
+            qids = [
+                r[0] for r in self.db.execute("SELECT id FROM questions WHERE chat_id = ? OR user_id = ?", [chat_id, chat_id]).fetchall()
+            ]
             marks = ",".join("?" * len(qids))
             if qids:
                 since = (dt.datetime.now(dt.UTC) - DELETABLE_FOR).isoformat(timespec="seconds")
                 posts = self.db.execute(
-                    f"SELECT chat_id, message_id FROM relay WHERE question_id IN ({marks}) AND chat_id != ? AND created_at >= ? "
-                    "ORDER BY created_at DESC, message_id DESC LIMIT ?",
-                    [*qids, chat_id, since, MAX_POSTS_DELETED],
+                    f"SELECT r.chat_id, r.message_id FROM relay AS r JOIN questions AS q ON q.id = r.question_id "
+                    f"WHERE r.question_id IN ({marks}) AND r.chat_id != q.chat_id AND r.created_at >= ? "
+                    "ORDER BY r.created_at DESC, r.message_id DESC LIMIT ?",
+                    [*qids, since, MAX_POSTS_DELETED],
                 ).fetchall()
                 for post_chat, message_id in posts:
                     self._enqueue("delete", post_chat, {"message_id": message_id}, None)
-                cur = self.db.execute(f"DELETE FROM relay WHERE question_id IN ({marks})", qids)
-                deleted["relay"] = cur.rowcount
-                cur = self.db.execute(f"DELETE FROM outbox WHERE question_id IN ({marks}) AND chat_id != ?", [*qids, chat_id])
-                deleted["outbox"] = cur.rowcount
+                for table, column in (("relay", "question_id"), ("outbox", "question_id"), ("reply_texts", "question_id"), ("questions", "id")):
+                    cur = self.db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", qids)
+                    deleted[table] = cur.rowcount
             for table in ("outbox", "relay", "questions", "clarifications", "events", "reply_texts", "users"):
                 cur = self.db.execute(f"DELETE FROM {table} WHERE chat_id = ?", [chat_id])
                 deleted[table] = deleted.get(table, 0) + cur.rowcount

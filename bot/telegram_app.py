@@ -96,6 +96,11 @@ START_RETRY_MAX_S = 60.0
 CONFLICT_SAID_EVERY_S = 60.0
 
 
+# `t.me/<bot>?start=forget_me`, the button under /forget sent in a group:
+# the private chat opened at /forget (no entry id has an underscore).
+FORGET_START = "forget_me"
+
+
 def N_(message: str) -> str:
     """Mark an interface string for extraction; translated when sent."""
     return message
@@ -365,6 +370,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if message is None:
         return
     lang = user_lang(update, svc)
+    if context.args and context.args[0] == FORGET_START and message.chat.type == ChatType.PRIVATE:
+        await forget_command(update, context)  # the button of /forget sent in a group
+        return
     if context.args and context.args[0] in svc.engine.faq.entries:
         await send_reply(update, svc, svc.engine.entry_reply(context.args[0], lang), "deeplink")
         return
@@ -527,12 +535,24 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/forget: ask for confirmation before deleting the user's data."""
+    """/forget: ask for confirmation before deleting the user's data.
+
+    In a private chat only: there the chat is the user, and the
+    confirmation and its answer are theirs alone.  In a group it says so,
+    with a button that opens the private chat at /forget (`start`)."""
     svc = services(context)
     message = update.effective_message
-    if message is None or message.chat.type != ChatType.PRIVATE:
+    if message is None or message.from_user is None:
         return
     lang = user_lang(update, svc)
+    if message.chat.type != ChatType.PRIVATE:
+        said = tr(svc, lang, "/forget works only in a private chat with me: open a chat with me and send /forget there.")
+        markup = None
+        if svc.bot_username:
+            label = tr(svc, lang, "Open a private chat")
+            markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, url=f"https://t.me/{svc.bot_username}?start={FORGET_START}")]])
+        await svc.delivery.send_text(message.chat_id, said, reply_markup=markup, reply_to=message.message_id)
+        return
     await svc.delivery.send_text(
         message.chat_id,
         tr(svc, lang, "Delete everything this bot has stored about you: your language, your questions and their answers?"),
@@ -755,6 +775,8 @@ async def hand_off(
             reply=reply,
             # A question written under a screenshot: the screenshot is most of it.
             media=media_copy(message) if message and message.text is None and message.caption and reason != "feedback" else None,
+            # Who asked: in a group the chat is everyone's, and /forget finds their questions by this.
+            user_id=update.effective_user.id if update.effective_user else None,
         )
     except sqlite3.Error as exc:
         # The database cannot be written (disk full, read-only): the user is

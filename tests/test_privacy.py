@@ -438,3 +438,61 @@ def test_purge_lets_other_writers_in_between_its_batches(tmp_path: Path) -> None
     assert f"{rows} events" in output
     assert during > 0, f"no write got in while the purge was under way ({written} before or after it, {refused} refused)"
     assert bot.execute("SELECT count(*), count(*) FILTER (WHERE ts = ?) FROM events", [old]).fetchone() == (written, 0)
+
+
+GROUP = -300
+
+
+def test_forget_deletes_the_questions_a_user_asked_in_groups(api: FakeBotAPI, run_bot: Any, db_path: Path) -> None:
+    """A question asked in a group is stored under the group's chat: /forget
+    in the private chat had deleted by chat only, said "everything
+    deleted", and left it, with the name in it, and its post to operators.
+    /forget sent in the group had no answer at all: it says where it works,
+    with a button that opens the private chat at /forget."""
+    user, other = 5001, 5002
+    run_bot()
+    api.push_text(GROUP, "/human мой работодатель забрал паспорт, Иван Петров, тел 89001234567", chat_type="supergroup", user_id=user, language_code="ru")
+    assert api.wait_for_sent(chat_id=OPERATORS)[0]["text"].startswith("❓ #1 · ru · human")
+    api.push_text(GROUP, "/human нам тоже не платят зарплату", chat_type="supergroup", user_id=other, language_code="ru")
+    api.wait_for_sent(chat_id=OPERATORS, count=2)
+    api.wait_for_sent(chat_id=GROUP, count=2)
+
+    mark = api.checkpoint()
+    asked = api.push_text(GROUP, "/forget", chat_type="supergroup", user_id=user, language_code="ru")
+    told = api.wait_for_sent(chat_id=GROUP, since=mark)[0]
+    assert told["text"] == "/forget работает только в личном чате со мной: откройте чат со мной и отправьте /forget там."
+    assert told["reply_to_message"]["message_id"] == asked["message_id"]
+    [[button]] = told["reply_markup"]["inline_keyboard"]
+    assert button == {"text": "Открыть личный чат", "url": "https://t.me/jardam_test_bot?start=forget_me"}
+    assert sqlite_utils.Database(db_path)["questions"].count == 2
+
+    # The button's link: Telegram sends /start with its parameter from the private chat.
+    mark = api.checkpoint()
+    api.push_text(user, "/start forget_me", language_code="ru")
+    ask = api.wait_for_sent(chat_id=user, since=mark)[0]
+    assert ask["text"].startswith("Удалить всё, что бот хранит о вас")
+    mark = api.checkpoint()
+    api.push_callback(user, ask["message_id"], "fg:yes")
+    assert api.wait_for_sent(chat_id=user, since=mark)[0]["text"].startswith("Готово: всё, что хранилось о вас, удалено")
+    api.wait_for_call("deleteMessage", since=mark)
+    visible = [m["text"] for m in api.chat_history(OPERATORS)]
+    assert len(visible) == 1 and visible[0].startswith("❓ #2 ·"), visible
+    db = sqlite_utils.Database(db_path)
+    assert [(r["id"], r["user_id"]) for r in db.query("select id, user_id from questions")] == [(2, other)]
+    assert not list(db.query("select * from relay where question_id = 1"))
+    assert not list(db.query("select * from outbox where question_id = 1"))
+
+
+def test_questions_stored_before_their_asker_was_kept_stay_with_no_asker(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    db = database_before(path, 14)
+    db.execute("INSERT INTO questions (ts, chat_id, lang, text, reason, status) VALUES ('2026-11-01', ?, 'ru', 'q', 'human', 'open')", [GROUP])
+    db.conn.commit()
+    db.conn.close()
+    store = Store(path)
+    [old] = store.open_questions()
+    assert old.chat_id == GROUP and old.user_id is None
+    assert store.add_question(chat_id=GROUP, lang="ru", text="q2", candidates=[], reason="human", user_id=7).user_id == 7
+    assert store.forget_user(7)["questions"] == 1
+    assert [q.id for q in store.open_questions()] == [old.id]
+    store.close()
