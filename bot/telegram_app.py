@@ -1214,6 +1214,11 @@ async def user_follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     question = svc.store.question_for_message(message.chat_id, message.reply_to_message.message_id)
     if question is None or question.status == "closed":
         return False
+    if message.chat.type != ChatType.PRIVATE and (message.from_user is None or message.from_user.id != question.user_id):
+        # In a group, only the member who asked continues their question
+        # (a question stored before its asker was kept has none to match):
+        # another member's reply is their own message to the bot.
+        return False
     text = mask_personal_data(message.text or message.caption or f"({attachment_kind(message)})")  # shown to operators, as questions are
     post = with_preview(f"💬 #{question.id} · {question.lang} · follow-up\n\n", text[:OPERATOR_PREVIEW_CHARS], "\n\n↩️ Reply to this message to answer.")
     # In the conversation's language: the follow-up's own, else the question's (a
@@ -1231,7 +1236,8 @@ async def user_follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             # copied after the post, in the question's lane; a reply to the
             # copy reaches the user too (linked as it is sent).
             *([("copy", operator_chat, media_copy(message), question.id)] if message.text is None else []),
-            ("text", message.chat_id, {"text": told}, None),
+            # In a group, in reply to the member's message: the group sees whose it was.
+            ("text", message.chat_id, {"text": told, **({"reply_to": message.message_id} if message.chat.type != ChatType.PRIVATE else {})}, None),
         )
     except sqlite3.Error as exc:
         # The database cannot be written: sent now instead, so that the
@@ -1251,8 +1257,10 @@ def attachment_kind(message: Message) -> str:
     return "—"
 
 
-async def on_private_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Replies in a private chat: a follow-up if they answer an operator."""
+async def on_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Replies in a private chat or a group: a follow-up if they answer an
+    operator's answer (in a group, the asker's reply only), else any other
+    message."""
     if await user_follow_up(update, context):
         return
     message = update.effective_message
@@ -1557,8 +1565,9 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
     # which there are (in groups, other bots' commands are not ours to answer).
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.COMMAND, unknown_command))
     app.add_handler(CallbackQueryHandler(on_callback))
-    # A private reply may be a follow-up to an operator's answer.
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.REPLY & ~filters.COMMAND, on_private_reply))
+    # A reply, in a private chat or a group, may be a follow-up to an operator's answer.
+    replies = (filters.ChatType.PRIVATE | filters.ChatType.GROUPS) & filters.UpdateType.MESSAGE & filters.REPLY & ~filters.COMMAND
+    app.add_handler(MessageHandler(replies, on_reply))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(MessageHandler(filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_non_text))
     app.add_error_handler(on_error)

@@ -212,3 +212,38 @@ def test_group_chatter_does_not_spend_a_users_flood_allowance(api: FakeBotAPI, r
     api.push_text(flooder, "how do I check if I have an entry ban", language_code="en")
     assert last_to(api, flooder, since=mark)["text"] == "You are sending messages too fast. Please wait a minute, then ask again."
     assert len(api.sent_messages(GROUP, since=mark)) == 20
+
+
+def test_in_a_group_the_askers_reply_to_an_operators_answer_is_a_follow_up(api: FakeBotAPI, run_bot: Any, db_path: Path) -> None:
+    """Replies in groups had gone to the engine as new questions: the asker's
+    reply to the bot's copy of an operator's answer goes back to the
+    operators under the same reference, as in a private chat.  Another
+    member's reply to it does not join that thread: it is their own
+    message to the bot, answered as any other."""
+    asker, other = 7, 8
+    run_bot()
+    group_says(api, asker, "/human my employer has not paid my salary for two months")
+    post = last_to(api, OPERATORS)
+    assert post["text"].startswith("❓ #1 · en · human")
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "Write a complaint to the labour inspectorate.", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    copied = api.wait_for_sent(chat_id=GROUP, since=mark, predicate=lambda m: m.get("text") == "Write a complaint to the labour inspectorate.")[0]
+    api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m["text"].startswith("✅ #1"))
+
+    mark = api.checkpoint()
+    theirs = api.push_text(
+        GROUP, "How do I check if I have an entry ban?", chat_type="supergroup", user_id=other, language_code="en", reply_to_message_id=copied["message_id"]
+    )
+    answer = last_to(api, GROUP, since=mark)
+    assert "📚 Sources:" in answer["text"] and answer["reply_to_message_id"] == theirs["message_id"]
+    assert api.sent_messages(OPERATORS, since=mark) == []
+
+    mark = api.checkpoint()
+    follow = api.push_text(
+        GROUP, "Where is the inspectorate in Moscow?", chat_type="supergroup", user_id=asker, language_code="en", reply_to_message_id=copied["message_id"]
+    )
+    posted = last_to(api, OPERATORS, since=mark)
+    assert posted["text"].startswith("💬 #1 · en · follow-up\n\nWhere is the inspectorate in Moscow?")
+    told = last_to(api, GROUP, since=mark)
+    assert told["text"] == "Sent to the person who answered you. Reference: #1" and told["reply_to_message_id"] == follow["message_id"]
+    assert [(r["id"], r["status"]) for r in sqlite_utils.Database(db_path).query("select id, status from questions")] == [(1, "open")]
