@@ -25,6 +25,7 @@ class Callback:
     kind: str  # lang, topics, topic, entry, feedback, human, forget
     arg: str = ""
     extra: str = ""
+    lang: str = ""  # the language of the menu the button is in, where its data says it ("": not said)
 
 
 def parse_callback(data: str | None, faq: FAQ) -> Callback | None:
@@ -34,12 +35,19 @@ def parse_callback(data: str | None, faq: FAQ) -> Callback | None:
     kind, _, rest = data.partition(":")
     if kind == "l" and rest in LANGS:
         return Callback("lang", rest)
-    if kind == "T" and rest == "":
-        return Callback("topics")
+    if kind == "T" and (rest == "" or rest in LANGS):
+        return Callback("topics", lang=rest)
+    # The topics menu's buttons end in its language (":ky"); those sent
+    # before they did, and the entries offered elsewhere, do not.
     if kind == "t" and faq.topic(rest) is not None:
         return Callback("topic", rest)
     if kind == "e" and rest in faq.entries:
         return Callback("entry", rest)
+    item, _, lang = rest.rpartition(":")
+    if kind == "t" and lang in LANGS and faq.topic(item) is not None:
+        return Callback("topic", item, lang=lang)
+    if kind == "e" and lang in LANGS and item in faq.entries:
+        return Callback("entry", item, lang=lang)
     if kind == "f":
         entry_id, _, vote = rest.rpartition(":")
         if entry_id in faq.entries and vote in {"up", "down"}:
@@ -56,15 +64,17 @@ def language_keyboard() -> InlineKeyboardMarkup:
 
 
 def topics_keyboard(faq: FAQ, lang: str) -> InlineKeyboardMarkup:
-    rows = [[InlineKeyboardButton(t.title.get(lang, t.id), callback_data=f"t:{t.id}")] for t in faq.topics]
+    """The topics, each button carrying the menu's language: the menu's
+    texts (a topic's title) are too short to tell it by."""
+    rows = [[InlineKeyboardButton(t.title.get(lang, t.id), callback_data=f"t:{t.id}:{lang}")] for t in faq.topics]
     return InlineKeyboardMarkup(rows)
 
 
 def topic_entries_keyboard(faq: FAQ, topic_id: str, lang: str, back_label: str) -> InlineKeyboardMarkup:
     topic = faq.topic(topic_id)
     ids = topic.entry_ids if topic else ()
-    rows = [[InlineKeyboardButton(faq.entries[i].title.get(lang, i), callback_data=f"e:{i}")] for i in ids]
-    rows.append([InlineKeyboardButton(back_label, callback_data="T:")])
+    rows = [[InlineKeyboardButton(faq.entries[i].title.get(lang, i), callback_data=f"e:{i}:{lang}")] for i in ids]
+    rows.append([InlineKeyboardButton(back_label, callback_data=f"T:{lang}")])
     return InlineKeyboardMarkup(rows)
 
 

@@ -621,7 +621,7 @@ class StressRun:
         told_at: dict[int, float] = {}
         for user in self.users.values():
             for m in user.messages:
-                if m.buttons == ["T:"] and REF_RE.search(m.text):
+                if len(m.buttons) == 1 and m.buttons[0].startswith("T:") and REF_RE.search(m.text):
                     qid = int(REF_RE.findall(m.text)[-1])
                     told[qid] = user.chat_id
                     told_at.setdefault(qid, m.time)

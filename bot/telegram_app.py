@@ -433,7 +433,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 def topics_button(svc: Services, lang: str) -> InlineKeyboardMarkup:
-    return single_button(tr(svc, lang, "Topics"), "T:")
+    return single_button(tr(svc, lang, "Topics"), f"T:{lang}")  # the menu it opens in this language (`parse_callback`)
 
 
 async def topics_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -856,11 +856,12 @@ async def on_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     chat = update.effective_chat
     if query is None or chat is None:
         return
-    lang = offered_in(svc, query.message, user_lang(update, svc))
     # One FAQ for the whole press: a reload may land at any await below, and
     # the entry checked here must be the one answered.
     engine = svc.engine
     cb = parse_callback(query.data, engine.faq)
+    # The topics menu's buttons say its language; other buttons' messages tell it by their text.
+    lang = cb.lang if cb is not None and cb.lang else offered_in(svc, query.message, user_lang(update, svc))
     if cb is None:
         await answer_button(query, tr(svc, lang, "This button has expired. Please ask again or open /topics."), show_alert=True)
         return

@@ -200,11 +200,11 @@ def test_a_button_pressed_during_a_reload_is_answered_from_one_faq(api: FakeBotA
     api.push_text(1, "/topics", language_code="en")
     menu = api.wait_for_sent(chat_id=1)[0]
     mark = api.checkpoint()
-    api.push_callback(1, menu["message_id"], "t:sakharovo", language_code="en")
+    api.push_callback(1, menu["message_id"], "t:sakharovo:en", language_code="en")
     api.wait_for_call("editMessageText", since=mark)
     release = api.hold("answerCallbackQuery")
     mark = api.checkpoint()
-    api.push_callback(1, menu["message_id"], "e:sakharovo-osh-branch", language_code="en")
+    api.push_callback(1, menu["message_id"], "e:sakharovo-osh-branch:en", language_code="en")
     api.wait_for_call("answerCallbackQuery", since=mark)  # the bot now waits for Telegram
     remove_entry(faq_copy, "sakharovo-osh-branch")
     api.push_text(OPERATORS, "/reload", chat_type="supergroup", user_id=77)

@@ -109,16 +109,16 @@ def test_topics_menu_to_answer(api: FakeBotAPI, run_bot: Any, engine: Any) -> No
     run_bot()
     api.push_text(USER, "/topics", language_code="en")
     menu = last_to(api, USER)
-    assert ("Entry bans", "t:bans") in buttons(menu)
+    assert ("Entry bans", "t:bans:en") in buttons(menu)
     mark = api.checkpoint()
-    api.push_callback(USER, menu["message_id"], "t:bans", language_code="en")
+    api.push_callback(USER, menu["message_id"], "t:bans:en", language_code="en")
     api.wait_for_call("editMessageText", since=mark)
     edited = api.message(USER, menu["message_id"])
     assert edited["text"] == "Entry bans"
-    assert ("« Topics", "T:") in buttons(edited)
-    assert "e:ban-check" in [d for _, d in buttons(edited)]
+    assert ("« Topics", "T:en") in buttons(edited)
+    assert "e:ban-check:en" in [d for _, d in buttons(edited)]
     mark = api.checkpoint()
-    api.push_callback(USER, menu["message_id"], "e:ban-check", language_code="en")
+    api.push_callback(USER, menu["message_id"], "e:ban-check:en", language_code="en")
     answer = last_to(api, USER, since=mark)
     assert answer["text"].startswith(engine.faq.entries["ban-check"].answer["en"][:40])
     assert "📚 Sources:" in answer["text"]
@@ -132,10 +132,10 @@ def test_a_double_tap_on_a_menu_button_leaves_one_menu(api: FakeBotAPI, run_bot:
     api.push_text(USER, "/topics", language_code="en")
     menu = last_to(api, USER)
     mark = api.checkpoint()
-    api.push_callback(USER, menu["message_id"], "t:bans", language_code="en")
+    api.push_callback(USER, menu["message_id"], "t:bans:en", language_code="en")
     api.wait_for_call("editMessageText", since=mark)
     # The second tap, on the button the user still saw (gone from the edited menu)
-    api.push_callback(USER, menu["message_id"], "t:bans", language_code="en", force=True)
+    api.push_callback(USER, menu["message_id"], "t:bans:en", language_code="en", force=True)
     first, second = api.wait_for_call("editMessageText", count=2, since=mark)
     assert first.ok and (second.status, second.response["description"]) == (
         400,
@@ -143,7 +143,7 @@ def test_a_double_tap_on_a_menu_button_leaves_one_menu(api: FakeBotAPI, run_bot:
         "are exactly the same as a current content and reply markup of the message",
     )
     # Browsing on from the one menu: back to the topics, in the same message.
-    api.push_callback(USER, menu["message_id"], "T:", language_code="en")
+    api.push_callback(USER, menu["message_id"], "T:en", language_code="en")
     api.wait_for_call("editMessageText", count=3, since=mark)
     assert api.wait_for_call("answerCallbackQuery", count=3, since=mark)
     assert api.sent_messages(USER, since=mark) == []
@@ -185,7 +185,7 @@ def test_non_text_gets_polite_reply(api: FakeBotAPI, run_bot: Any, kind: str) ->
     getattr(api, f"push_{kind}")(USER, language_code="ky")
     reply = last_to(api, USER)
     assert reply["text"].startswith("Мен текстти гана окуй алам")
-    assert ("Темалар", "T:") in buttons(reply)
+    assert ("Темалар", "T:ky") in buttons(reply)
 
 
 @pytest.mark.parametrize("operators", [OPERATORS, None])
@@ -664,19 +664,19 @@ def test_the_topics_button_under_a_message_that_is_no_menu_sends_the_menu_as_a_n
     api.push_text(USER, "/help", language_code="en")
     helped = last_to(api, USER, count=2)
     for message in (confirmation, helped):
-        assert ("Topics", "T:") in buttons(message)
+        assert ("Topics", "T:en") in buttons(message)
         mark = api.checkpoint()
-        api.push_callback(USER, message["message_id"], "T:", language_code="en")
+        api.push_callback(USER, message["message_id"], "T:en", language_code="en")
         menu = last_to(api, USER, since=mark)
-        assert menu["text"] == "Choose a topic:" and ("Entry bans", "t:bans") in buttons(menu)
+        assert menu["text"] == "Choose a topic:" and ("Entry bans", "t:bans:en") in buttons(menu)
         assert api.message(USER, message["message_id"])["text"] == message["text"]
         assert api.calls_of("editMessageText") == []
     assert "Reference: #1" in api.message(USER, confirmation["message_id"])["text"]
     # The menu itself is browsed in place, as before.
     mark = api.checkpoint()
-    api.push_callback(USER, menu["message_id"], "t:bans", language_code="en")
+    api.push_callback(USER, menu["message_id"], "t:bans:en", language_code="en")
     api.wait_for_call("editMessageText", since=mark)
-    api.push_callback(USER, menu["message_id"], "T:", language_code="en")
+    api.push_callback(USER, menu["message_id"], "T:en", language_code="en")
     api.wait_for_call("editMessageText", count=2, since=mark)
     assert api.message(USER, menu["message_id"])["text"] == "Choose a topic:"
     assert api.sent_messages(USER, since=mark) == []
@@ -701,3 +701,46 @@ def test_the_language_choice_says_what_it_changes(api: FakeBotAPI, run_bot: Any,
     mark = api.checkpoint()
     api.push_text(USER, "🙏🙏🙏", language_code="ru")  # no language of its own: the chosen one
     assert last_to(api, USER, since=mark)["text"].startswith("Please write your question in words")
+
+
+def test_an_answer_from_the_topics_menu_comes_in_the_menus_language(api: FakeBotAPI, run_bot: Any, engine: Any) -> None:
+    """Telegram in Russian, no /lang, a greeting in Kyrgyz: the reply and its
+    "Темалар" button are Kyrgyz, and so is the whole menu; the answer had
+    come in Russian, its language read off the pressed message's text, a
+    topic's title ("Сахарово"), too short to tell."""
+    run_bot()
+    api.push_text(USER, "саламатсызбы", language_code="ru")
+    hello = last_to(api, USER)
+    topics = next(data for label, data in buttons(hello) if label == "Темалар")
+    mark = api.checkpoint()
+    api.push_callback(USER, hello["message_id"], topics)
+    menu = last_to(api, USER, since=mark)  # a new message: the greeting is no menu
+    assert menu["text"] == "Теманы тандаңыз:"
+    sakharovo = next(data for label, data in buttons(menu) if label == engine.faq.topic("sakharovo").title["ky"])
+    mark = api.checkpoint()
+    api.push_callback(USER, menu["message_id"], sakharovo)
+    api.wait_for_call("editMessageText", since=mark)
+    entries = api.message(USER, menu["message_id"])
+    assert entries["text"] == engine.faq.topic("sakharovo").title["ky"]
+    entry = next(data for _, data in buttons(entries) if data.startswith("e:"))
+    entry_id = entry.split(":")[1]
+    assert all(len(data.encode()) <= 64 for _, data in buttons(entries))
+    mark = api.checkpoint()
+    api.push_callback(USER, menu["message_id"], entry)
+    answer = last_to(api, USER, since=mark)
+    assert answer["text"].startswith(engine.faq.entries[entry_id].answer["ky"][:40])
+    # Back to the topics from there: still Kyrgyz.
+    mark = api.checkpoint()
+    api.push_callback(USER, menu["message_id"], next(data for _, data in buttons(entries) if data.startswith("T:")))
+    api.wait_for_call("editMessageText", since=mark)
+    assert [label for label, _ in buttons(api.message(USER, menu["message_id"]))] == [label for label, _ in buttons(menu)]
+
+
+def test_menu_buttons_sent_before_they_carried_a_language_still_work(api: FakeBotAPI, run_bot: Any, engine: Any) -> None:
+    run_bot()
+    api.push_text(USER, "/topics", language_code="en")
+    menu = last_to(api, USER)
+    for data in ("T:", "t:bans", "e:ban-check"):
+        api.push_callback(USER, menu["message_id"], data, language_code="en", force=True)
+    answer = api.wait_for_sent(chat_id=USER, predicate=lambda m: "📚" in m.get("text", ""))[0]
+    assert answer["text"].startswith(engine.faq.entries["ban-check"].answer["en"][:40])
