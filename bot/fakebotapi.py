@@ -1463,8 +1463,11 @@ class FakeBotAPI:
         language_code: str | None = "ru",
         chat_type: str = "private",
         reply_to_message_id: int | None = None,
+        media_group_id: str | None = None,
     ) -> JSONDict:
-        """Queue a photo (three sizes, largest last, like Telegram)."""
+        """Queue a photo (three sizes, largest last, like Telegram); with
+        ``media_group_id``, one of an album (Telegram sends each of its
+        photos as a message of its own, sharing that id)."""
         sizes = []
         with self._lock:
             for scale in (320, 800, max(width, height)):
@@ -1477,6 +1480,8 @@ class FakeBotAPI:
         content_d: JSONDict = {"photo": sizes}
         if caption is not None:
             content_d["caption"] = caption
+        if media_group_id is not None:
+            content_d["media_group_id"] = media_group_id
         return self._push_message(chat_id, content_d, user_id=user_id,
                                   language_code=language_code, chat_type=chat_type,
                                   reply_to_message_id=reply_to_message_id)

@@ -392,6 +392,16 @@ def _m014_question_asker(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS questions_user_id ON questions (user_id) WHERE user_id IS NOT NULL")
 
 
+def _m015_question_album(db: sqlite_utils.Database) -> None:
+    # The album (Telegram's media_group_id) a question was written under:
+    # its other photos arrive as messages of their own, and are copied to
+    # the operators under that question, after a restart too.
+    questions = _table(db, "questions")
+    if "media_group_id" not in questions.columns_dict:
+        questions.add_column("media_group_id", str)
+    db.execute("CREATE INDEX IF NOT EXISTS questions_album ON questions (chat_id, media_group_id) WHERE media_group_id IS NOT NULL")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_initial", _m001_initial),
     ("002_clarifications", _m002_clarifications),
@@ -407,6 +417,7 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("012_outbox_clarification", _m012_outbox_clarification),
     ("013_relay_by_question", _m013_relay_by_question),
     ("014_question_asker", _m014_question_asker),
+    ("015_question_album", _m015_question_album),
 ]
 
 
@@ -624,6 +635,7 @@ class Store:
         reply: tuple[int, int] | None = None,
         media: dict[str, Any] | None = None,
         user_id: int | None = None,
+        media_group_id: str | None = None,
     ) -> Question:
         """Record a question and, atomically, its post to the operators
         (and, after it, the copy of the photo or document the question was
@@ -635,7 +647,8 @@ class Store:
         made, and no second post.  `reply` (chat id, message id) is the
         bot's message a button pressed on it made the question from
         (`question_for_reply`).  `user_id`: who asked (in a group, not the
-        chat), for `forget_user`.  The text is masked here (`privacy`),
+        chat), for `forget_user`.  `media_group_id`: the album the question
+        was written under (`question_for_album`).  The text is masked here (`privacy`),
         whoever stores it: the bot, the terminal chat.
         """
         text = mask_personal_data(text)
@@ -645,9 +658,9 @@ class Store:
                 if row is not None:
                     return self.question(int(row[0]))
             cursor = self.db.execute(
-                "INSERT INTO questions (ts, chat_id, user_message_id, lang, text, candidates, reason, status, update_id, user_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
-                [utcnow(), chat_id, user_message_id, lang, text, json.dumps(candidates, ensure_ascii=False), reason, update_id, user_id],
+                "INSERT INTO questions (ts, chat_id, user_message_id, lang, text, candidates, reason, status, update_id, user_id, media_group_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?)",
+                [utcnow(), chat_id, user_message_id, lang, text, json.dumps(candidates, ensure_ascii=False), reason, update_id, user_id, media_group_id],
             )
             qid = int(cursor.lastrowid or 0)
             if reply is not None:
@@ -681,6 +694,13 @@ class Store:
     def question_for_update(self, update_id: int) -> Question | None:
         """The question an update made, if it was handled before (a crash)."""
         row = self.db.execute("SELECT id FROM questions WHERE update_id = ?", [update_id]).fetchone()
+        return self.find_question(int(row[0])) if row else None
+
+    def question_for_album(self, chat_id: int, media_group_id: str) -> Question | None:
+        """The question written under an album of the chat, if one was."""
+        row = self.db.execute(
+            "SELECT id FROM questions WHERE chat_id = ? AND media_group_id = ? ORDER BY id LIMIT 1", [chat_id, media_group_id]
+        ).fetchone()
         return self.find_question(int(row[0])) if row else None
 
     def open_questions(self) -> list[Question]:

@@ -94,6 +94,12 @@ START_RETRY_FIRST_S = 1.0
 START_RETRY_MAX_S = 60.0
 # Another bot polling with the same token: logged at most this often.
 CONFLICT_SAID_EVERY_S = 60.0
+# An album: Telegram sends its photos as messages of their own, sharing a
+# media_group_id, within a second or so, in any order as far as handlers
+# go.  A photo without a caption waits this long for the one with it, and
+# the album is remembered this long (`Services.albums`).
+ALBUM_WAIT_S = 1.5
+ALBUM_KEPT_S = 600.0
 
 
 # `t.me/<bot>?start=forget_me`, the button under /forget sent in a group:
@@ -179,6 +185,12 @@ class Services:
     # member's), with when they asked (as in the database, which a restart
     # reads back).
     awaiting_human: dict[tuple[int, int], dt.datetime] = field(default_factory=dict)
+    # Albums of the last `ALBUM_KEPT_S`, by (chat, media_group_id), whose
+    # outcome is out (their caption read, or "text only" said), with when:
+    # their other photos get no reply of their own.  Those handed to a
+    # person are found in the database (`Store.question_for_album`), which
+    # a restart reads back.
+    albums: dict[tuple[int, str], float] = field(default_factory=dict)
 
     def record(self, write: Callable[..., object], *args: Any, **kwargs: Any) -> None:
         """A write the user's reply must not depend on (statistics, logs).
@@ -777,6 +789,8 @@ async def hand_off(
             media=media_copy(message) if message and message.text is None and message.caption and reason != "feedback" else None,
             # Who asked: in a group the chat is everyone's, and /forget finds their questions by this.
             user_id=update.effective_user.id if update.effective_user else None,
+            # An album's other photos follow it to the operators (`album_member`).
+            media_group_id=message.media_group_id if message and reason != "feedback" else None,
         )
     except sqlite3.Error as exc:
         # The database cannot be written (disk full, read-only): the user is
@@ -833,17 +847,65 @@ async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """Voice, photo, sticker, document, location…: the bot reads text only."""
     svc = services(context)
     message = update.effective_message
-    if message is None or not addressed_in_group(message, svc):
+    if message is None:
+        return
+    if message.media_group_id and not message.caption:  # in a group too: it may belong to a question addressed to the bot
+        await album_member(update, svc, message)
+        return
+    if not addressed_in_group(message, svc):
         return
     if message.caption:  # a photo or document with the question written under it
+        if message.media_group_id:  # an album's: its other photos go where it goes, without a word
+            note_album(svc, (message.chat_id, message.media_group_id))
         await on_text(update, context)
         return
+    await say_text_only(update, svc, message)
+
+
+async def say_text_only(update: Update, svc: Services, message: Message) -> None:
     lang = user_lang(update, svc)
     await svc.delivery.send_text(
         message.chat_id,
         tr(svc, lang, "I can read only text. Please type your question, or choose a topic."),
         reply_markup=topics_button(svc, lang),
     )
+
+
+def note_album(svc: Services, key: tuple[int, str]) -> None:
+    """Remember an album whose outcome is out; forget those older than `ALBUM_KEPT_S`."""
+    now = time.monotonic()
+    for old in [k for k, seen in svc.albums.items() if now - seen > ALBUM_KEPT_S]:
+        del svc.albums[old]
+    svc.albums[key] = now
+
+
+async def album_member(update: Update, svc: Services, message: Message) -> None:
+    """A photo or document of an album, without a caption: part of the
+    album's outcome, not a message of its own.  If the album's question
+    went to a person, it is copied to the operators under that question
+    (queued with the update marked handled: once, after a crash too);
+    otherwise the user is told once per album that the bot reads text only
+    (nothing if the caption was answered, or in a group, unaddressed)."""
+    key = (message.chat_id, message.media_group_id or "")
+    if key not in svc.albums:
+        await asyncio.sleep(ALBUM_WAIT_S)  # its captioned photo may come after it
+    async with svc.chat_turns.turn(message.chat_id):  # after that one's hand-off, which holds the turn
+        operator_chat = svc.settings.operator_chat_id
+        try:
+            question = svc.store.question_for_album(*key) if operator_chat is not None else None
+        except sqlite3.Error as exc:
+            log.error("cannot read an album's question: %s", exc)
+            question = None
+        if question is not None and operator_chat is not None:
+            try:
+                svc.delivery.enqueue_for_update(update.update_id, ("copy", operator_chat, media_copy(message), question.id))
+            except sqlite3.Error as exc:
+                log.error("could not queue an album's photo for the operators: %s", exc)
+            return
+        if key in svc.albums or not addressed_in_group(message, svc):
+            return
+        note_album(svc, key)
+        await say_text_only(update, svc, message)
 
 
 # --- buttons ----------------------------------------------------------------

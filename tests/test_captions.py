@@ -3,9 +3,11 @@ a photo sent back to an operator reaches the operators."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from bot.fakebotapi import FakeBotAPI
+from bot.telegram_app import ALBUM_WAIT_S
 
 from .conftest import OPERATORS
 from .test_telegram import USER, last_to
@@ -63,3 +65,74 @@ def test_a_question_under_a_photo_reaches_the_operators_with_the_photo(api: Fake
     copy = api.wait_for_call("copyMessage", since=mark, predicate=lambda c: c.params.get("chat_id") == OPERATORS)[0]
     assert copy.params["from_chat_id"] == USER and copy.params["message_id"] == photo["message_id"]
     assert "AN1234567" not in copy.params["caption"]
+
+
+CAPTION = "вот мои документы, работодатель не платит зарплату"
+
+
+def album(api: FakeBotAPI, group: str, photos: int = 4, caption: str | None = CAPTION, **kwargs: Any) -> list[dict[str, Any]]:
+    """An album as Telegram sends it: a message per photo, sharing a media_group_id, the first captioned."""
+    return [
+        api.push_photo(USER, caption=caption if n == 0 else None, media_group_id=group, language_code="ru", **kwargs) for n in range(photos)
+    ]
+
+
+def copied_to_operators(api: FakeBotAPI, count: int, since: int = 0) -> list[int]:
+    calls = api.wait_for_call("copyMessage", count=count, since=since, predicate=lambda c: c.params.get("chat_id") == OPERATORS, timeout=10)
+    assert all(c.params["from_chat_id"] == USER for c in calls)
+    return [c.params["message_id"] for c in calls]
+
+
+def test_an_album_goes_to_the_person_with_its_question_and_is_answered_once(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """/human, then an album of four photos, the first captioned: all four
+    are copied to the operators after the question's post (only the first
+    had been, and each of the others got "I can read only text"), and the
+    user gets one reply."""
+    runner = run_bot()
+    api.push_text(USER, "/human", language_code="ru")
+    last_to(api, USER)
+    mark = api.checkpoint()
+    photos = album(api, "album-1")
+    post = api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m.get("text", "").startswith("❓ #1 · ru · human"))[0]
+    assert CAPTION in post["text"]
+    assert copied_to_operators(api, 4, since=mark) == [p["message_id"] for p in photos]
+    time.sleep(0.5)  # anything more would have been said by now
+    told = [m["text"] for m in api.sent_messages(USER, since=mark)]
+    assert len(told) == 1 and told[0].startswith("Я передал ваш вопрос человеку"), told
+    assert len(api.sent_messages(OPERATORS, since=mark)) == 5  # the post, then the four photos
+    runner.stop()
+
+    # Without /human: the album's question goes where its caption's goes, the photos with it.
+    run_bot()
+    mark = api.checkpoint()
+    photos = album(api, "album-2", caption="какой курс доллара сегодня")
+    api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m.get("text", "").startswith("❓ #2"))
+    assert copied_to_operators(api, 4, since=mark) == [p["message_id"] for p in photos]
+    time.sleep(0.5)
+    assert len(api.sent_messages(USER, since=mark)) == 1
+
+
+def test_an_albums_photos_handled_after_a_restart_still_follow_its_question(api: FakeBotAPI, run_bot: Any) -> None:
+    runner = run_bot()
+    api.push_text(USER, "/human", language_code="ru")
+    last_to(api, USER)
+    first = album(api, "album-1", photos=1)[0]
+    copied_to_operators(api, 1)
+    runner.stop()
+    mark = api.checkpoint()
+    rest = album(api, "album-1", photos=3, caption=None)  # arrive while the bot is down
+    run_bot()
+    assert copied_to_operators(api, 3, since=mark) == [p["message_id"] for p in rest]
+    assert first["message_id"] not in [p["message_id"] for p in rest]
+    time.sleep(0.5)
+    assert api.sent_messages(USER, since=mark) == []
+
+
+def test_an_album_without_a_caption_is_told_once_that_the_bot_reads_text(api: FakeBotAPI, run_bot: Any) -> None:
+    run_bot()
+    album(api, "album-1", caption=None)
+    last_to(api, USER)
+    time.sleep(ALBUM_WAIT_S + 0.5)
+    told = [m["text"] for m in api.sent_messages(USER)]
+    assert len(told) == 1 and told[0].startswith("Я понимаю только текст"), told
+    assert not api.calls_of("copyMessage")
