@@ -595,7 +595,13 @@ async def forget_confirmed(update: Update, svc: Services, lang: str, confirmed: 
         del svc.awaiting_human[waiting]
     log.info("forgot a user on request: %d rows deleted", sum(deleted.values()))
     await svc.delivery.send_text(
-        chat.id, tr(svc, lang, "Done: everything stored about you has been deleted. You can keep asking questions.")
+        chat.id,
+        tr(
+            svc,
+            lang,
+            "Done: your language, your questions and their answers have been deleted. "
+            "What the bot keeps of group chats goes after its retention period. You can keep asking questions.",
+        ),
     )
     svc.delivery.kick()  # the deletions of their posts in the operators' group, queued with it
 

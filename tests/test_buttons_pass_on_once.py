@@ -277,9 +277,9 @@ def test_thumbs_down_on_an_answer_nobody_asked_for_asks_for_the_question(api: Fa
     else:
         api.push_text(USER, "/topics", language_code="ru")
         menu = last_to(api, USER)
-        api.push_callback(USER, menu["message_id"], "t:bans")
+        api.push_callback(USER, menu["message_id"], "t:bans:ru")
         api.wait_for_call("editMessageText")
-        api.push_callback(USER, menu["message_id"], "e:ban-check")
+        api.push_callback(USER, menu["message_id"], "e:ban-check:ru")
     answer = api.wait_for_sent(chat_id=USER, predicate=lambda m: ("👎", "f:ban-check:down") in buttons(m))[0]
     mark = api.checkpoint()
     api.push_callback(USER, answer["message_id"], "f:ban-check:down")

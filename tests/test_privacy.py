@@ -127,7 +127,7 @@ def test_forget_deletes_everything_after_confirmation(api: FakeBotAPI, run_bot: 
     mark = api.checkpoint()
     api.push_callback(7, ask["message_id"], "fg:yes")
     done = api.wait_for_sent(chat_id=7, since=mark)[0]
-    assert done["text"].startswith("Готово: всё, что хранилось о вас, удалено")
+    assert done["text"].startswith("Готово: ваш язык, ваши вопросы и ответы на них удалены")
     # The bot's post of the forgotten user's question leaves the operators' group too; the other user's stays.
     api.wait_for_call("deleteMessage", since=mark)
     visible = [m["text"] for m in api.chat_history(OPERATORS)]
@@ -156,7 +156,7 @@ def test_posts_telegram_will_not_delete_stay_and_the_bot_goes_on(api: FakeBotAPI
     api.fail("deleteMessage", status=400, description="Bad Request: message can't be deleted for everyone")
     mark = api.checkpoint()
     api.push_callback(7, ask["message_id"], "fg:yes")
-    assert api.wait_for_sent(chat_id=7, since=mark)[0]["text"].startswith("Готово: всё, что хранилось о вас, удалено")
+    assert api.wait_for_sent(chat_id=7, since=mark)[0]["text"].startswith("Готово: ваш язык, ваши вопросы и ответы на них удалены")
     calls = api.wait_for_call("deleteMessage", count=2, since=mark)
     assert len(calls) == 2 and len(api.chat_history(OPERATORS)) == 1  # one refused for good, the other deleted
     assert not list(sqlite_utils.Database(db_path).query("select * from questions where chat_id = 7"))
@@ -473,7 +473,7 @@ def test_forget_deletes_the_questions_a_user_asked_in_groups(api: FakeBotAPI, ru
     assert ask["text"].startswith("Удалить всё, что бот хранит о вас")
     mark = api.checkpoint()
     api.push_callback(user, ask["message_id"], "fg:yes")
-    assert api.wait_for_sent(chat_id=user, since=mark)[0]["text"].startswith("Готово: всё, что хранилось о вас, удалено")
+    assert api.wait_for_sent(chat_id=user, since=mark)[0]["text"].startswith("Готово: ваш язык, ваши вопросы и ответы на них удалены")
     api.wait_for_call("deleteMessage", since=mark)
     visible = [m["text"] for m in api.chat_history(OPERATORS)]
     assert len(visible) == 1 and visible[0].startswith("❓ #2 ·"), visible
