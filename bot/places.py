@@ -17,7 +17,9 @@ Names are matched as skeletons (see `normalize`), by the start of a word,
 so that "Казакстанда", "kazakhstane" and "в казахстане" are one country.
 The list holds the countries Kyrgyz migrants ask about, and only forms that
 no common word starts with: "груз" (cargo) is not Georgia, "казах" (a
-Kazakh) is not Kazakhstan.
+Kazakh) is not Kazakhstan.  Uzbeks and Tajiks are named apart (`PEOPLE`):
+the patent, the exam and the fingerprinting deadlines that spare Kyrgyz
+citizens are theirs to meet, in Russia too.
 """
 
 from __future__ import annotations
@@ -64,21 +66,39 @@ def countries_named(skeleton_text: str) -> frozenset[str]:
     return frozenset(named | {country for country, starts in FOREIGN.items() if any(w.startswith(starts) for w in words)})
 
 
+# Citizens of another country, by the start of the word ("узбекам",
+# "тажиктерге", "uzbeks"): a question about them is about their rules (the
+# patent, their exam), wherever they are, Russia included.  Only the
+# nationalities whose rules differ from Kyrgyz citizens' and whom users ask
+# about; an entry that names them (who needs a patent) still answers.
+PEOPLE: dict[str, tuple[str, ...]] = {
+    "uzbekistan": ("uzbek", "ozbek"),
+    "tajikistan": ("tajik", "tadjik"),
+}
+_ALL_PEOPLE = tuple(start for starts in PEOPLE.values() for start in starts)
+
+
+def people_named(skeleton_text: str) -> frozenset[str]:
+    """The countries whose citizens a skeleton text names (keys of `PEOPLE`)."""
+    words = [w for w in skeleton_text.split() if w.startswith(_ALL_PEOPLE)]
+    return frozenset(country for country, starts in PEOPLE.items() if any(w.startswith(starts) for w in words))
+
+
 def names_russia(skeleton_text: str) -> bool:
     return any(w in RUSSIA_WORDS or w.startswith(RUSSIA) for w in skeleton_text.split())
 
 
 def elsewhere(text: str) -> frozenset[str]:
     """The foreign countries a message is about: those it names, unless it
-    names Russia too."""
+    names Russia too, and those whose citizens it names."""
     words = skeleton(text)
     named = countries_named(words)
-    if not named or names_russia(words):
-        return frozenset()
-    return named
+    if named and names_russia(words):
+        named = frozenset()
+    return named | people_named(words)
 
 
 def known_countries(texts: Iterable[str]) -> frozenset[str]:
     """The foreign countries an entry's own texts (phrasings, title,
     keywords) name: questions about them it may answer."""
-    return frozenset().union(*(countries_named(skeleton(text)) for text in texts))
+    return frozenset().union(*(countries_named(skeleton(text)) | people_named(skeleton(text)) for text in texts))

@@ -76,3 +76,24 @@ def test_a_question_about_another_country_goes_to_a_person(engine: Engine, text:
 def test_entries_that_speak_of_the_country_and_russian_questions_are_answered(engine: Engine, text: str, entry_id: str) -> None:
     reply = engine.reply(text)
     assert (reply.outcome, reply.entry_id) == ("answer", entry_id)
+
+
+def test_uzbeks_and_tajiks_are_asked_about_in_russia_too() -> None:
+    assert elsewhere("узбекам дактилоскопия сколько дней в москве") == {"uzbekistan"}
+    assert elsewhere("тажиктерге миграционкага эмне деп жазыш керек") == {"tajikistan"}
+    assert elsewhere("нужна ли дактилоскопия кыргызам") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome"),
+    [
+        ("тажиктерге миграционкага эмне деп жазыш керек", "handoff"),  # migration-card speaks of Kyrgyz citizens
+        ("узбекам дактилоскопия сколько дней", "handoff"),
+        ("does my uzbek brother-in-law need a patent to work in russia", "answer"),  # patent-who-needs names them
+    ],
+)
+def test_a_question_about_uzbeks_or_tajiks_is_answered_only_by_an_entry_about_them(engine: Engine, text: str, outcome: str) -> None:
+    reply = engine.reply(text)
+    assert reply.outcome == outcome
+    if outcome == "answer":
+        assert reply.entry_id == "patent-who-needs"
