@@ -251,37 +251,31 @@ def test_sighup_reloads(tmp_path: Path, faq_copy: Path) -> None:
         assert "FAQ reload refused" in out
 
 
-def test_reload_reports_a_control_character_to_the_operators(api: FakeBotAPI, run_bot: Any, faq_copy: Path) -> None:
-    """A character YAML refuses (Word's Shift+Enter) had failed the reload
-    with a ReaderError: nothing to the operators, nothing in the log but a
-    traceback.  It is refused as any broken FAQ, with its file and line."""
+@pytest.mark.parametrize(
+    ("original", "broken", "reason"),
+    [
+        # A character YAML refuses (Word's Shift+Enter) had failed the reload
+        # with a ReaderError: nothing to the operators, nothing in the log but
+        # a traceback.
+        ("Amina is an app for digital migration", "Amina is an app for digital\x0bmigration", "control character U+000B is not allowed"),
+        # `- &a text` had been taken as "text" without a word.
+        ("        - amina degen emne\n", "        - &a amina degen emne\n", "a text cannot start with '&': YAML reads '&a' as an anchor"),
+    ],
+)
+def test_reload_refuses_what_yaml_would_misread_at_its_line(
+    api: FakeBotAPI, run_bot: Any, faq_copy: Path, original: str, broken: str, reason: str
+) -> None:
+    """Refused as any broken FAQ, with its file and line, and the last good FAQ answers on."""
     run_bot(faq_dir=faq_copy)
     path = faq_copy / "amina.yaml"
     text = path.read_text(encoding="utf-8")
-    at = text.index("Amina is an app for digital migration")
-    path.write_text(text.replace("Amina is an app for digital migration", "Amina is an app for digital\x0bmigration", 1), encoding="utf-8")
+    at = text.index(original)
+    path.write_text(text.replace(original, broken, 1), encoding="utf-8")
     mark = api.checkpoint()
     api.push_text(OPERATORS, "/reload", chat_type="supergroup", user_id=77)
     refused = api.wait_for_sent(chat_id=OPERATORS, since=mark)[0]["text"]
     assert refused.startswith("⚠️ FAQ reload refused (")
-    assert f"\nfaq/amina.yaml:{text.count(chr(10), 0, at) + 1}: control character U+000B is not allowed" in refused
-    api.push_text(1, "/start amina-what-is", language_code="en")
-    assert "Amina" in api.wait_for_sent(chat_id=1, since=mark)[0]["text"]
-
-
-def test_reload_refuses_a_phrasing_yaml_reads_as_an_anchor(api: FakeBotAPI, run_bot: Any, faq_copy: Path) -> None:
-    """`- &a text` had been taken as "text" without a word: it is refused
-    as any broken FAQ, at its line, and the last good FAQ answers on."""
-    run_bot(faq_dir=faq_copy)
-    path = faq_copy / "amina.yaml"
-    text = path.read_text(encoding="utf-8")
-    at = text.index("        - amina degen emne\n")
-    path.write_text(text.replace("        - amina degen emne\n", "        - &a amina degen emne\n", 1), encoding="utf-8")
-    mark = api.checkpoint()
-    api.push_text(OPERATORS, "/reload", chat_type="supergroup", user_id=77)
-    refused = api.wait_for_sent(chat_id=OPERATORS, since=mark)[0]["text"]
-    assert refused.startswith("⚠️ FAQ reload refused (")
-    assert f"\nfaq/amina.yaml:{text.count(chr(10), 0, at) + 1}: a text cannot start with '&': YAML reads '&a' as an anchor" in refused
+    assert f"\nfaq/amina.yaml:{text.count(chr(10), 0, at) + 1}: {reason}" in refused
     api.push_text(1, "/start amina-what-is", language_code="en")
     assert "Amina" in api.wait_for_sent(chat_id=1, since=mark)[0]["text"]
 
