@@ -57,13 +57,16 @@ FOREIGN_WORDS: dict[str, str] = {"kore": "south-korea"}
 _ALL_FOREIGN = tuple(start for starts in FOREIGN.values() for start in starts)
 
 
+def _named(words: list[str], table: dict[str, tuple[str, ...]], starts: tuple[str, ...]) -> set[str]:
+    """The keys of `table` some word starts a name of (`starts`: all of them, for one C pass first)."""
+    found = [w for w in words if w.startswith(starts)]
+    return {key for key, beginnings in table.items() if any(w.startswith(beginnings) for w in found)} if found else set()
+
+
 def countries_named(skeleton_text: str) -> frozenset[str]:
     """The foreign countries (keys of `FOREIGN`) a skeleton text names."""
-    words = [w for w in skeleton_text.split() if w.startswith(_ALL_FOREIGN) or w in FOREIGN_WORDS]
-    if not words:
-        return frozenset()
-    named = {FOREIGN_WORDS[w] for w in words if w in FOREIGN_WORDS}
-    return frozenset(named | {country for country, starts in FOREIGN.items() if any(w.startswith(starts) for w in words)})
+    words = skeleton_text.split()
+    return frozenset(_named(words, FOREIGN, _ALL_FOREIGN) | {FOREIGN_WORDS[w] for w in words if w in FOREIGN_WORDS})
 
 
 # Citizens of another country, by the start of the word ("узбекам",
@@ -80,8 +83,7 @@ _ALL_PEOPLE = tuple(start for starts in PEOPLE.values() for start in starts)
 
 def people_named(skeleton_text: str) -> frozenset[str]:
     """The countries whose citizens a skeleton text names (keys of `PEOPLE`)."""
-    words = [w for w in skeleton_text.split() if w.startswith(_ALL_PEOPLE)]
-    return frozenset(country for country, starts in PEOPLE.items() if any(w.startswith(starts) for w in words))
+    return frozenset(_named(skeleton_text.split(), PEOPLE, _ALL_PEOPLE))
 
 
 def names_russia(skeleton_text: str) -> bool:
@@ -101,4 +103,5 @@ def elsewhere(text: str) -> frozenset[str]:
 def known_countries(texts: Iterable[str]) -> frozenset[str]:
     """The foreign countries an entry's own texts (phrasings, title,
     keywords) name: questions about them it may answer."""
-    return frozenset().union(*(countries_named(skeleton(text)) | people_named(skeleton(text)) for text in texts))
+    skeletons = [skeleton(text) for text in texts]
+    return frozenset().union(*map(countries_named, skeletons), *map(people_named, skeletons))
