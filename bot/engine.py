@@ -19,9 +19,9 @@ from .i18n import N_, Catalogs, babel_locale
 from .langdetect import LanguageDetector
 from .matcher import Candidate, Matcher
 from .normalize import fold
-from .places import elsewhere, known_countries
 from .privacy import without_personal_data
 from .smalltalk import recognise
+from .subjects import asked_about, spoken_of
 from .tuning import DEFAULT, Tuning
 
 Outcome = Literal["answer", "clarify", "handoff"]
@@ -136,9 +136,9 @@ class Engine:
                 samples[lang].extend(entry.questions.get(lang, ()))
                 samples[lang].append(entry.answer.get(lang, ""))
         self.detector = LanguageDetector(samples)
-        # The foreign countries each entry's own wording names (see `places`).
-        self._countries = {
-            entry.id: known_countries([q for lang in LANGS for q in entry.questions.get(lang, ())] + list(entry.title.values()) + list(entry.keywords))
+        # The countries, peoples and apps each entry's own wording names (see `subjects`).
+        self._subjects = {
+            entry.id: spoken_of([q for lang in LANGS for q in entry.questions.get(lang, ())] + list(entry.title.values()) + list(entry.keywords))
             for entry in faq.matchable()
         }
         # (entry id, language) → the rendered answer: Babel's date formatting
@@ -188,7 +188,7 @@ class Engine:
         candidates, evidence = self.assess(text)
         outcome, chosen, probability = decide(candidates, evidence, self.tuning)
         if outcome != "handoff":
-            outcome, chosen, probability = self._only_where_asked(text, outcome, chosen, probability)
+            outcome, chosen, probability = self._only_what_is_asked(text, outcome, chosen, probability)
         confidence = int(round(100 * probability))
         if outcome == "answer":
             return self.entry_reply(chosen[0].entry_id, lang, confidence=confidence, candidates=candidates)
@@ -206,15 +206,15 @@ class Engine:
         )
         return Reply("handoff", lang, confidence, text_out, candidates=tuple(candidates))
 
-    def _only_where_asked(self, text: str, outcome: Outcome, chosen: list[Candidate], probability: float) -> tuple[Outcome, list[Candidate], float]:
-        """`decide`'s outcome, kept to the entries that can speak of the
-        foreign country the message is about, if it is about one: a
-        question about Kazakhstan is not answered with Russia's rule (see
-        `places`).  With none left, a person answers."""
-        countries = elsewhere(text)
-        if not countries:
+    def _only_what_is_asked(self, text: str, outcome: Outcome, chosen: list[Candidate], probability: float) -> tuple[Outcome, list[Candidate], float]:
+        """`decide`'s outcome, kept to the entries that speak of what the
+        message names and most entries do not: a question about Kazakhstan
+        is not answered with Russia's rule, nor one about a bank's app with
+        Amina's (see `subjects`).  With none left, a person answers."""
+        named = asked_about(text)
+        if not any(named):
             return outcome, chosen, probability
-        kept = [c for c in chosen if countries <= self._countries.get(c.entry_id, frozenset())]
+        kept = [c for c in chosen if named.answered_by(self._subjects[c.entry_id])]
         if not kept:
             return "handoff", [], 0.0
         return outcome, kept, probability

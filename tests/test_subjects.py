@@ -1,4 +1,5 @@
-"""Questions about another country are not answered with Russia's rules."""
+"""Questions about another country are not answered with Russia's rules,
+nor questions about another app with Amina's."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import pytest
 
 from bot.engine import Engine
 from bot.normalize import skeleton
-from bot.places import countries_named, elsewhere
+from bot.subjects import apps_named, asked_about, countries_named
 
 
 @pytest.mark.parametrize(
@@ -42,8 +43,8 @@ def test_people_cities_of_russia_and_common_words_are_not_countries(text: str) -
 
 
 def test_a_message_naming_russia_as_well_is_about_russia() -> None:
-    assert elsewhere("приехал из казахстана в россию, регистрация через сколько дней") == frozenset()
-    assert elsewhere("kazakstanda kancha kun jursa bolot") == {"kazakhstan"}
+    assert asked_about("приехал из казахстана в россию, регистрация через сколько дней").places == frozenset()
+    assert asked_about("kazakstanda kancha kun jursa bolot").places == {"kazakhstan"}
 
 
 @pytest.mark.parametrize(
@@ -79,9 +80,9 @@ def test_entries_that_speak_of_the_country_and_russian_questions_are_answered(en
 
 
 def test_uzbeks_and_tajiks_are_asked_about_in_russia_too() -> None:
-    assert elsewhere("узбекам дактилоскопия сколько дней в москве") == {"uzbekistan"}
-    assert elsewhere("тажиктерге миграционкага эмне деп жазыш керек") == {"tajikistan"}
-    assert elsewhere("нужна ли дактилоскопия кыргызам") == frozenset()
+    assert asked_about("узбекам дактилоскопия сколько дней в москве").places == {"uzbekistan"}
+    assert asked_about("тажиктерге миграционкага эмне деп жазыш керек").places == {"tajikistan"}
+    assert asked_about("нужна ли дактилоскопия кыргызам").places == frozenset()
 
 
 @pytest.mark.parametrize(
@@ -97,3 +98,53 @@ def test_a_question_about_uzbeks_or_tajiks_is_answered_only_by_an_entry_about_th
     assert reply.outcome == outcome
     if outcome == "answer":
         assert reply.entry_id == "patent-who-needs"
+
+
+@pytest.mark.parametrize(
+    ("text", "app"),
+    [
+        ("сбербанк онлайнды телефонго кантип орнотом", "sberbank"),
+        ("в сбере карту заблокировали", "sberbank"),
+        ("how to install whatsapp", "whatsapp"),
+        ("ватсаптан жазышты", "whatsapp"),
+        ("госуслугах проверить", "gosuslugi"),
+        ("мбанкка акча которсо болобу", "mbank"),
+        ("аминаны кантип орнотом", "amina"),
+    ],
+)
+def test_an_app_is_recognised_in_its_forms(text: str, app: str) -> None:
+    assert apps_named(skeleton(text)) == {app}
+
+
+def test_savings_are_not_sberbank() -> None:
+    assert apps_named(skeleton("сбережения в банке")) == frozenset()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "сбербанк онлайнды телефонго кантип орнотом",
+        "how to install whatsapp on my phone",
+        "госуслуги приложение как установить",
+        "how do i install the mbank app",
+        "mbank тиркемесин кантип орнотом",
+        "yandex go приложение не работает у мигрантов",
+    ],
+)
+def test_a_question_about_another_app_is_not_answered_with_aminas_steps(engine: Engine, text: str) -> None:
+    reply = engine.reply(text)
+    assert reply.outcome == "handoff", (reply.entry_id, reply.confidence)
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        ("аминаны кантип орнотом", "amina-how-to-use"),
+        ("can I see the register on Gosuslugi", "register-check"),  # the entry names Gosuslugi
+        ("в реестре карта сбербанка заблокирована", "register-restrictions"),
+        ("оплатил все штрафы через госуслуги, из реестра меня уберут автоматически?", "register-removal"),  # about no app
+    ],
+)
+def test_entries_about_the_app_or_about_no_app_still_answer(engine: Engine, text: str, entry_id: str) -> None:
+    reply = engine.reply(text)
+    assert (reply.outcome, reply.entry_id) == ("answer", entry_id)

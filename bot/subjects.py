@@ -1,5 +1,7 @@
-"""Which countries a message names: a Russian rule is no answer to a
-question about Kazakhstan.
+"""What a message names that only some entries speak of: another
+country, its citizens, an app other than Amina.  A Russian rule is no
+answer to a question about Kazakhstan, nor Amina's install steps to one
+about a bank's app.
 
 Almost every entry of the FAQ is about Russia, and says so in its answer
 rather than in its phrasings, so a question about another country ("do I
@@ -20,11 +22,19 @@ no common word starts with: "груз" (cargo) is not Georgia, "казах" (a
 Kazakh) is not Kazakhstan.  Uzbeks and Tajiks are named apart (`PEOPLE`):
 the patent, the exam and the fingerprinting deadlines that spare Kyrgyz
 citizens are theirs to meet, in Russia too.
+
+Apps, banks and services are named the same way (`APPS`): "how do I
+install the Gosuslugi app" or "сбербанк онлайнды телефонго кантип
+орнотом" shares every word but the name with "how do I install Amina", and
+was answered with Amina's steps at 80–92 % confidence.  Only entries about
+an app are held to the app a message names: a bank or Gosuslugi is often
+just the way something was done ("paid my fines through Gosuslugi").
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from .normalize import skeleton
 
@@ -90,18 +100,69 @@ def names_russia(skeleton_text: str) -> bool:
     return any(w in RUSSIA_WORDS or w.startswith(RUSSIA) for w in skeleton_text.split())
 
 
-def elsewhere(text: str) -> frozenset[str]:
-    """The foreign countries a message is about: those it names, unless it
-    names Russia too, and those whose citizens it names."""
+# Apps, banks and money-transfer services that people ask how to install,
+# open or use, Amina among them, by the start of their skeletons.  Only
+# names no common word starts with: "сбер" alone is a whole word
+# (`APP_WORDS`), as "сбережения" (savings) starts with it.  RuStore is not
+# here: Amina is installed from it, and its entries say so.
+APPS: dict[str, tuple[str, ...]] = {
+    "amina": ("amina",),
+    "sberbank": ("sberb",),
+    "tinkoff": ("tinkof", "tbank"),
+    "mbank": ("mbank",),
+    "elsom": ("elsom",),
+    "odengi": ("odengi",),
+    "whatsapp": ("vacap", "vocap", "uacap", "vhacap", "vhacup"),
+    "gosuslugi": ("gosuslug",),
+    "yandex": ("andeks", "andeh"),
+    "wildberries": ("vaildber", "vildber", "valber"),
+    "ozon": ("ozon",),
+    "avito": ("avito",),
+    "kaspi": ("kaspi",),
+    "unistream": ("unistr",),
+}
+APP_WORDS: dict[str, str] = {"sber": "sberbank", "sbera": "sberbank", "sberu": "sberbank", "sbere": "sberbank", "sberom": "sberbank", "vtb": "vtb"}
+_ALL_APPS = tuple(start for starts in APPS.values() for start in starts)
+
+
+def apps_named(skeleton_text: str) -> frozenset[str]:
+    """The apps and services (keys of `APPS`, or "vtb") a skeleton text names."""
+    words = skeleton_text.split()
+    return frozenset(_named(words, APPS, _ALL_APPS) | {APP_WORDS[w] for w in words if w in APP_WORDS})
+
+
+class Subjects(NamedTuple):
+    """What a text names that only some entries speak of."""
+
+    places: frozenset[str]  # foreign countries, and those whose citizens it names
+    apps: frozenset[str]
+
+    def answered_by(self, entry: Subjects) -> bool:
+        """Whether an entry that names `entry` may answer a message that
+        names these: it names every country the message names, and, if it
+        is about an app, every app the message names.  An entry about no
+        app is not held to the apps ("I paid my fines through Gosuslugi,
+        will I leave the register?" is about the register); one about
+        Amina does not answer how to install Sberbank's."""
+        return self.places <= entry.places and (not entry.apps or self.apps <= entry.apps)
+
+
+def asked_about(text: str) -> Subjects:
+    """What a message is about that only some entries speak of: the
+    foreign countries it names, unless it names Russia too; those whose
+    citizens it names; the apps it names."""
     words = skeleton(text)
     named = countries_named(words)
     if named and names_russia(words):
         named = frozenset()
-    return named | people_named(words)
+    return Subjects(named | people_named(words), apps_named(words))
 
 
-def known_countries(texts: Iterable[str]) -> frozenset[str]:
-    """The foreign countries an entry's own texts (phrasings, title,
-    keywords) name: questions about them it may answer."""
+def spoken_of(texts: Iterable[str]) -> Subjects:
+    """What an entry's own texts (phrasings, title, keywords) name, in the
+    terms of `asked_about`: questions about those it may answer."""
     skeletons = [skeleton(text) for text in texts]
-    return frozenset().union(*map(countries_named, skeletons), *map(people_named, skeletons))
+    return Subjects(
+        frozenset().union(*map(countries_named, skeletons), *map(people_named, skeletons)),
+        frozenset().union(*map(apps_named, skeletons)),
+    )
