@@ -791,8 +791,8 @@ async def hand_off(
             operator_chat_id=operator_chat,
             update_id=update.update_id,
             reply=reply,
-            # A question written under a screenshot: the screenshot is most of it.
-            media=media_copy(message) if message and message.text is None and message.caption and reason != "feedback" else None,
+            # A question written under a screenshot, or an album sent after /human: the photos are most of it.
+            media=media_copy(message) if message and message.text is None and (message.caption or message.media_group_id) and reason != "feedback" else None,
             # Who asked: in a group the chat is everyone's, and /forget finds their questions by this.
             user_id=update.effective_user.id if update.effective_user else None,
             # An album's other photos follow it to the operators (`album_member`).
@@ -890,6 +890,8 @@ async def album_member(update: Update, svc: Services, message: Message) -> None:
     album's outcome, not a message of its own.  If the album's question
     went to a person, it is copied to the operators under that question
     (queued with the update marked handled: once, after a crash too);
+    an album with no caption at all, sent when the user is waiting for a
+    person (`/human` alone), is itself the question (`pass_album_on`);
     otherwise the user is told once per album that the bot reads text only
     (nothing if the caption was answered, or in a group, unaddressed)."""
     key = (message.chat_id, message.media_group_id or "")
@@ -911,7 +913,22 @@ async def album_member(update: Update, svc: Services, message: Message) -> None:
         if key in svc.albums or not addressed_in_group(message, svc):
             return
         note_album(svc, key)
+        if operator_chat is not None and awaiting_human(svc, message.chat_id, sender_id(message)):
+            await pass_album_on(update, svc, message)
+            return
         await say_text_only(update, svc, message)
+
+
+async def pass_album_on(update: Update, svc: Services, message: Message) -> None:
+    """An album without a word, after `/human` alone: the photos are what
+    the user has to show a person (a letter, a fine), so they go as the
+    question, this one copied under its post and the others after it
+    (`album_member`, which finds the question by the album).  No FAQ entry
+    is near a question with no text, so none is named to the operators."""
+    lang = user_lang(update, svc)
+    said = tr(svc, lang, "I have passed your question to a person, who will answer here.")
+    await hand_off(update, svc, f"({attachment_kind(message)})", lang, reason="human", candidates=[], text=said)
+    svc.record(svc.store.set_awaiting_human, message.chat_id, sender_id(message), None)
 
 
 # --- buttons ----------------------------------------------------------------

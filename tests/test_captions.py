@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import sqlite_utils
+
 from bot.fakebotapi import FakeBotAPI
 from bot.telegram_app import ALBUM_WAIT_S
 
@@ -136,3 +138,33 @@ def test_an_album_without_a_caption_is_told_once_that_the_bot_reads_text(api: Fa
     told = [m["text"] for m in api.sent_messages(USER)]
     assert len(told) == 1 and told[0].startswith("Я понимаю только текст"), told
     assert not api.calls_of("copyMessage")
+
+
+def test_an_album_without_a_caption_after_human_goes_to_the_person(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """/human, then four photos and no word: the album is the question.
+    Each photo had waited for a caption that never came, and the album was
+    told "I can read only text" while the operators got nothing and the
+    wait for a person went on."""
+    runner = run_bot()
+    api.push_text(USER, "/human", language_code="ru")
+    last_to(api, USER)
+    mark = api.checkpoint()
+    photos = album(api, "album-1", caption=None)
+    post = api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m.get("text", "").startswith("❓ #1 · ru · human"))[0]
+    assert "(photo)" in post["text"]
+    assert copied_to_operators(api, 4, since=mark) == [p["message_id"] for p in photos]
+    time.sleep(0.5)  # anything more would have been said by now
+    told = [m["text"] for m in api.sent_messages(USER, since=mark)]
+    assert len(told) == 1 and told[0].startswith("Я передал ваш вопрос человеку") and told[0].endswith("#1"), told
+    assert len(api.sent_messages(OPERATORS, since=mark)) == 5  # the post, then the four photos
+    runner.stop()
+    db = sqlite_utils.Database(db_path)
+    assert [(q["reason"], q["media_group_id"], q["user_message_id"]) for q in db["questions"].rows] == [("human", "album-1", photos[0]["message_id"])]
+    assert list(db.query("select * from awaiting_human")) == []
+
+    # The wait is over: the next message is the bot's to answer.
+    run_bot()
+    mark = api.checkpoint()
+    api.push_text(USER, "как проверить запрет на въезд?", language_code="ru")
+    assert "📚 Источники" in last_to(api, USER, since=mark)["text"]
+    assert api.sent_messages(OPERATORS, since=mark) == []

@@ -75,6 +75,40 @@ def test_in_a_group_only_the_member_who_asked_for_a_person_has_their_next_messag
     assert list(sqlite_utils.Database(db_path).query("select * from awaiting_human")) == []
 
 
+def test_in_a_group_an_album_without_a_caption_in_reply_to_the_prompt_is_the_askers_question(api: FakeBotAPI, run_bot: Any, db_path: Path) -> None:
+    """After /human in a group, the member who asked replies to the prompt
+    with photos and no word: they go to a person, with one reply in the
+    group; another member's album in reply to it is only told that the bot
+    reads text."""
+    asker, other = 7, 8
+    run_bot()
+    group_says(api, asker, "/human")
+    prompt = last_to(api, GROUP)
+
+    def album(user_id: int, group: str) -> list[dict[str, Any]]:
+        return [
+            api.push_photo(GROUP, chat_type="supergroup", user_id=user_id, language_code="en", reply_to_message_id=prompt["message_id"], media_group_id=group)
+            for _ in range(3)
+        ]
+
+    mark = api.checkpoint()
+    album(other, "album-other")
+    assert last_to(api, GROUP, since=mark)["text"].startswith("I can read only text.")
+    mark = api.checkpoint()
+    photos = album(asker, "album-asker")
+    post = api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: "text" in m)[0]
+    assert post["text"].startswith("❓ #1 · en · human\n\n(photo)")
+    copies = api.wait_for_call("copyMessage", count=3, since=mark, predicate=lambda c: c.params.get("chat_id") == OPERATORS)
+    assert [c.params["message_id"] for c in copies] == [p["message_id"] for p in photos]
+    told = last_to(api, GROUP, since=mark)
+    assert told["text"].endswith("Reference: #1") and told["reply_to_message"]["message_id"] == photos[0]["message_id"]
+    time.sleep(0.5)
+    assert len(api.sent_messages(GROUP, since=mark)) == 1
+    db = sqlite_utils.Database(db_path)
+    assert [(q["user_id"], q["media_group_id"]) for q in db["questions"].rows] == [(asker, "album-asker")]
+    assert list(db.query("select * from awaiting_human")) == []
+
+
 def test_an_older_database_keeps_a_private_chats_request_for_a_person(tmp_path: Path) -> None:
     """Requests were kept per chat (users.awaiting_human_since): a private
     chat's is its user's; a group's did not say whose, and is dropped."""
