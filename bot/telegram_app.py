@@ -186,10 +186,10 @@ class Services:
     # reads back).
     awaiting_human: dict[tuple[int, int], dt.datetime] = field(default_factory=dict)
     # Albums of the last `ALBUM_KEPT_S`, by (chat, media_group_id), whose
-    # outcome is out (their caption read, or "text only" said), with when:
-    # their other photos get no reply of their own.  Those handed to a
-    # person are found in the database (`Store.question_for_album`), which
-    # a restart reads back.
+    # outcome is out (their caption read, "text only" said, or their
+    # follow-up posted: `album_follow_up`), with when: their other photos
+    # get no reply of their own.  Those handed to a person are found in the
+    # database (`Store.question_for_album`), which a restart reads back.
     albums: dict[tuple[int, str], float] = field(default_factory=dict)
 
     def record(self, write: Callable[..., object], *args: Any, **kwargs: Any) -> None:
@@ -1305,6 +1305,36 @@ async def user_follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         # (a question stored before its asker was kept has none to match):
         # another member's reply is their own message to the bot.
         return False
+    if message.media_group_id:
+        await album_follow_up(update, svc, message, question, operator_chat)
+    else:
+        await post_follow_up(update, svc, message, question, operator_chat)
+    return True
+
+
+async def album_follow_up(update: Update, svc: Services, message: Message, question: Question, operator_chat: int) -> None:
+    """An album sent back to an operator (each of its photos a reply of its
+    own) is one follow-up: its caption the text, its photos after it, one
+    receipt.  A photo without a caption waits for the captioned one, as in
+    `album_member`; whichever is first to find the album not yet posted
+    posts it.  Kept in memory only (`Services.albums`): photos handled
+    after a restart between them come as one more follow-up, not lost."""
+    key = (message.chat_id, message.media_group_id or "")
+    if not message.caption and key not in svc.albums:
+        await asyncio.sleep(ALBUM_WAIT_S)  # its caption, the follow-up's text, may come after it
+    async with svc.chat_turns.turn(message.chat_id):
+        if key not in svc.albums:
+            note_album(svc, key)
+            await post_follow_up(update, svc, message, question, operator_chat)
+            return
+        try:
+            svc.delivery.enqueue_for_update(update.update_id, ("copy", operator_chat, media_copy(message), question.id))
+        except sqlite3.Error as exc:
+            log.error("could not queue an album's photo for the operators: %s", exc)
+
+
+async def post_follow_up(update: Update, svc: Services, message: Message, question: Question, operator_chat: int) -> None:
+    """The `💬` post of a follow-up, its photo or document after it, and the user's receipt."""
     text = mask_personal_data(message.text or message.caption or f"({attachment_kind(message)})")  # shown to operators, as questions are
     post = with_preview(f"💬 #{question.id} · {question.lang} · follow-up\n\n", text[:OPERATOR_PREVIEW_CHARS], "\n\n↩️ Reply to this message to answer.")
     # In the conversation's language: the follow-up's own, else the question's (a
@@ -1332,7 +1362,6 @@ async def user_follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         log.error("could not store a follow-up: %s", exc)
         await svc.delivery.send_text(operator_chat, post)
         await svc.delivery.send_text(message.chat_id, told)
-    return True
 
 
 def attachment_kind(message: Message) -> str:

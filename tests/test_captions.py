@@ -168,3 +168,29 @@ def test_an_album_without_a_caption_after_human_goes_to_the_person(api: FakeBotA
     api.push_text(USER, "как проверить запрет на въезд?", language_code="ru")
     assert "📚 Источники" in last_to(api, USER, since=mark)["text"]
     assert api.sent_messages(OPERATORS, since=mark) == []
+
+
+def test_an_album_in_reply_to_an_operator_is_one_follow_up(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """An album sent back to an operator was a follow-up per photo: a 💬
+    post and a receipt each.  It is one follow-up, its caption the text,
+    its photos after it, and one receipt; an album with no caption, the same."""
+    runner = run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    api.push_text(OPERATORS, "Пришлите фото документов", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    copied = api.wait_for_sent(chat_id=USER, predicate=lambda m: m.get("text", "").startswith("Пришлите"))[0]
+    api.wait_for_sent(chat_id=OPERATORS, predicate=lambda m: m.get("text", "").startswith("✅ #1"))  # linked by then
+    for group, caption in (("album-1", "вот документы"), ("album-2", None)):
+        mark = api.checkpoint()
+        photos = album(api, group, photos=3, caption=caption, reply_to_message_id=copied["message_id"])
+        assert copied_to_operators(api, 3, since=mark) == [p["message_id"] for p in photos]
+        receipt = last_to(api, USER, since=mark)
+        assert receipt["text"].startswith("Отправлено человеку") and receipt["text"].endswith("#1")
+        time.sleep(0.5)  # anything more would have been said by now
+        assert len(api.sent_messages(USER, since=mark)) == 1
+        sent = api.sent_messages(OPERATORS, since=mark)
+        assert [m["text"].split("\n\n")[:2] for m in sent if "text" in m] == [["💬 #1 · ru · follow-up", caption or "(photo)"]]
+        assert sent[0].get("text", "").startswith("💬 #1") and len(sent) == 4  # the follow-up, then its photos
+    runner.stop()
+    db = sqlite_utils.Database(db_path)
+    assert db.execute("select count(*) from outbox where kind = 'operator_post'").fetchone()[0] == 3  # the question and two follow-ups
