@@ -100,6 +100,10 @@ CONFLICT_SAID_EVERY_S = 60.0
 # the album is remembered this long (`Services.albums`).
 ALBUM_WAIT_S = 1.5
 ALBUM_KEPT_S = 600.0
+# A menu sent anew under a message that is no menu ("Topics" under /help):
+# a second press of the same button within this long is a double tap, and
+# sends nothing more (`menu_just_sent`).
+MENU_SENT_KEPT_S = 5.0
 
 
 # `t.me/<bot>?start=forget_me`, the button under /forget sent in a group:
@@ -191,6 +195,10 @@ class Services:
     # get no reply of their own.  Those handed to a person are found in the
     # database (`Store.question_for_album`), which a restart reads back.
     albums: dict[tuple[int, str], float] = field(default_factory=dict)
+    # Menus sent anew in the last `MENU_SENT_KEPT_S`, by (chat, message id of
+    # the message pressed on, the menu's title), with when: a double tap's
+    # second press finds its menu here.  Ids and titles only, in memory.
+    menus_sent: dict[tuple[int, int, str], float] = field(default_factory=dict)
 
     def record(self, write: Callable[..., object], *args: Any, **kwargs: Any) -> None:
         """A write the user's reply must not depend on (statistics, logs).
@@ -1074,7 +1082,7 @@ def is_menu(message: Message) -> bool:
 async def edit_or_send(message: Any, svc: Services, chat_id: int, text: str, markup: InlineKeyboardMarkup) -> None:
     """Show a menu in the menu message its button was pressed on; a new
     message under any other one (`is_menu`), or where that one cannot be
-    edited (too old, deleted)."""
+    edited (too old, deleted), once for a double tap (`menu_just_sent`)."""
     if isinstance(message, Message) and is_menu(message):
         try:
             await message.edit_text(text, reply_markup=markup)
@@ -1088,7 +1096,25 @@ async def edit_or_send(message: Any, svc: Services, chat_id: int, text: str, mar
             log.debug("edit refused (%s); sending a new message", exc.message)
         except Exception:  # too old to edit: send anew
             log.debug("edit failed; sending a new message")
+    pressed = reply_key(message)
+    if pressed is not None and menu_just_sent(svc, (*pressed, text)):
+        return
     await svc.delivery.send_text(chat_id, text, reply_markup=markup)
+
+
+def menu_just_sent(svc: Services, key: tuple[int, int, str]) -> bool:
+    """Whether this menu was sent anew for the same message a moment ago:
+    a quick double tap on "Topics" under a message that is no menu (where
+    no edit's "message is not modified" tells it) would send two.  If not,
+    it is noted as sent now, before the send: the second press may be
+    handled while the first one's send is on its way.  Older notes go."""
+    now = time.monotonic()
+    for old in [k for k, at in svc.menus_sent.items() if now - at > MENU_SENT_KEPT_S]:
+        del svc.menus_sent[old]
+    if key in svc.menus_sent:
+        return True
+    svc.menus_sent[key] = now
+    return False
 
 
 async def feedback(update: Update, svc: Services, entry_id: str, helpful: bool, lang: str) -> None:

@@ -744,3 +744,27 @@ def test_menu_buttons_sent_before_they_carried_a_language_still_work(api: FakeBo
         api.push_callback(USER, menu["message_id"], data, language_code="en", force=True)
     answer = api.wait_for_sent(chat_id=USER, predicate=lambda m: "📚" in m.get("text", ""))[0]
     assert answer["text"].startswith(engine.faq.entries["ban-check"].answer["en"][:40])
+
+
+def test_a_double_tap_on_topics_under_an_answer_sends_one_menu(api: FakeBotAPI, run_bot: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """"Topics" under a message that is no menu sends the menu anew, and a
+    quick double tap sent it twice.  The second press is answered (its
+    spinner stops) and sends nothing; a press a while later sends again."""
+    runner = run_bot()
+    api.push_text(USER, "/help", language_code="en")
+    helped = last_to(api, USER)
+    mark = api.checkpoint()
+    for _ in range(2):
+        api.push_callback(USER, helped["message_id"], "T:en", language_code="en")
+    assert last_to(api, USER, since=mark)["text"] == "Choose a topic:"
+    answered = api.wait_for_call("answerCallbackQuery", count=2, since=mark)
+    assert all(call.ok for call in answered)
+    time.sleep(0.5)  # a second menu would have been sent by now
+    assert [m["text"] for m in api.sent_messages(USER, since=mark)] == ["Choose a topic:"]
+    assert api.calls_of("editMessageText") == []
+    # Kept for a few seconds only: a later tap is a new wish for the menu.
+    monkeypatch.setattr("bot.telegram_app.MENU_SENT_KEPT_S", 0.0)
+    mark = api.checkpoint()
+    api.push_callback(USER, helped["message_id"], "T:en", language_code="en")
+    assert last_to(api, USER, since=mark)["text"] == "Choose a topic:"
+    assert runner.on_loop(lambda: len(runner.app.bot_data["services"].menus_sent)) == 1  # the old one let go
