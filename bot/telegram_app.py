@@ -799,8 +799,9 @@ async def hand_off(
             operator_chat_id=operator_chat,
             update_id=update.update_id,
             reply=reply,
-            # A question written under a screenshot, or an album sent after /human: the photos are most of it.
-            media=media_copy(message) if message and message.text is None and (message.caption or message.media_group_id) and reason != "feedback" else None,
+            # A message without text (a question under a screenshot; a photo, voice note
+            # or album after /human) goes with its attachment: it is most of the question.
+            media=media_copy(message) if message and message.text is None and reason != "feedback" else None,
             # Who asked: in a group the chat is everyone's, and /forget finds their questions by this.
             user_id=update.effective_user.id if update.effective_user else None,
             # An album's other photos follow it to the operators (`album_member`).
@@ -873,6 +874,9 @@ async def on_non_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
             note_album(svc, (message.chat_id, message.media_group_id))
         await on_text(update, context)
         return
+    if attachment_kind(message) in FOR_A_PERSON and svc.settings.operator_chat_id is not None and awaiting_human(svc, message.chat_id, sender_id(message)):
+        await pass_attachment_on(update, svc, message)
+        return
     await say_text_only(update, svc, message)
 
 
@@ -899,7 +903,7 @@ async def album_member(update: Update, svc: Services, message: Message) -> None:
     went to a person, it is copied to the operators under that question
     (queued with the update marked handled: once, after a crash too);
     an album with no caption at all, sent when the user is waiting for a
-    person (`/human` alone), is itself the question (`pass_album_on`);
+    person (`/human` alone), is itself the question (`pass_attachment_on`);
     otherwise the user is told once per album that the bot reads text only
     (nothing if the caption was answered, or in a group, unaddressed)."""
     key = (message.chat_id, message.media_group_id or "")
@@ -922,17 +926,18 @@ async def album_member(update: Update, svc: Services, message: Message) -> None:
             return
         note_album(svc, key)
         if operator_chat is not None and awaiting_human(svc, message.chat_id, sender_id(message)):
-            await pass_album_on(update, svc, message)
+            await pass_attachment_on(update, svc, message)
             return
         await say_text_only(update, svc, message)
 
 
-async def pass_album_on(update: Update, svc: Services, message: Message) -> None:
-    """An album without a word, after `/human` alone: the photos are what
-    the user has to show a person (a letter, a fine), so they go as the
-    question, this one copied under its post and the others after it
-    (`album_member`, which finds the question by the album).  No FAQ entry
-    is near a question with no text, so none is named to the operators."""
+async def pass_attachment_on(update: Update, svc: Services, message: Message) -> None:
+    """A photo, voice note or document (or an album) without a word, after
+    `/human` alone: it is what the user has to show or tell a person (a
+    letter, a fine, a question spoken rather than typed), so it goes as the
+    question, copied under its post (an album's other photos after it:
+    `album_member` finds the question by the album).  No FAQ entry is near
+    a question with no text, so none is named to the operators."""
     lang = user_lang(update, svc)
     said = tr(svc, lang, "I have passed your question to a person, who will answer here.")
     await hand_off(update, svc, f"({attachment_kind(message)})", lang, reason="human", candidates=[], text=said)
@@ -1388,6 +1393,12 @@ async def post_follow_up(update: Update, svc: Services, message: Message, questi
         log.error("could not store a follow-up: %s", exc)
         await svc.delivery.send_text(operator_chat, post)
         await svc.delivery.send_text(message.chat_id, told)
+
+
+# What a user may send a person after `/human` without a word (`pass_attachment_on`):
+# not a sticker, nor a contact or location, which hold personal data a
+# caption's masking never sees.
+FOR_A_PERSON = frozenset({"photo", "document", "video", "voice", "audio", "video_note"})
 
 
 def attachment_kind(message: Message) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 import sqlite_utils
 
 from bot.fakebotapi import FakeBotAPI
@@ -168,6 +169,41 @@ def test_an_album_without_a_caption_after_human_goes_to_the_person(api: FakeBotA
     api.push_text(USER, "как проверить запрет на въезд?", language_code="ru")
     assert "📚 Источники" in last_to(api, USER, since=mark)["text"]
     assert api.sent_messages(OPERATORS, since=mark) == []
+
+
+@pytest.mark.parametrize("kind", ["voice", "photo"])
+def test_a_voice_note_or_photo_after_human_goes_to_the_person(api: FakeBotAPI, run_bot: Any, db_path: Any, kind: str) -> None:
+    """/human, then a voice note (a question spoken, not typed) or one
+    photo without a word: it is the question, copied under its post.  It
+    had been told "I can read only text", and the wait went on."""
+    runner = run_bot()
+    api.push_text(USER, "/human", language_code="ru")
+    last_to(api, USER)
+    mark = api.checkpoint()
+    sent = api.push_voice(USER) if kind == "voice" else api.push_photo(USER)
+    post = api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m.get("text", "").startswith("❓ #1 · ru · human"))[0]
+    assert f"({kind})" in post["text"]
+    assert copied_to_operators(api, 1, since=mark) == [sent["message_id"]]
+    told = last_to(api, USER, since=mark)["text"]
+    assert told.startswith("Я передал ваш вопрос человеку") and told.endswith("#1")
+    runner.stop()
+    db = sqlite_utils.Database(db_path)
+    assert [(q["reason"], q["user_message_id"]) for q in db["questions"].rows] == [("human", sent["message_id"])]
+    assert list(db.query("select * from awaiting_human")) == []
+
+
+def test_a_sticker_after_human_is_not_the_question(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """A sticker says nothing a person could answer: the bot still reads
+    text only, and the next message is the question."""
+    run_bot()
+    api.push_text(USER, "/human", language_code="ru")
+    last_to(api, USER)
+    mark = api.checkpoint()
+    api.push_sticker(USER)
+    assert last_to(api, USER, since=mark)["text"].startswith("Я понимаю только текст")
+    mark = api.checkpoint()
+    api.push_text(USER, "мне нужен юрист по моему делу", language_code="ru")
+    assert api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m.get("text", "").startswith("❓ #1 · ru · human"))
 
 
 def test_an_album_in_reply_to_an_operator_is_one_follow_up(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
