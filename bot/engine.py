@@ -138,7 +138,7 @@ class Engine:
         self.detector = LanguageDetector(samples)
         # The countries, peoples and apps each entry's own wording names (see `subjects`).
         self._subjects = {
-            entry.id: spoken_of([q for lang in LANGS for q in entry.questions.get(lang, ())] + list(entry.title.values()) + list(entry.keywords))
+            entry.id: spoken_of([q for lang in LANGS for q in entry.questions.get(lang, ())] + list(entry.keywords), list(entry.title.values()))
             for entry in faq.matchable()
         }
         # (entry id, language) → the rendered answer: Babel's date formatting
@@ -217,6 +217,11 @@ class Engine:
         kept = [c for c in chosen if named.answered_by(self._subjects[c.entry_id])]
         if not kept:
             return "handoff", [], 0.0
+        if outcome == "answer" and named.countries:
+            # An entry about Russia that names the country only in passing
+            # ("a trip to Kazakhstan does not reset the 90 days") is offered,
+            # not asserted: "how many days can I be in Kazakhstan" had its answer.
+            return "clarify", kept, probability
         return outcome, kept, probability
 
     def assess(self, text: str) -> tuple[list[Candidate], Evidence]:

@@ -33,7 +33,7 @@ just the way something was done ("paid my fines through Gosuslugi").
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from .normalize import skeleton
@@ -131,23 +131,32 @@ def apps_named(skeleton_text: str) -> frozenset[str]:
     return frozenset(_named(words, APPS, _ALL_APPS) | {APP_WORDS[w] for w in words if w in APP_WORDS})
 
 
-class Subjects(NamedTuple):
-    """What a text names that only some entries speak of."""
+class Asked(NamedTuple):
+    """What a message names that only some entries speak of."""
 
-    places: frozenset[str]  # foreign countries, and those whose citizens it names
+    countries: frozenset[str]  # foreign countries (none if it names Russia too)
+    peoples: frozenset[str]  # the countries whose citizens it names
     apps: frozenset[str]
 
-    def answered_by(self, entry: Subjects) -> bool:
-        """Whether an entry that names `entry` may answer a message that
-        names these: it names every country the message names, and, if it
-        is about an app, every app the message names.  An entry about no
-        app is not held to the apps ("I paid my fines through Gosuslugi,
-        will I leave the register?" is about the register); one about
-        Amina does not answer how to install Sberbank's."""
-        return self.places <= entry.places and (not entry.apps or self.apps <= entry.apps)
+    def answered_by(self, entry: Spoken) -> bool:
+        """Whether an entry may answer the message: it names every country
+        and people the message names, and, if it is about an app, every app
+        the message names.  An entry about no app is not held to the apps
+        ("I paid my fines through Gosuslugi, will I leave the register?" is
+        about the register); one about Amina does not answer how to install
+        Sberbank's."""
+        return self.countries | self.peoples <= entry.places and (not entry.about_apps or self.apps <= entry.apps)
 
 
-def asked_about(text: str) -> Subjects:
+class Spoken(NamedTuple):
+    """What an entry's own texts name."""
+
+    places: frozenset[str]  # countries and peoples
+    apps: frozenset[str]
+    about_apps: bool  # its title names an app (Amina's entries; not one that names a bank in passing)
+
+
+def asked_about(text: str) -> Asked:
     """What a message is about that only some entries speak of: the
     foreign countries it names, unless it names Russia too; those whose
     citizens it names; the apps it names."""
@@ -155,14 +164,15 @@ def asked_about(text: str) -> Subjects:
     named = countries_named(words)
     if named and names_russia(words):
         named = frozenset()
-    return Subjects(named | people_named(words), apps_named(words))
+    return Asked(named, people_named(words), apps_named(words))
 
 
-def spoken_of(texts: Iterable[str]) -> Subjects:
-    """What an entry's own texts (phrasings, title, keywords) name, in the
-    terms of `asked_about`: questions about those it may answer."""
-    skeletons = [skeleton(text) for text in texts]
-    return Subjects(
+def spoken_of(texts: Sequence[str], titles: Sequence[str]) -> Spoken:
+    """What an entry's own texts (phrasings, keywords) and titles name, in
+    the terms of `asked_about`: questions about those it may answer."""
+    skeletons = [skeleton(text) for text in (*texts, *titles)]
+    return Spoken(
         frozenset().union(*map(countries_named, skeletons), *map(people_named, skeletons)),
         frozenset().union(*map(apps_named, skeletons)),
+        any(apps_named(skeleton(title)) for title in titles),
     )

@@ -43,8 +43,8 @@ def test_people_cities_of_russia_and_common_words_are_not_countries(text: str) -
 
 
 def test_a_message_naming_russia_as_well_is_about_russia() -> None:
-    assert asked_about("приехал из казахстана в россию, регистрация через сколько дней").places == frozenset()
-    assert asked_about("kazakstanda kancha kun jursa bolot").places == {"kazakhstan"}
+    assert asked_about("приехал из казахстана в россию, регистрация через сколько дней").countries == frozenset()
+    assert asked_about("kazakstanda kancha kun jursa bolot").countries == {"kazakhstan"}
 
 
 @pytest.mark.parametrize(
@@ -67,22 +67,32 @@ def test_a_question_about_another_country_goes_to_a_person(engine: Engine, text:
 
 
 @pytest.mark.parametrize(
-    ("text", "entry_id"),
+    "text",
     [
-        ("does a trip to kazakhstan reset my days", "stay-without-contract"),
-        ("выезд в казахстан и обратно обнуляет срок?", "stay-without-contract"),
-        ("нужна ли дактилоскопия кыргызам", "fingerprinting-medical-exam"),
+        "does a trip to kazakhstan reset my days",
+        "выезд в казахстан и обратно обнуляет срок?",
+        "how many days per year can i be in kazakhstan",  # had Russia's rule as its answer, at 84 %
+        "в казахстане 90 дней в году тоже действует?",
     ],
 )
-def test_entries_that_speak_of_the_country_and_russian_questions_are_answered(engine: Engine, text: str, entry_id: str) -> None:
+def test_an_entry_that_names_the_country_in_passing_is_offered_not_asserted(engine: Engine, text: str) -> None:
+    """The 90-day entry names Kazakhstan as a place to pop out to: it is
+    offered as a choice, so that a question about Kazakhstan's own days
+    does not get Russia's rule as its answer."""
     reply = engine.reply(text)
-    assert (reply.outcome, reply.entry_id) == ("answer", entry_id)
+    assert reply.outcome == "clarify", (reply.entry_id, reply.confidence)
+    assert [c.id for c in reply.choices] == ["stay-without-contract"]
+
+
+def test_a_question_naming_no_other_country_is_answered(engine: Engine) -> None:
+    reply = engine.reply("нужна ли дактилоскопия кыргызам")
+    assert (reply.outcome, reply.entry_id) == ("answer", "fingerprinting-medical-exam")
 
 
 def test_uzbeks_and_tajiks_are_asked_about_in_russia_too() -> None:
-    assert asked_about("узбекам дактилоскопия сколько дней в москве").places == {"uzbekistan"}
-    assert asked_about("тажиктерге миграционкага эмне деп жазыш керек").places == {"tajikistan"}
-    assert asked_about("нужна ли дактилоскопия кыргызам").places == frozenset()
+    assert asked_about("узбекам дактилоскопия сколько дней в москве").peoples == {"uzbekistan"}
+    assert asked_about("тажиктерге миграционкага эмне деп жазыш керек").peoples == {"tajikistan"}
+    assert not any(asked_about("нужна ли дактилоскопия кыргызам"))
 
 
 @pytest.mark.parametrize(
