@@ -7,10 +7,12 @@ Almost every entry of the FAQ is about Russia, and says so in its answer
 rather than in its phrasings, so a question about another country ("do I
 need fingerprinting in Kazakhstan", "в беларуси нужен патент?") matches
 the Russian entry on every word but the country's name, and was answered
-with the Russian rule at 80–98 % confidence.  The engine therefore answers
-a message that names another country only from an entry whose own
-phrasings, title or keywords name that country too ("does a trip to
-Kazakhstan reset my days": the 90-day entry), and hands the rest to a person.
+with the Russian rule at 80–98 % confidence.  The engine therefore hands
+such a message to a person, unless an entry's own phrasings, title or
+keywords name that country too; even then it only offers that entry as a
+choice: the 90-day entry names Kazakhstan as a place to pop out to ("does a
+trip to Kazakhstan reset my days"), and had answered "how many days per
+year can I be in Kazakhstan" with Russia's rule.
 
 A message that names Russia as well ("приехал из казахстана в россию") is
 about Russia, and is answered as any other.
