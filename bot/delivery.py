@@ -26,9 +26,10 @@ the admin and the posts wait, retried with backoff, until the bot is back;
 marked blocked, the group would lose every later post for good.
 
 A group upgraded to a supergroup has a new id (Telegram answers with it,
-`ChatMigrated`): that is an ERROR naming the new id, for the admin to set
-`OPERATOR_CHAT_ID`; until then the pending messages are moved to the new id
-and this run sends there (`on_migrated` tells the handlers).
+`ChatMigrated`, and says so in the group itself: `chat_migrated` is called
+from the handlers too): that is an ERROR naming the new id, for the admin
+to set `OPERATOR_CHAT_ID`; until then the pending messages are moved to
+the new id and this run sends there (`on_migrated` tells the handlers).
 """
 
 from __future__ import annotations
@@ -256,7 +257,7 @@ class Delivery:
             wait = _retry_after_seconds(exc)
             self._hold(chat_id, wait)
         except ChatMigrated as exc:
-            chat_id = self._chat_migrated(chat_id, exc.new_chat_id)
+            chat_id = self.chat_migrated(chat_id, exc.new_chat_id)
             wait = 0.0
         except BadRequest:
             raise
@@ -426,7 +427,7 @@ class Delivery:
 
     def _launch(self, item: OutboxItem) -> None:
         # The lane as it is now: freed as it was taken, even if the
-        # operators' group moves (`_chat_migrated`) during the attempt.
+        # operators' group moves (`chat_migrated`) during the attempt.
         lane = self._lane(item)
         self._busy_lanes.add(lane)
         task = asyncio.create_task(self._attempt(item), name=f"jardam-outbox-{item.id}")
@@ -490,10 +491,10 @@ class Delivery:
             # A copy to a user from a group that moved: it is the source
             # that moved, and its message ids with it; the operator is told
             # (`_drop`) to answer again from the new group.
-            self._chat_migrated(int(item.payload.get("from_chat_id", 0)), exc.new_chat_id)
+            self.chat_migrated(int(item.payload.get("from_chat_id", 0)), exc.new_chat_id)
             self._drop(item, "the operators' group moved to a new id; answer again there")
         elif isinstance(exc, ChatMigrated):  # not a BadRequest: retried as it was, it would fail for ever
-            self._chat_migrated(item.chat_id, exc.new_chat_id)
+            self.chat_migrated(item.chat_id, exc.new_chat_id)
         elif isinstance(exc, RetryAfter):  # a chat's flood limit: the whole chat waits, others go on
             wait = _retry_after_seconds(exc)
             self._hold(item.chat_id, wait)
@@ -527,7 +528,7 @@ class Delivery:
         self.store.outbox_replace(item.id, {"text": text, "short": True}, f"bad request: {reason}")
         self.kick()
 
-    def _chat_migrated(self, old: int, new: int) -> int:
+    def chat_migrated(self, old: int, new: int) -> int:
         """A group became a supergroup with a new id: what is pending for it
         goes there, and, if it is the operators' group, this run posts
         there from now on.  The configuration is the admin's to change:

@@ -1548,6 +1548,28 @@ async def _reload_faq(svc: Services) -> bool:
     return True
 
 
+async def group_migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A group became a supergroup, with a new id: Telegram says so at once,
+    with a message in each (`migrate_to_chat_id` in the old group,
+    `migrate_from_chat_id` in the new).  If it is the operators' group, it
+    is followed from this notice (`Delivery.chat_migrated`), as when a post
+    is refused for it: otherwise operators carrying on in the supergroup
+    would be taken for a users' group (their /open unanswered, their
+    replies answered from the FAQ) until a post to the old id failed."""
+    svc = services(context)
+    message = update.effective_message
+    if message is None:
+        return
+    if message.migrate_to_chat_id is not None:
+        old, new = message.chat_id, message.migrate_to_chat_id
+    elif message.migrate_from_chat_id is not None:
+        old, new = message.migrate_from_chat_id, message.chat_id
+    else:
+        return
+    if old == svc.delivery.operator_chat_id:  # the second notice finds it moved already
+        svc.delivery.chat_migrated(old, new)
+
+
 # --- wiring -----------------------------------------------------------------
 
 
@@ -1660,7 +1682,7 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
         )
 
     def operators_moved(svc: Services, new: int) -> None:
-        """The operators' group became a supergroup (`Delivery._chat_migrated`):
+        """The operators' group became a supergroup (`Delivery.chat_migrated`):
         for the rest of this run its new id is the operators' group."""
         svc.settings = dataclasses.replace(svc.settings, operator_chat_id=new)
         if operators is not None:
@@ -1698,6 +1720,8 @@ def build_application(settings: Settings, engine: Engine, store: Store) -> Appli
     # answer, with buttons for no one, would be posted into the channel.
     app.add_handler(MessageHandler(filters.UpdateType.CHANNEL_POSTS, ignore))
     if operators is not None:
+        # Telegram's notice that a group became a supergroup, in the old group and the new (not yet the operators' one).
+        app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, group_migrated))
         # The operators' group first, so its messages never reach user handlers.
         app.add_handler(CommandHandler("open", open_command, filters=operators))
         app.add_handler(CommandHandler("close", close_command, filters=operators))

@@ -76,6 +76,42 @@ def test_an_operators_group_upgraded_to_a_supergroup_is_named_and_followed(
     assert ack["text"].startswith("✅ #1")
 
 
+def test_an_operators_group_upgraded_to_a_supergroup_is_followed_from_telegrams_notice(
+    api: FakeBotAPI, run_bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Telegram tells the bot of the upgrade at once, with a service message
+    in each group (`migrate_to_chat_id` in the old, `migrate_from_chat_id`
+    in the new).  Operators carry on in the supergroup before any post has
+    failed: their commands and answers there were taken for a users'
+    group's talk (/open went unanswered), and the next post still went to
+    the old id first."""
+    new = -100888
+    caplog.set_level(logging.ERROR, logger="bot.delivery")
+    api.add_chat(new, "supergroup")
+    run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    last_to(api, OPERATORS)
+    operator = {"id": 77, "is_bot": False, "first_name": "Op"}
+    api.push_update({"message": {"message_id": 90, "date": int(time.time()), "chat": {"id": OPERATORS, "type": "group", "title": "Ops"},
+                                 "from": operator, "migrate_to_chat_id": new}})
+    api.push_update({"message": {"message_id": 1, "date": int(time.time()), "chat": {"id": new, "type": "supergroup", "title": "Ops"},
+                                 "from": operator, "migrate_from_chat_id": OPERATORS}})
+    mark = api.checkpoint()
+    api.push_text(new, "/open", chat_type="supergroup", user_id=77)
+    assert last_to(api, new, since=mark)["text"].startswith("Open questions: 1")
+    assert any(f"OPERATOR_CHAT_ID={new}" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
+
+    mark = api.checkpoint()
+    api.push_text(USER + 1, "как купить билет на самолёт", language_code="ru")
+    second = last_to(api, new, since=mark)
+    assert second["text"].startswith("❓ #2 · ")
+    assert len([c for c in api.calls_of("sendMessage") if c.params.get("chat_id") == OPERATORS]) == 1  # #1's post, before the upgrade
+    mark = api.checkpoint()
+    api.push_text(new, "Лучше через агентство.", chat_type="supergroup", user_id=77, reply_to_message_id=second["message_id"])
+    api.wait_for_sent(chat_id=USER + 1, since=mark, predicate=lambda m: m.get("text") == "Лучше через агентство.")
+    assert last_to(api, new, since=mark)["text"] == "✅ #2: sent to the user."
+
+
 def test_an_answer_that_cannot_reach_the_user_is_said_and_leaves_the_question_open(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
     """The user blocked the bot before the operator answered: the operators
     are told, in reply to the answer, and the question stays open (in
