@@ -551,6 +551,15 @@ class Delivery:
         self.kick()
         return new
 
+    def chat_back(self, chat_id: int) -> None:
+        """The bot may post to a chat again (added back to the operators'
+        group): what waits there, retried ever less often while it was
+        refused (at last `MAX_BACKOFF_S` apart), goes now."""
+        due = self.store.outbox_due_now(chat_id)
+        if due:
+            log.info("the bot may post to %s again: %d pending messages go now", chat_id, due)
+            self.kick()
+
     def _retry_later(self, item: OutboxItem, error: str) -> None:
         backoff = min(MAX_BACKOFF_S, 2.0 ** min(item.attempts, 9))
         self.store.outbox_retry(item.id, time.time() + backoff, error)

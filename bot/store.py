@@ -953,6 +953,12 @@ class Store:
             [json.dumps(payload, ensure_ascii=False), error[:500], item_id],
         )
 
+    def outbox_due_now(self, chat_id: int) -> int:
+        """Make what is pending for a chat due now (the bot can post there
+        again); how many messages that is."""
+        cursor = self.db.execute("UPDATE outbox SET not_before = 0.0 WHERE chat_id = ? AND status = 'pending'", [chat_id])
+        return int(cursor.rowcount)
+
     def outbox_move_chat(self, old: int, new: int) -> int:
         """Send what is pending for a chat to its new id instead (a group
         upgraded to a supergroup); how many messages moved."""

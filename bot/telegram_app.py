@@ -289,12 +289,17 @@ async def note_reachable(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     them (Telegram's "Restart" button sends /start; a button press; a
     question) means they are back, and so does Telegram's own notice that
     they unblocked the bot; its notice that they blocked it marks them at
-    once."""
+    once.  Its notice that the bot was added back to the operators' group
+    sends the posts waiting for it at once, not at their next retry."""
     svc = services(context)
     chat = update.effective_chat
+    member = update.my_chat_member
+    if chat is not None and member is not None and is_operator_chat(update, svc):
+        if member.new_chat_member.status in {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR}:
+            svc.record(svc.delivery.chat_back, chat.id)
+        return
     if chat is None or chat.type != ChatType.PRIVATE:
         return
-    member = update.my_chat_member
     try:
         if member is not None and member.new_chat_member.status == ChatMemberStatus.BANNED:
             svc.store.mark_blocked(chat.id)

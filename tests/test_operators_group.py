@@ -48,6 +48,34 @@ def test_a_403_in_the_operators_group_keeps_the_posts_until_the_bot_is_back(
     assert rows(db_path, "select count(*) as n from outbox where chat_id = ? and status != 'sent'", [OPERATORS]) == [{"n": 0}]
 
 
+def test_posts_waiting_for_the_bot_to_be_added_back_go_once_it_is(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """The bot removed from the operators' group for a while: its posts
+    are retried ever less often, at last 5 minutes apart.  Added back
+    (Telegram tells the bot: `my_chat_member`), it posts them at once;
+    operators had waited up to those 5 minutes for the backlog."""
+    runner = run_bot()
+    api.blocked_chats.add(OPERATORS)
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    last_to(api, USER)
+    api.wait_for_call("sendMessage", predicate=lambda c: c.params.get("chat_id") == OPERATORS and c.status == 403)
+
+    def as_if_refused_for_long() -> bool:  # the backoff an hour of refusals leads to, between two attempts
+        assert runner.store is not None
+        if runner.app.bot_data["services"].delivery._inflight:
+            return False
+        runner.store.db.execute("UPDATE outbox SET attempts = 12, not_before = ? WHERE chat_id = ?", [time.time() + 300, OPERATORS])
+        return True
+
+    while not runner.on_loop(as_if_refused_for_long):
+        time.sleep(0.01)
+    api.blocked_chats.discard(OPERATORS)
+    bot, admin = api.bot_user, {"id": 77, "is_bot": False, "first_name": "Admin"}
+    api.push_update({"my_chat_member": {"chat": {"id": OPERATORS, "type": "supergroup", "title": "Ops"}, "from": admin, "date": int(time.time()),
+                                        "old_chat_member": {"user": bot, "status": "left"}, "new_chat_member": {"user": bot, "status": "member"}}})
+    assert last_to(api, OPERATORS, timeout=10)["text"].startswith("❓ #1 · ")
+    runner.stop()
+
+
 def test_an_operators_group_upgraded_to_a_supergroup_is_named_and_followed(
     api: FakeBotAPI, run_bot: Any, db_path: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
