@@ -1217,7 +1217,7 @@ async def operator_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             message.chat_id, f"⚠️ Not sent to the user: a command alone is not an answer to #{question.id}.", reply_to=message.message_id
         )
         return
-    answer = message.text or message.caption or f"[{message.effective_attachment.__class__.__name__}]"
+    answer = message.text or message.caption or f"({attachment_kind(message)})"  # as a follow-up's post says it
     # Queued and marked handled at once: replayed after a crash, the reply
     # would otherwise be copied to the user twice.  The question is marked
     # answered once the copy is sent (`Delivery._record_sent`), not now: an

@@ -174,6 +174,23 @@ def test_a_question_is_answered_once_the_answer_is_sent(api: FakeBotAPI, run_bot
     assert question["status"] == "answered" and question["answer"] == "Через банк." and question["answered_at"]
 
 
+def test_an_answer_without_text_is_recorded_as_what_it_holds(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """An operator answering with a photo, a voice note or a sticker: the
+    question's answer is recorded in the words a follow-up's post uses,
+    `(photo)`; it was the name of a Python class, `[tuple]` for a photo."""
+    runner = run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    recorded = []
+    for push, kind in ((api.push_photo, "photo"), (api.push_voice, "voice"), (api.push_sticker, "sticker")):
+        mark = api.checkpoint()
+        push(OPERATORS, chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])  # type: ignore[operator]
+        api.wait_for_sent(chat_id=USER, since=mark, predicate=lambda m, kind=kind: kind in m)  # type: ignore[misc]
+        assert last_to(api, OPERATORS, since=mark)["text"] == "✅ #1: sent to the user."
+        recorded.append(runner.on_loop(lambda: runner.store.question(1).answer))
+    assert recorded == ["(photo)", "(voice)", "(sticker)"]
+
+
 def test_a_question_of_emoji_fits_one_post(api: FakeBotAPI, run_bot: Any) -> None:
     """After /human the next message is handed on whatever its length; an
     emoji is two of Telegram's 4096 units: the post is cut to fit, header
