@@ -223,6 +223,7 @@ class Delivery:
         reply_to: int | None = None,
         asked: str | None = None,
         clarification: Clarification | None = None,
+        question_id: int | None = None,
     ) -> int | None:
         """Send now and return the sent message's id; on a transient failure
         queue it and return None.
@@ -234,7 +235,10 @@ class Delivery:
         queued reply (after a restart too).  `clarification`, for a "did
         you mean", is its record for the review, written under the sent
         message's id the same way: now, or by the outbox, which keeps it
-        with the queued reply (`Store.outbox_sent`).
+        with the queued reply (`Store.outbox_sent`).  `question_id`, for a
+        hand-off's confirmation, is its question: the sent message is linked
+        to it, now or by the outbox, so that the user's reply to it (details
+        added) goes to the operators under it, as a reply to an answer does.
         """
         # What the outbox keeps of it, should it be queued (made only then:
         # `to_dict` walks every button in Python).
@@ -243,7 +247,7 @@ class Delivery:
 
         held = self._held_until.get(chat_id, 0.0) - time.time()
         if held > 0:
-            self._queue_retry(chat_id, payload(), held, "chat waiting after a 429", asked, clarification)
+            self._queue_retry(chat_id, payload(), held, "chat waiting after a 429", asked, clarification, question_id)
             return None
         try:
             sent = await send_message(self.bot, chat_id, text, reply_markup, reply_to)
@@ -269,8 +273,10 @@ class Delivery:
                 self._remember_reply(chat_id, sent, asked)
             if clarification is not None:
                 self._record_clarification(chat_id, sent, clarification)
+            if question_id is not None:
+                self._link(chat_id, sent, question_id)
             return sent
-        self._queue_retry(chat_id, payload(), wait, "first attempt failed", asked, clarification)
+        self._queue_retry(chat_id, payload(), wait, "first attempt failed", asked, clarification, question_id)
         return None
 
     def _remember_reply(self, chat_id: int, message_id: int, asked: str) -> None:
@@ -280,6 +286,15 @@ class Delivery:
             self.store.remember_reply(chat_id, message_id, asked)
         except sqlite3.Error as exc:
             log.error("database write failed (remember_reply): %s", exc)
+
+    def _link(self, chat_id: int, message_id: int, question_id: int) -> None:
+        """A hand-off's confirmation sent now, linked to its question; a
+        database that refuses the write costs a reply to it its way to the
+        operators (it is answered as a new message), not the confirmation."""
+        try:
+            self.store.link_message(chat_id, message_id, question_id)
+        except sqlite3.Error as exc:
+            log.error("database write failed (link_message): %s", exc)
 
     def _record_clarification(self, chat_id: int, message_id: int, clarification: Clarification) -> None:
         """A "did you mean" sent now, for the review; a database that
@@ -299,11 +314,13 @@ class Delivery:
         why: str,
         asked: str | None = None,
         clarification: Clarification | None = None,
+        question_id: int | None = None,
     ) -> None:
         """Queue a text that could not be sent now, due in `wait` seconds;
-        with it what the user asked, if it is a reply, and its record, if it
-        is a "did you mean" (see `send_text`)."""
-        item_id = self.store.enqueue("text", chat_id, payload, asked=asked, clarification=clarification)
+        with it what the user asked, if it is a reply, its record, if it
+        is a "did you mean", and its question, if it is a hand-off's
+        confirmation (see `send_text`)."""
+        item_id = self.store.enqueue("text", chat_id, payload, question_id, asked=asked, clarification=clarification)
         self.store.outbox_retry(item_id, time.time() + wait, why)
         self.kick()
 
@@ -599,7 +616,7 @@ class Delivery:
     def _record_sent(self, item: OutboxItem, message_id: int) -> bool:
         """Mark the item sent, with what follows from it (`Store.outbox_sent`):
         the sent message linked to its question (operators reply to posts,
-        users to copied answers), and the operators' acknowledgement queued
+        users to copied answers and to hand-offs' confirmations), and the operators' acknowledgement queued
         in the question's lane, after the post and in order with its
         follow-ups; an operator's answer marks its question answered.  False if the item is gone (its user was forgotten
         while it was on its way, or before a late record): a post in the
@@ -608,7 +625,8 @@ class Delivery:
         then = None
         answered = None
         if item.question_id is not None:
-            if item.kind in {"operator_post", "copy"}:
+            # Not the acknowledgements in the operators' group: a reply to one reaches no one (`not_routed`).
+            if item.kind in {"operator_post", "copy"} or item.chat_id != self.operator_chat_id:
                 link = (item.chat_id, message_id, item.question_id)
             ack = item.payload.get("ack")
             if ack and self.operator_chat_id is not None:

@@ -822,7 +822,10 @@ async def hand_off(
         return
     svc.delivery.kick()
     reference = tr(svc, lang, "Reference: #{ref}").format(ref=q.id)
-    await svc.delivery.send_text(chat.id, f"{reply_text}\n\n{reference}", reply_markup=topics_button(svc, lang), reply_to=asker_message_id(update))
+    await svc.delivery.send_text(
+        # Linked to the question: details the user adds in reply to it go to the operators under it (`user_follow_up`).
+        chat.id, f"{reply_text}\n\n{reference}", reply_markup=topics_button(svc, lang), reply_to=asker_message_id(update), question_id=q.id
+    )
 
 
 def faq_line(candidates: list[dict[str, Any]]) -> str:
@@ -1327,7 +1330,8 @@ def question_replied_to(svc: Services, replied: Message, bot_id: int) -> Questio
 
 
 async def user_follow_up(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """A user's reply to an operator's answer goes back to the operators."""
+    """A user's reply to an operator's answer, or to the confirmation that
+    their question was passed on (details added), goes back to the operators."""
     svc = services(context)
     message = update.effective_message
     operator_chat = svc.settings.operator_chat_id
@@ -1376,7 +1380,10 @@ async def post_follow_up(update: Update, svc: Services, message: Message, questi
     # In the conversation's language: the follow-up's own, else the question's (a
     # Kyrgyz question from a Telegram in Russian), else the user's.
     lang = svc.engine.reply_language(message.text or message.caption or "", question.lang or user_lang(update, svc))
-    told = tr(svc, lang, "Sent to the person who answered you. Reference: #{ref}").format(ref=question.id)
+    if question.answer is None:  # details added before anyone answered
+        told = tr(svc, lang, "Added to your question: the person who answers it will see this too. Reference: #{ref}").format(ref=question.id)
+    else:
+        told = tr(svc, lang, "Sent to the person who answered you. Reference: #{ref}").format(ref=question.id)
     try:
         svc.store.set_question_status(question.id, "open")
         # The post and the user's receipt queued, and the update marked handled,

@@ -536,6 +536,46 @@ def test_a_follow_up_is_acknowledged_in_its_own_language_else_the_questions(api:
     assert last_to(api, USER, since=mark)["text"] == "Отправлено человеку, который вам ответил. Номер обращения: #1"
 
 
+def test_a_reply_to_the_hand_off_confirmation_adds_to_the_question(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """The user adds details by replying to "I have passed your question to
+    a person… Reference: #1": that goes to the operators under #1 (`💬`),
+    not as a question of its own (#2, answered by the FAQ or handed off
+    apart from the question it completes), and the receipt does not speak
+    of a person who answered, as none has yet.  Also when the confirmation
+    itself had to wait in the outbox."""
+    runner = run_bot()
+
+    def linked(chat_id: int, message_id: int) -> None:  # just after Telegram took it; a user takes longer to reply
+        deadline = time.monotonic() + 5
+        while runner.on_loop(lambda: runner.store.question_for_message(chat_id, message_id)) is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    api.push_text(USER, "/human работодатель забрал паспорт и не отдаёт", language_code="ru")
+    confirmation = last_to(api, USER)
+    assert confirmation["text"].endswith("#1")
+    last_to(api, OPERATORS)
+    linked(USER, confirmation["message_id"])
+    mark = api.checkpoint()
+    api.push_text(USER, "я работаю в Москве на стройке, уже 3 месяца", language_code="ru", reply_to_message_id=confirmation["message_id"])
+    follow_up = last_to(api, OPERATORS, since=mark)
+    assert follow_up["text"].startswith("💬 #1 · ru · follow-up\n\nя работаю в Москве на стройке")
+    assert last_to(api, USER, since=mark)["text"] == "Добавлено к вашему вопросу: человек, который на него ответит, увидит и это. Номер обращения: #1"
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "Пишите в консульство.", chat_type="supergroup", user_id=77, reply_to_message_id=follow_up["message_id"])
+    api.wait_for_sent(chat_id=USER, since=mark, predicate=lambda m: m.get("text") == "Пишите в консульство.")
+
+    api.fail("sendMessage", status=502, chat_id=USER + 1)  # the confirmation goes from the outbox
+    api.push_text(USER + 1, "/human как вернуть паспорт", language_code="ru")
+    confirmation = api.wait_for_sent(chat_id=USER + 1, predicate=lambda m: m["text"].endswith("#2"), timeout=10)[0]
+    api.wait_for_sent(chat_id=OPERATORS, predicate=lambda m: m["text"].startswith("❓ #2"))
+    linked(USER + 1, confirmation["message_id"])
+    mark = api.checkpoint()
+    api.push_text(USER + 1, "паспорт у бригадира", language_code="ru", reply_to_message_id=confirmation["message_id"])
+    assert last_to(api, OPERATORS, since=mark)["text"].startswith("💬 #2 · ru · follow-up")
+    runner.stop()
+    assert rows(db_path, "select count(*) as n from questions") == [{"n": 2}]
+
+
 def test_an_operator_editing_a_reply_that_was_not_sent_is_told_to_reply_again(api: FakeBotAPI, run_bot: Any) -> None:
     """A reply refused as an answer (a command alone), then edited into a
     real answer: the operator was told "edits are not delivered; the user
