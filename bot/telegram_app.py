@@ -1393,8 +1393,9 @@ async def post_follow_up(update: Update, svc: Services, message: Message, questi
             ("operator_post", operator_chat, {"text": post}, question.id),
             # A photo or document (what an operator asked for, often) is
             # copied after the post, in the question's lane; a reply to the
-            # copy reaches the user too (linked as it is sent).
-            *([("copy", operator_chat, media_copy(message), question.id)] if message.text is None else []),
+            # copy reaches the user too (linked as it is sent).  Not a contact
+            # or a location (`FOR_A_PERSON`): the post names it, unseen.
+            *([("copy", operator_chat, media_copy(message), question.id)] if message.text is None and attachment_kind(message) in FOR_A_PERSON else []),
             # In a group, in reply to the member's message: the group sees whose it was.
             ("text", message.chat_id, {"text": told, **({"reply_to": message.message_id} if message.chat.type != ChatType.PRIVATE else {})}, None),
         )

@@ -45,6 +45,25 @@ def test_a_photo_in_reply_to_an_operator_reaches_the_operators(api: FakeBotAPI, 
     assert last_to(api, USER, since=mark)["text"].startswith("Отправлено человеку")
 
 
+def test_a_location_sent_back_is_named_to_the_operators_not_copied(api: FakeBotAPI, run_bot: Any) -> None:
+    """A location (or a contact) in reply to an operator was copied to the
+    operators' group: where the user is, which a question's text would
+    never show them unmasked.  The 💬 post names it, and nothing is copied."""
+    run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    api.push_text(OPERATORS, "Где вы сейчас?", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    copied = api.wait_for_sent(chat_id=USER, predicate=lambda m: m.get("text", "").startswith("Где вы"))[0]
+    api.wait_for_sent(chat_id=OPERATORS, predicate=lambda m: m.get("text", "").startswith("✅ #1"))
+    mark = api.checkpoint()
+    api.push_location(USER, language_code="ru", reply_to_message_id=copied["message_id"])
+    follow = api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m.get("text", "").startswith("💬 #1"))[0]
+    assert "(location)" in follow["text"]
+    assert last_to(api, USER, since=mark)["text"].startswith("Отправлено человеку")
+    time.sleep(0.5)  # a copy would have followed the post by now
+    assert [c for c in api.calls[mark:] if c.method == "copyMessage"] == []
+
+
 def test_a_photo_sent_back_has_its_caption_masked_for_the_operators(api: FakeBotAPI, run_bot: Any) -> None:
     run_bot()
     api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
