@@ -28,13 +28,20 @@ def test_a_caption_is_read_as_the_question(api: FakeBotAPI, run_bot: Any) -> Non
     assert "какой курс доллара сегодня" in post["text"]
 
 
-def test_a_photo_in_reply_to_an_operator_reaches_the_operators(api: FakeBotAPI, run_bot: Any) -> None:
-    run_bot()
+def operator_answered(api: FakeBotAPI, answer: str) -> dict[str, Any]:
+    """A question handed off and answered by an operator: the answer as
+    copied to the user, linked to its question (its ✅ is out)."""
     api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
     post = last_to(api, OPERATORS)
-    api.push_text(OPERATORS, "Пришлите фото документа", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
-    copied = api.wait_for_sent(chat_id=USER, predicate=lambda m: m.get("text", "").startswith("Пришлите"))[0]
+    api.push_text(OPERATORS, answer, chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    copied = api.wait_for_sent(chat_id=USER, predicate=lambda m: m.get("text", "") == answer)[0]
     api.wait_for_sent(chat_id=OPERATORS, predicate=lambda m: m.get("text", "").startswith("✅ #1"))  # linked by then
+    return copied
+
+
+def test_a_photo_in_reply_to_an_operator_reaches_the_operators(api: FakeBotAPI, run_bot: Any) -> None:
+    run_bot()
+    copied = operator_answered(api, "Пришлите фото документа")
     mark = api.checkpoint()
     photo = api.push_photo(USER, language_code="ru", reply_to_message_id=copied["message_id"])
     follow = api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m.get("text", "").startswith("💬 #1"))[0]
@@ -50,11 +57,7 @@ def test_a_location_sent_back_is_named_to_the_operators_not_copied(api: FakeBotA
     operators' group: where the user is, which a question's text would
     never show them unmasked.  The 💬 post names it, and nothing is copied."""
     run_bot()
-    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
-    post = last_to(api, OPERATORS)
-    api.push_text(OPERATORS, "Где вы сейчас?", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
-    copied = api.wait_for_sent(chat_id=USER, predicate=lambda m: m.get("text", "").startswith("Где вы"))[0]
-    api.wait_for_sent(chat_id=OPERATORS, predicate=lambda m: m.get("text", "").startswith("✅ #1"))
+    copied = operator_answered(api, "Где вы сейчас?")
     mark = api.checkpoint()
     api.push_location(USER, language_code="ru", reply_to_message_id=copied["message_id"])
     follow = api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m.get("text", "").startswith("💬 #1"))[0]
@@ -66,11 +69,7 @@ def test_a_location_sent_back_is_named_to_the_operators_not_copied(api: FakeBotA
 
 def test_a_photo_sent_back_has_its_caption_masked_for_the_operators(api: FakeBotAPI, run_bot: Any) -> None:
     run_bot()
-    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
-    post = last_to(api, OPERATORS)
-    api.push_text(OPERATORS, "Пришлите фото паспорта", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
-    copied = api.wait_for_sent(chat_id=USER, predicate=lambda m: m.get("text", "").startswith("Пришлите"))[0]
-    api.wait_for_sent(chat_id=OPERATORS, predicate=lambda m: m.get("text", "").startswith("✅ #1"))
+    copied = operator_answered(api, "Пришлите фото паспорта")
     mark = api.checkpoint()
     api.push_photo(USER, caption="мой паспорт AN1234567, тел +996 555 123 456", language_code="ru", reply_to_message_id=copied["message_id"])
     copy = api.wait_for_call("copyMessage", since=mark, predicate=lambda c: c.params.get("chat_id") == OPERATORS)[0]
@@ -230,11 +229,7 @@ def test_an_album_in_reply_to_an_operator_is_one_follow_up(api: FakeBotAPI, run_
     post and a receipt each.  It is one follow-up, its caption the text,
     its photos after it, and one receipt; an album with no caption, the same."""
     runner = run_bot()
-    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
-    post = last_to(api, OPERATORS)
-    api.push_text(OPERATORS, "Пришлите фото документов", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
-    copied = api.wait_for_sent(chat_id=USER, predicate=lambda m: m.get("text", "").startswith("Пришлите"))[0]
-    api.wait_for_sent(chat_id=OPERATORS, predicate=lambda m: m.get("text", "").startswith("✅ #1"))  # linked by then
+    copied = operator_answered(api, "Пришлите фото документов")
     for group, caption in (("album-1", "вот документы"), ("album-2", None)):
         mark = api.checkpoint()
         photos = album(api, group, photos=3, caption=caption, reply_to_message_id=copied["message_id"])
