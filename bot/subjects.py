@@ -1,5 +1,5 @@
 """What a message names that only some entries speak of: another
-country, its citizens, an app other than Amina.  A Russian rule is no
+country, its citizens, an app other than Amina, a price.  A Russian rule is no
 answer to a question about Kazakhstan, nor Amina's install steps to one
 about a bank's app.
 
@@ -24,6 +24,12 @@ no common word starts with: "груз" (cargo) is not Georgia, "казах" (a
 Kazakh) is not Kazakhstan.  Uzbeks and Tajiks are named apart (`PEOPLE`):
 the patent, the exam and the fingerprinting deadlines that spare Kyrgyz
 citizens are theirs to meet, in Russia too.
+
+A question about a price ("аминаны орнотуу акылуубу", "how much does a
+lawyer charge to appeal a ban") is answered only by an entry whose
+phrasings ask about one too (the patent's, consular fees', free emergency
+care): the others name no price, and given as the answer they seemed to
+say there is none.  No source gives most fees and fines.
 
 Apps, banks and services are named the same way (`APPS`): "how do I
 install the Gosuslugi app" or "сбербанк онлайнды телефонго кантип
@@ -133,12 +139,33 @@ def apps_named(skeleton_text: str) -> frozenset[str]:
     return frozenset(_named(words, APPS, _ALL_APPS) | {APP_WORDS[w] for w in words if w in APP_WORDS})
 
 
+# Words that ask what something costs or pays, as skeleton beginnings and
+# whole words: "сколько стоит", "акысы канча", "how much does it cost", "is it
+# free", "who pays".  "стоит ли" (is it worth it) is not a price.
+PRICE_STARTS = (
+    "stoit", "stoimost", "cena", "cenu", "ceni", "platit", "zaplat", "oplat", "plata", "platat", "besplat",  # ru
+    "cost", "price", "charg",  # en
+    "akis", "akilu", "tolo",  # ky: акысы, акылуубу, төлөш
+)
+PRICE_WORDS = frozenset({"pai", "paid", "pais", "fe", "fes", "fre", "basi", "basin"})
+
+
+def asks_price(skeleton_text: str) -> bool:
+    """Whether a skeleton text asks what something costs or pays."""
+    words = skeleton_text.split()
+    return any(
+        (w in PRICE_WORDS or w.startswith(PRICE_STARTS)) and not (w == "stoit" and words[i + 1 : i + 2] == ["li"])
+        for i, w in enumerate(words)
+    )
+
+
 class Asked(NamedTuple):
     """What a message names that only some entries speak of."""
 
     countries: frozenset[str]  # foreign countries (none if it names Russia too)
     peoples: frozenset[str]  # the countries whose citizens it names
     apps: frozenset[str]
+    price: bool = False  # it asks what something costs or pays
 
     def answered_by(self, entry: Spoken) -> bool:
         """Whether an entry may answer the message: it names every country
@@ -147,7 +174,11 @@ class Asked(NamedTuple):
         ("I paid my fines through Gosuslugi, will I leave the register?" is
         about the register); one about Amina does not answer how to install
         Sberbank's."""
-        return self.countries | self.peoples <= entry.places and (not entry.about_apps or self.apps <= entry.apps)
+        return (
+            self.countries | self.peoples <= entry.places
+            and (not entry.about_apps or self.apps <= entry.apps)
+            and (not self.price or entry.price)
+        )
 
 
 class Spoken(NamedTuple):
@@ -156,6 +187,7 @@ class Spoken(NamedTuple):
     places: frozenset[str]  # countries and peoples
     apps: frozenset[str]
     about_apps: bool  # its title names an app (Amina's entries; not one that names a bank in passing)
+    price: bool  # its phrasings ask what something costs ("сколько стоит патент")
 
 
 def asked_about(text: str) -> Asked:
@@ -166,7 +198,7 @@ def asked_about(text: str) -> Asked:
     named = countries_named(words)
     if named and names_russia(words):
         named = frozenset()
-    return Asked(named, people_named(words), apps_named(words))
+    return Asked(named, people_named(words), apps_named(words), asks_price(words))
 
 
 def spoken_of(texts: Sequence[str], titles: Sequence[str]) -> Spoken:
@@ -177,4 +209,5 @@ def spoken_of(texts: Sequence[str], titles: Sequence[str]) -> Spoken:
         frozenset().union(*map(countries_named, skeletons), *map(people_named, skeletons)),
         frozenset().union(*map(apps_named, skeletons)),
         any(apps_named(skeleton(title)) for title in titles),
+        any(map(asks_price, skeletons)),
     )
