@@ -136,7 +136,7 @@ class Engine:
                 samples[lang].extend(entry.questions.get(lang, ()))
                 samples[lang].append(entry.answer.get(lang, ""))
         self.detector = LanguageDetector(samples)
-        # The countries, peoples and apps each entry's own wording names (see `subjects`).
+        # The countries, peoples, apps and prices each entry's own wording names (see `subjects`).
         self._subjects = {
             entry.id: spoken_of([q for lang in LANGS for q in entry.questions.get(lang, ())] + list(entry.keywords), list(entry.title.values()))
             for entry in faq.matchable()
@@ -210,7 +210,8 @@ class Engine:
         """`decide`'s outcome, kept to the entries that speak of what the
         message names and most entries do not: a question about Kazakhstan
         is not answered with Russia's rule, nor one about a bank's app with
-        Amina's (see `subjects`).  With none left, a person answers."""
+        Amina's, nor a price by an entry that gives none (see `subjects`).
+        With none left, a person answers."""
         named = asked_about(text)
         if not any(named):
             return outcome, chosen, probability
