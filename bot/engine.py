@@ -136,9 +136,14 @@ class Engine:
                 samples[lang].extend(entry.questions.get(lang, ()))
                 samples[lang].append(entry.answer.get(lang, ""))
         self.detector = LanguageDetector(samples)
-        # The countries, peoples, apps and prices each entry's own wording names (see `subjects`).
+        # The countries, peoples, apps, prices and years each entry's own wording names (see `subjects`).
         self._subjects = {
-            entry.id: spoken_of([q for lang in LANGS for q in entry.questions.get(lang, ())] + list(entry.keywords), list(entry.title.values()))
+            entry.id: spoken_of(
+                [q for lang in LANGS for q in entry.questions.get(lang, ())] + list(entry.keywords),
+                list(entry.title.values()),
+                list(entry.answer.values()),
+                list(entry.keywords),
+            )
             for entry in faq.matchable()
         }
         # (entry id, language) → the rendered answer: Babel's date formatting

@@ -1,7 +1,8 @@
 """What a message names that only some entries speak of: another
-country, its citizens, an app other than Amina, a price.  A Russian rule is no
-answer to a question about Kazakhstan, nor Amina's install steps to one
-about a bank's app.
+country, its citizens, an app other than Amina, a price, a year, a town of
+Kyrgyzstan.  A Russian rule is no answer to a question about Kazakhstan,
+nor Amina's install steps to one about a bank's app, nor 2025's figures to
+a question about 2023.
 
 Almost every entry of the FAQ is about Russia, and says so in its answer
 rather than in its phrasings, so a question about another country ("do I
@@ -31,6 +32,13 @@ phrasings ask about one too (the patent's, consular fees', free emergency
 care): the others name no price, and given as the answer they seemed to
 say there is none.  No source gives most fees and fines.
 
+An entry whose phrasings ask about a year (how many were banned in 2025)
+answers only questions about the years its texts and answer name: its
+figures are for those years.  An entry held to a town by its title or
+keywords (the Sakharovo branch in Osh) answers only about that town.  Both
+were found by reviewers' probes written to look like an entry while asking
+what it does not say.
+
 Apps, banks and services are named the same way (`APPS`): "how do I
 install the Gosuslugi app" or "сбербанк онлайнды телефонго кантип
 орнотом" shares every word but the name with "how do I install Amina", and
@@ -41,6 +49,7 @@ just the way something was done ("paid my fines through Gosuslugi").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -92,16 +101,30 @@ def countries_named(skeleton_text: str) -> frozenset[str]:
 # patent, their exam), wherever they are, Russia included.  Only the
 # nationalities whose rules differ from Kyrgyz citizens' and whom users ask
 # about; an entry that names them (who needs a patent) still answers.
+# Kazakhs ("казактарга", "kazakh citizens") share the Eurasian Union's
+# rules in Russia, yet the Kyrgyz state's help, figures and consulates are
+# not theirs: "how many kazakh citizens are banned" had Kyrgyz citizens'
+# figures as its answer.  ("Казахстан" itself is a country, not a people.)
 PEOPLE: dict[str, tuple[str, ...]] = {
     "uzbekistan": ("uzbek", "ozbek"),
     "tajikistan": ("tajik", "tadjik"),
+    "kazakhstan": ("kazah", "kazak"),
 }
 _ALL_PEOPLE = tuple(start for starts in PEOPLE.values() for start in starts)
+# Words saying the country next to them is a citizenship ("гражданин
+# Казахстана", "citizen of Kazakhstan", "Казакстандын жараны"): whoever
+# the message is about holds that country's passport, even in Moscow.
+CITIZEN_STARTS = ("grajdan", "citizen", "jaran", "poddan")
 
 
 def people_named(skeleton_text: str) -> frozenset[str]:
-    """The countries whose citizens a skeleton text names (keys of `PEOPLE`)."""
-    return frozenset(_named(skeleton_text.split(), PEOPLE, _ALL_PEOPLE))
+    """The countries whose citizens a skeleton text names (keys of `PEOPLE`),
+    by a nationality ("узбекам") or a country next to a word for citizen."""
+    words = skeleton_text.split()
+    named = _named([w for w in words if not w.startswith(_ALL_FOREIGN)], PEOPLE, _ALL_PEOPLE)
+    for at in (i for i, w in enumerate(words) if w.startswith(CITIZEN_STARTS)):
+        named |= countries_named(" ".join(words[max(at - 2, 0) : at + 3]))
+    return frozenset(named)
 
 
 def names_russia(skeleton_text: str) -> bool:
@@ -139,6 +162,38 @@ def apps_named(skeleton_text: str) -> frozenset[str]:
     return frozenset(_named(words, APPS, _ALL_APPS) | {APP_WORDS[w] for w in words if w in APP_WORDS})
 
 
+# Kyrgyzstan's towns, by the start of their skeletons; Osh by its whole
+# word forms, as "ошибка" and "оштрафовали" start with it.  An entry whose
+# title or keywords name a town (the Sakharovo branch in Osh) answers only
+# questions about that town, or about none: "will there be a Sakharovo
+# branch in Karakol too" had the Osh branch's news as its answer.
+TOWNS: dict[str, tuple[str, ...]] = {
+    "bishkek": ("bishkek", "bishkeg", "frunze"),
+    "karakol": ("karakol",),
+    "jalal-abad": ("jalal",),
+    "naryn": ("narin",),
+    "talas": ("talas",),
+    "batken": ("batken",),
+    "tokmok": ("tokmok", "tokmak"),
+    "kara-balta": ("karabalt",),
+    "uzgen": ("ozgon", "uzgen"),
+    "cholpon-ata": ("cholpon",),
+    "balykchy": ("balikch",),
+    "issyk-kul": ("isikkol", "isikkul"),
+}
+OSH_WORDS = frozenset({"osh", "osha", "oshe", "oshu", "oshom", "oshto", "oshtogu", "oshko", "oshton", "oshtun", "oshsk", "oshskoi", "oshskaa", "oshskii"})
+_ALL_TOWNS = tuple(start for starts in TOWNS.values() for start in starts)
+
+
+def towns_named(skeleton_text: str) -> frozenset[str]:
+    """The towns of Kyrgyzstan (keys of `TOWNS`, or "osh") a skeleton text names."""
+    words = skeleton_text.split()
+    # Two-word names ("кара балта", "ысык көл") are looked for joined too.
+    joined = [a + b for a, b in zip(words, words[1:], strict=False)]
+    named = _named(words + joined, TOWNS, _ALL_TOWNS)
+    return frozenset(named | {"osh"} if OSH_WORDS.intersection(words) else named)
+
+
 # Words that ask what something costs or pays, as skeleton beginnings and
 # whole words: "сколько стоит", "акысы канча", "how much does it cost", "is it
 # free", "who pays".  "стоит ли" (is it worth it) is not a price.
@@ -159,6 +214,15 @@ def asks_price(skeleton_text: str) -> bool:
     )
 
 
+# A year, as written in any language ("2023-жылы", "в 2021 году", "2026да");
+# not 2000, a common fine ("штраф 2000").
+YEAR = re.compile(r"(?<!\d)(?:19[5-9]\d|20(?:0[1-9]|[1-4]\d))(?!\d)")
+
+
+def years_named(text: str) -> frozenset[str]:
+    return frozenset(YEAR.findall(text))
+
+
 class Asked(NamedTuple):
     """What a message names that only some entries speak of."""
 
@@ -166,6 +230,8 @@ class Asked(NamedTuple):
     peoples: frozenset[str]  # the countries whose citizens it names
     apps: frozenset[str]
     price: bool = False  # it asks what something costs or pays
+    years: frozenset[str] = frozenset()
+    towns: frozenset[str] = frozenset()  # towns of Kyrgyzstan
 
     def answered_by(self, entry: Spoken) -> bool:
         """Whether an entry may answer the message: it names every country
@@ -178,6 +244,8 @@ class Asked(NamedTuple):
             self.countries | self.peoples <= entry.places
             and (not entry.about_apps or self.apps <= entry.apps)
             and (not self.price or entry.price)
+            and (not self.years or entry.years is None or self.years <= entry.years)
+            and (not self.towns or not entry.towns or bool(self.towns & entry.towns))
         )
 
 
@@ -188,6 +256,10 @@ class Spoken(NamedTuple):
     apps: frozenset[str]
     about_apps: bool  # its title names an app (Amina's entries; not one that names a bank in passing)
     price: bool  # its phrasings ask what something costs ("сколько стоит патент")
+    # The years its texts and answers name, if its phrasings ask about a
+    # year ("сколько тел вернули в 2025"); None: it is held to no year.
+    years: frozenset[str] | None = None
+    towns: frozenset[str] = frozenset()  # the towns its title and keywords name (the Osh branch's)
 
 
 def asked_about(text: str) -> Asked:
@@ -198,16 +270,21 @@ def asked_about(text: str) -> Asked:
     named = countries_named(words)
     if named and names_russia(words):
         named = frozenset()
-    return Asked(named, people_named(words), apps_named(words), asks_price(words))
+    return Asked(named, people_named(words), apps_named(words), asks_price(words), years_named(text), towns_named(words))
 
 
-def spoken_of(texts: Sequence[str], titles: Sequence[str]) -> Spoken:
+def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str] = (), keywords: Sequence[str] = ()) -> Spoken:
     """What an entry's own texts (phrasings, keywords) and titles name, in
-    the terms of `asked_about`: questions about those it may answer."""
+    the terms of `asked_about`: questions about those it may answer.  Its
+    answers count only for the years of an entry whose phrasings ask about
+    one: figures "as of 2025" answer a question about 2025, not 2023."""
     skeletons = [skeleton(text) for text in (*texts, *titles)]
+    dated = any(map(YEAR.search, texts))
     return Spoken(
         frozenset().union(*map(countries_named, skeletons), *map(people_named, skeletons)),
         frozenset().union(*map(apps_named, skeletons)),
         any(apps_named(skeleton(title)) for title in titles),
         any(map(asks_price, skeletons)),
+        frozenset().union(*map(years_named, (*texts, *titles, *answers))) if dated else None,
+        frozenset().union(*(towns_named(skeleton(text)) for text in (*titles, *keywords))),
     )

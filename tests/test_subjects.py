@@ -7,7 +7,7 @@ import pytest
 
 from bot.engine import Engine
 from bot.normalize import skeleton
-from bot.subjects import apps_named, asked_about, asks_price, countries_named
+from bot.subjects import apps_named, asked_about, asks_price, countries_named, people_named, towns_named, years_named
 
 
 @pytest.mark.parametrize(
@@ -202,3 +202,87 @@ def test_a_price_is_asked_only_of_entries_that_speak_of_prices(engine: Engine, t
 def test_entries_that_speak_of_prices_still_answer_them(engine: Engine, text: str, entry_id: str) -> None:
     reply = engine.reply(text)
     assert (reply.outcome, reply.entry_id) == ("answer", entry_id)
+
+
+@pytest.mark.parametrize(
+    ("text", "peoples"),
+    [
+        ("how many kazakh citizens are banned from entering russia", {"kazakhstan"}),
+        ("казактарга патент керекпи", {"kazakhstan"}),
+        ("умер гражданин Казахстана в Москве", {"kazakhstan"}),  # a citizenship, though in Moscow
+        ("citizen of uzbekistan working in moscow", {"uzbekistan"}),
+        ("приехал из казахстана в россию", set()),  # a place on the way, not a passport
+        ("я гражданин Кыргызстана, жил в Казахстане, теперь в России", set()),
+    ],
+)
+def test_a_nationality_or_a_citizenship_names_a_people(text: str, peoples: set[str]) -> None:
+    assert people_named(skeleton(text)) == peoples
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how many kazakh citizens are banned from entering russia",  # ban-figures counts Kyrgyz citizens
+        "умер гражданин Казахстана в Москве, кто оплачивает перевозку тела",  # the Kyrgyz state's help
+        "does the kyrgyz state pay to bring home the body of a citizen of uzbekistan",
+    ],
+)
+def test_a_question_about_another_countrys_citizens_is_not_answered_with_kyrgyz_citizens_facts(engine: Engine, text: str) -> None:
+    reply = engine.reply(text)
+    assert reply.outcome == "handoff", (reply.entry_id, reply.confidence)
+
+
+def test_years_are_found_in_every_language_form() -> None:
+    assert years_named("2023-жылы мамлекет канча сөөк жеткирген") == {"2023"}
+    assert years_named("2021де 5 жылга запрет коюлган, 2026да барсам болобу") == {"2021", "2026"}
+    assert years_named("в 2019 году") == {"2019"}
+    assert years_named("штраф 2000 рублей, номер 820230") == frozenset()  # a sum, a number
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        ("how many bodies were brought home in 2025", "repatriation-figures"),  # the year its figures give
+        ("number of kyrgyz with russian entry ban 2025", "ban-figures"),
+        ("у меня выдворение было в 2022, запрет на 5 лет, можно как то снять раньше срока?", "ban-remove"),  # held to no year
+    ],
+)
+def test_a_year_the_entry_speaks_of_or_one_in_passing_is_answered(engine: Engine, text: str, entry_id: str) -> None:
+    reply = engine.reply(text)
+    assert (reply.outcome, reply.entry_id) == ("answer", entry_id)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2023-жылы мамлекет канча сөөктү мекенге жеткирген",  # figures are for 2021 and 2025
+        "сколько тел вернули на родину в 2019 году",
+        "сколько кыргызов получили запрет въезда в 2022 году",
+    ],
+)
+def test_figures_for_another_year_are_not_given_as_the_answer(engine: Engine, text: str) -> None:
+    reply = engine.reply(text)
+    assert reply.outcome == "handoff", (reply.entry_id, reply.confidence)
+
+
+def test_towns_of_kyrgyzstan_are_recognised_and_common_words_are_not() -> None:
+    assert towns_named(skeleton("Ошто Сахаровонун филиалы")) == {"osh"}
+    assert towns_named(skeleton("в Оше откроют")) == {"osh"}
+    assert towns_named(skeleton("Кара-Балтада, Ысык-Көлдө")) == {"kara-balta", "issyk-kul"}
+    assert towns_named(skeleton("ошибка в фамилии, оштрафовали")) == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome"),
+    [
+        ("will there be a sakharovo branch in karakol too", "handoff"),
+        ("Жалал-Абадда да Сахаровонун филиалы ачылабы", "handoff"),
+        ("Ошто Сахаровонун филиалы качан ачылат", "answer"),
+        ("в Бишкеке тоже откроют филиал сахарово?", "answer"),  # the entry tells of that proposal
+    ],
+)
+def test_an_entry_about_one_town_answers_only_about_that_town(engine: Engine, text: str, outcome: str) -> None:
+    reply = engine.reply(text)
+    assert reply.outcome == outcome, (reply.entry_id, reply.confidence)
+    if outcome == "answer":
+        assert reply.entry_id == "sakharovo-osh-branch"
