@@ -106,6 +106,9 @@ def decide(
     probability = tuning.confidence.probability(candidates, evidence)
     runner_up = candidates[1].score if len(candidates) > 1 else 0.0
     if probability >= tuning.answer_probability and best.score - runner_up >= tuning.answer_margin and (says_enough(evidence) or best.phrasing >= OWN_PHRASING):
+        if best.question_coverage is not None and best.question_coverage < tuning.answer_question_coverage:
+            # Close to the entry's subject, far from its questions: offered, not asserted.
+            return "clarify", [best], probability
         return "answer", [best], probability
     if best.score < tuning.clarify_at:
         return "handoff", [], probability

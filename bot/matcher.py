@@ -419,6 +419,11 @@ def _word_sets(stemmed: Sequence[str], canonical: dict[str, str]) -> _WordSets |
     return _WordSets(tuple(texts), tuple(map(len, texts)), having, {word: tuple(at) for word, at in places.items()})
 
 
+# A candidate's fields as the match cache keeps them (`Candidate(*found)`);
+# the best one's with its question coverage.
+_Found = tuple[str, float, float, float, bool] | tuple[str, float, float, float, bool, float]
+
+
 @dataclass(frozen=True)
 class Candidate:
     """An entry and how well it fits the message (0–100)."""
@@ -428,6 +433,11 @@ class Candidate:
     coverage: float
     phrasing: float
     out_of_scope: bool = False  # a known subject the bot does not answer
+    # For the best candidate only (None for the others, and where not
+    # measured): the share (0–100) of the message's weight that the entry's
+    # own phrasings, titles and keywords cover, its answer's words left out
+    # (`Matcher._question_coverage`).
+    question_coverage: float | None = None
 
 
 class Matcher:
@@ -1026,7 +1036,7 @@ class Matcher:
         # of the young collections' time at 100 times the shipped FAQ.
         return [Candidate(*found) for found in self._match(skeleton(text), limit)]
 
-    def _match_uncached(self, query: str, limit: int) -> tuple[tuple[str, float, float, float, bool], ...]:
+    def _match_uncached(self, query: str, limit: int) -> tuple[_Found, ...]:
         """`match` of a skeleton: what the message is reduced to, so that
         "Патент канча турат?" and "патент канча турат" are one question.
         Each candidate as the tuple of a `Candidate`'s fields."""
@@ -1047,7 +1057,7 @@ class Matcher:
         query_words = sorted(set(stemmed_query.split())) if stemmed_query.isascii() else None
         query_grams, query_weights = self._query_profile(query)
         share = self.tuning.coverage_share
-        out = []
+        out: list[_Found] = []
         for idx, cov_weight in shortlist:
             coverage = 100.0 * cov_weight / total_weight
             phrasing = self._token_set_best(idx, stemmed_query, query_words)
@@ -1058,4 +1068,27 @@ class Matcher:
             score = share * coverage + (1 - share - self.tuning.cosine_share) * phrasing + self.tuning.cosine_share * cosine
             out.append((self.entry_ids[idx], round(score, 1), round(coverage, 1), round(phrasing, 1), idx in self.out_of_scope))
         out.sort(key=operator.itemgetter(1), reverse=True)
+        best = out[0]
+        best_idx = next(idx for idx, _ in shortlist if self.entry_ids[idx] == best[0])
+        out[0] = (*best, self._question_coverage(hits, best_idx, total_weight))
         return tuple(out[:limit])
+
+    def _question_coverage(self, hits: Sequence[_Word], idx: int, total_weight: float) -> float:
+        """The share (0–100) of the message's weight that entry `idx`'s own
+        phrasings, titles and keywords cover: its coverage with the words
+        found only in its answer left out.
+
+        A look-alike ("can family visit someone held at Sakharovo, what
+        hours") often reaches an entry through its answer's words and its
+        subject's name: the entry's questions cover little of it.  A word's
+        level for an entry is its best similarity × strength, and an answer
+        word's strength (`answer_word_strength`, 0.2) is below any question
+        word's similarity (at least 0.5), so a level above that strength is
+        a question word's similarity, and one at or below it none."""
+        answer_only = self.tuning.answer_word_strength
+        covered = 0.0
+        for hit in hits:
+            value = hit.values[hit.levels[idx]]
+            if value > answer_only:
+                covered += hit.weight * value
+        return round(100.0 * covered / total_weight, 1)

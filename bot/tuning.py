@@ -35,6 +35,16 @@ class Tuning:
     # a user is better served by choosing).
     answer_probability: float = 0.77
     answer_margin: float = 3.0
+    # An answer the confidence model would give is only offered ("Do you
+    # mean this?") when the entry's own phrasings, titles and keywords cover
+    # less than this share of the message (`Candidate.question_coverage`):
+    # such a message reaches the entry through its subject and its answer's
+    # words while asking something else.  Not searched by `--tune`: the dev
+    # split has no look-alike left answered to weigh it on.  Chosen on half
+    # of a reviewer's fresh probes (h19a): 40 offers 8 of the 17 look-alikes
+    # answered there instead of answering them, and 20 of the ~790 answers
+    # right on the labelled and review sets become one tap.
+    answer_question_coverage: float = 40.0
     clarify_at: float = 51.7  # best score at or above: offer choices; below: hand off
     clarify_window: float = 12.0  # choices are entries within this of the best
     # A best score from which the nearest entry is usually the right one:

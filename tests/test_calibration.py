@@ -81,6 +81,17 @@ def test_one_word_names_a_subject_and_is_offered_not_answered() -> None:
     assert decide(own, Evidence(2, 1, 0), tuning)[:2] == ("answer", [own[0]])  # "сахарово где"
 
 
+def test_a_message_its_entrys_questions_cover_little_of_is_offered_not_answered() -> None:
+    tuning = replace(DEFAULT, confidence=_model_on_score(), answer_probability=0.8, answer_margin=3.0, clarify_at=40.0, answer_question_coverage=40.0)
+    evidence = Evidence(5, 5, 0)
+    covered = [Candidate("a", 70.0, 0, 0, question_coverage=40.0), Candidate("b", 50.0, 0, 0)]
+    assert decide(covered, evidence, tuning)[:2] == ("answer", [covered[0]])
+    beside = [Candidate("a", 70.0, 0, 0, question_coverage=39.9), Candidate("b", 50.0, 0, 0)]
+    assert decide(beside, evidence, tuning)[:2] == ("clarify", [beside[0]])  # only "a": "Do you mean this?"
+    unmeasured = [Candidate("a", 70.0, 0, 0), Candidate("b", 50.0, 0, 0)]
+    assert decide(unmeasured, evidence, tuning)[0] == "answer"
+
+
 def test_tuning_keeps_wrong_answers_out() -> None:
     # High scores are right, middling ones are wrong half the time, and
     # out-of-scope questions score low: tuning must answer only the first.
