@@ -32,6 +32,11 @@ phrasings ask about one too (the patent's, consular fees', free emergency
 care): the others name no price, and given as the answer they seemed to
 say there is none.  No source gives most fees and fines.
 
+A question about how long or by when ("запрет поставили без суда, в какой
+срок обжаловать", "how many days in hospital are free") is answered only by
+an entry whose phrasings ask about a length of time too (the 90 days, the
+30 days for fingerprinting): the others give none, as with prices.
+
 An entry whose phrasings ask about a year (how many were banned in 2025)
 answers only questions about the years its texts and answer name: its
 figures are for those years.  An entry held to a town by its title or
@@ -223,6 +228,23 @@ def years_named(text: str) -> frozenset[str]:
     return frozenset(YEAR.findall(text))
 
 
+# Words that ask how long something takes or lasts, or by when: "сколько
+# дней", "через сколько", "в какой срок", "канча күн", "how long", "how
+# many days", "deadline".  (Not "срок" alone: "снять раньше срока" asks no
+# length; nor "мөөнөтү" alone: "мөөнөтү өтүп кетсе" is "if it expires".)
+DURATION = re.compile(
+    r"\b(?:skolk\w* (?:dn\w*|den|vrem\w*|nedel\w*|mesac\w*|let|god\w*|sutk\w*|chas\w*)|cherez skolk\w*"
+    r"|v techeni\w* (?:kakog|skolk)\w*|kakoi srok|kakie sroki"  # ru
+    r"|kancha (?:kun\w*|ubakit\w*|juma\w*|ai|aida|aiga|aidin|jil\w*|sat\w*|monot\w*)|monotu kancha"  # ky
+    r"|hov long|hov mani (?:dai|vek|month|ear|hour)\w*|deadlin\w*|hov son|hov quick\w*|hov fast)\b"  # en
+)
+
+
+def asks_duration(skeleton_text: str) -> bool:
+    """Whether a skeleton text asks how long, how many days, or by when."""
+    return DURATION.search(skeleton_text) is not None
+
+
 class Asked(NamedTuple):
     """What a message names that only some entries speak of."""
 
@@ -232,6 +254,7 @@ class Asked(NamedTuple):
     price: bool = False  # it asks what something costs or pays
     years: frozenset[str] = frozenset()
     towns: frozenset[str] = frozenset()  # towns of Kyrgyzstan
+    duration: bool = False  # it asks how long, or by when
 
     def answered_by(self, entry: Spoken) -> bool:
         """Whether an entry may answer the message: it names every country
@@ -246,6 +269,7 @@ class Asked(NamedTuple):
             and (not self.price or entry.price)
             and (not self.years or entry.years is None or self.years <= entry.years)
             and (not self.towns or not entry.towns or bool(self.towns & entry.towns))
+            and (not self.duration or entry.duration)
         )
 
 
@@ -260,6 +284,7 @@ class Spoken(NamedTuple):
     # year ("сколько тел вернули в 2025"); None: it is held to no year.
     years: frozenset[str] | None = None
     towns: frozenset[str] = frozenset()  # the towns its title and keywords name (the Osh branch's)
+    duration: bool = False  # its phrasings ask how long, or by when ("канча күн жүрсө болот")
 
 
 def asked_about(text: str) -> Asked:
@@ -270,7 +295,7 @@ def asked_about(text: str) -> Asked:
     named = countries_named(words)
     if named and names_russia(words):
         named = frozenset()
-    return Asked(named, people_named(words), apps_named(words), asks_price(words), years_named(text), towns_named(words))
+    return Asked(named, people_named(words), apps_named(words), asks_price(words), years_named(text), towns_named(words), asks_duration(words))
 
 
 def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str] = (), keywords: Sequence[str] = ()) -> Spoken:
@@ -287,4 +312,5 @@ def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str
         any(map(asks_price, skeletons)),
         frozenset().union(*map(years_named, (*texts, *titles, *answers))) if dated else None,
         frozenset().union(*(towns_named(skeleton(text)) for text in (*titles, *keywords))),
+        any(map(asks_duration, skeletons)),
     )

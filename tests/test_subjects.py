@@ -7,7 +7,7 @@ import pytest
 
 from bot.engine import Engine
 from bot.normalize import skeleton
-from bot.subjects import apps_named, asked_about, asks_price, countries_named, people_named, towns_named, years_named
+from bot.subjects import apps_named, asked_about, asks_duration, asks_price, countries_named, people_named, towns_named, years_named
 
 
 @pytest.mark.parametrize(
@@ -286,3 +286,45 @@ def test_an_entry_about_one_town_answers_only_about_that_town(engine: Engine, te
     assert reply.outcome == outcome, (reply.entry_id, reply.confidence)
     if outcome == "answer":
         assert reply.entry_id == "sakharovo-osh-branch"
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("в какой срок можно обжаловать запрет", True),
+        ("келишимсиз канча күн жүрсө болот", True),
+        ("how many days in hospital are free", True),
+        ("через сколько дней надо встать на учет", True),
+        ("сколько денег потратили на перевозку тел", False),  # money, not days
+        ("можно снять запрет раньше срока?", False),  # names a term, asks no length
+        ("мөөнөтү өтүп кетсе реестрге киремби", False),  # "if it expires"
+        ("канча айлык төлөшөт", False),  # a monthly pay
+    ],
+)
+def test_a_question_about_a_length_of_time_is_recognised(text: str, asks: bool) -> None:
+    assert asks_duration(skeleton(text)) is asks
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "запрет на въезд поставили без суда, в какой срок его можно обжаловать",  # ban-remove gives no deadline
+        "the ambulance took me to hospital, how many days in hospital are free",
+        "after i leave russia how many days until my name is deleted from the register",
+    ],
+)
+def test_a_length_of_time_is_asked_only_of_entries_that_speak_of_one(engine: Engine, text: str) -> None:
+    reply = engine.reply(text)
+    assert reply.outcome == "handoff", (reply.entry_id, reply.confidence)
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        ("келишимсиз Орусияда канча күн жүрсө болот?", "stay-without-contract"),
+        ("дактилоскопия менен медкомиссияны келгенден кийин канча күндө өтүш керек?", "fingerprinting-medical-exam"),
+    ],
+)
+def test_entries_that_give_a_length_of_time_still_answer_it(engine: Engine, text: str, entry_id: str) -> None:
+    reply = engine.reply(text)
+    assert (reply.outcome, reply.entry_id) == ("answer", entry_id)
