@@ -17,6 +17,7 @@ from bot.engine import Engine
 from bot.evaluation import Baseline, Report, evaluate, evaluate_engine, format_report, load_items, run_report, split_items
 
 EVAL = Path(__file__).parent / "eval" / "questions.yaml"
+REVIEWS = Path(__file__).parent / "eval" / "reviews.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -111,3 +112,22 @@ def test_fixed_expectations(engine: Engine, text: str, outcome: str, entry: str 
     assert (reply.outcome, reply.entry_id) == (outcome, entry)
     if lang:
         assert reply.lang == lang
+
+
+def test_review_sets_hold_their_floors(engine: Engine) -> None:
+    """The reviewers' messages and probes (`reviews.yaml`) are harder than
+    the labelled set: chat-style stories and look-alikes built to share an
+    entry's words while asking what it does not say.  These floors are the
+    figures of 2026-11-24 less a little room, so that a change that answers
+    more of them wrongly, or refuses fewer look-alikes, fails here; they are
+    not targets met.  The holdout half (h19a's blind half) was measured
+    once and never tuned on: there a look-alike was still answered about
+    two times in five (see the README)."""
+    parts = split_items(load_items(REVIEWS, engine.faq))
+    used, blind = (evaluate_engine(parts[name], engine)["all"].summary() for name in ("dev", "holdout"))
+    assert used["in_scope"] >= 400 and used["out_of_scope"] >= 300 and blind["in_scope"] + blind["out_of_scope"] >= 60
+    assert used["wrong_pct"] <= 0.5
+    assert used["oos_answered_pct"] <= 6.0
+    assert used["correct_pct"] >= 70.0
+    assert blind["wrong_pct"] <= 5.0
+    assert blind["oos_answered_pct"] <= 45.0
