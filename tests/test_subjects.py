@@ -328,3 +328,14 @@ def test_a_length_of_time_is_asked_only_of_entries_that_speak_of_one(engine: Eng
 def test_entries_that_give_a_length_of_time_still_answer_it(engine: Engine, text: str, entry_id: str) -> None:
     reply = engine.reply(text)
     assert (reply.outcome, reply.entry_id) == ("answer", entry_id)
+
+
+@pytest.mark.parametrize("table", ["FOREIGN", "PEOPLE", "APPS", "TOWNS"])
+def test_no_name_beginning_starts_another_keys(table: str) -> None:
+    """`_Starts` reads the key off the longest beginning that matches at a
+    word: a beginning of one key that started another key's would hide it."""
+    import bot.subjects as subjects
+
+    starts = [(start, key) for key, beginnings in getattr(subjects, table).items() for start in beginnings]
+    clashes = [(a, b) for a, key_a in starts for b, key_b in starts if key_a != key_b and b.startswith(a)]
+    assert clashes == []
