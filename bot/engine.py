@@ -139,7 +139,7 @@ class Engine:
                 samples[lang].extend(entry.questions.get(lang, ()))
                 samples[lang].append(entry.answer.get(lang, ""))
         self.detector = LanguageDetector(samples)
-        # The countries, peoples, apps, prices and years each entry's own wording names (see `subjects`).
+        # What each entry's own wording names that a message may ask about: countries, peoples, apps, prices, years, towns, lengths of time (see `subjects`).
         self._subjects = {
             entry.id: spoken_of(
                 [q for lang in LANGS for q in entry.questions.get(lang, ())] + list(entry.keywords),

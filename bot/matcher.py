@@ -1084,7 +1084,9 @@ class Matcher:
         level for an entry is its best similarity × strength, and an answer
         word's strength (`answer_word_strength`, 0.2) is below any question
         word's similarity (at least 0.5), so a level above that strength is
-        a question word's similarity, and one at or below it none."""
+        a question word's similarity, and one at or below it none.  (Exact
+        while that strength stays under 0.5; `test_question_coverage.py`
+        checks it against a matcher built without the answers' words.)"""
         answer_only = self.tuning.answer_word_strength
         covered = 0.0
         for hit in hits:

@@ -321,7 +321,8 @@ class Spoken(NamedTuple):
 def asked_about(text: str) -> Asked:
     """What a message is about that only some entries speak of: the
     foreign countries it names, unless it names Russia too; those whose
-    citizens it names; the apps it names."""
+    citizens it names; the apps, years and towns it names; whether it asks
+    a price or a length of time."""
     words = skeleton(text)
     named = countries_named(words)
     if named and names_russia(words):
