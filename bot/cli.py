@@ -318,7 +318,7 @@ def faq_links(username: str, lang: str) -> None:
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--tune", is_flag=True, help="Search the tuning on the dev split and print it.")
-@click.option("--write", is_flag=True, help="With --tune: save the result into bot/tuning.py.")
+@click.option("--write", is_flag=True, help="With --tune: save the result into bot/tuning.py, if it beats the shipped tuning.")
 def eval_cmd(file: Path | None, as_json: bool, tune: bool, write: bool) -> None:
     """Measure the engine on a labelled question set, beside a naive baseline.
 
@@ -333,7 +333,7 @@ def eval_cmd(file: Path | None, as_json: bool, tune: bool, write: bool) -> None:
     """
     from dataclasses import asdict
 
-    from .evaluation import format_report, load_items, rewrite_tuning_module, run_report, split_items, tune_engine
+    from .evaluation import better_of, format_report, load_items, rewrite_tuning_module, run_report, split_items, tune_engine
 
     settings = settings_or_fail()
     engine = build_engine(settings)
@@ -346,8 +346,13 @@ def eval_cmd(file: Path | None, as_json: bool, tune: bool, write: bool) -> None:
         raise click.ClickException(str(exc)) from exc
     if tune:
         dev = split_items(items)["dev"]
-        best = tune_engine(dev, engine.faq, engine.tuning)
-        click.echo(json.dumps(asdict(best), indent=2))
+        found = tune_engine(dev, engine.faq, engine.tuning)
+        click.echo(json.dumps(asdict(found), indent=2))
+        best, before, after = better_of(dev, engine, found)
+        click.echo(f"dev objective through the engine's replies: shipped {before:.2f}, found {after:.2f}", err=True)
+        if best is not found:
+            click.echo("The shipped tuning scores at least as well: it is kept.", err=True)
+            return
         if write:
             from . import tuning as tuning_module
 

@@ -216,6 +216,25 @@ def objective(correct: int, wrong: int, oos_answered: int, n_in: int, n_out: int
     return 100 * (correct - WRONG_COST * (wrong + oos_answered)) / max(1, n_in + n_out)
 
 
+def engine_objective(items: Sequence[EvalItem], engine: Engine) -> float:
+    """`objective` of the replies users would get (`Engine.reply`, its rules
+    on subjects and question coverage included), not of `decide` alone."""
+    t = evaluate_engine(items, engine)["all"]
+    return objective(t.correct, t.wrong, t.oos_answered, t.in_scope, t.out_scope)
+
+
+def better_of(items: Sequence[EvalItem], shipped: Engine, tuned: Tuning) -> tuple[Tuning, float, float]:
+    """The shipped tuning or the tuned one, whichever the engine's own
+    replies to `items` score better with (the shipped one on a tie), and
+    the two scores.  `tune_engine` searches `decide` on the bare matcher,
+    which never sees the engine's rules: a re-tune that folded 636 review
+    messages into the dev split scored worse through the engine than the
+    tuning it would have replaced, on dev as on the holdout."""
+    before = engine_objective(items, shipped)
+    after = engine_objective(items, Engine(shipped.faq, shipped.catalogs, tuning=tuned, default_lang=shipped.default_lang))
+    return (tuned if after > before else shipped.tuning), before, after
+
+
 def heldout_phrasings(faq: FAQ, make_scorer: Callable[[FAQ], Scorer], *, folds: int = 5, seed: int = 1) -> list[tuple[list[float], int]]:
     """(features, whether the best entry is right) for every FAQ phrasing,
     each matched by a scorer built without it (k-fold).

@@ -9,12 +9,13 @@ clarified), on the whole set; the holdout split, never tuned on, must reach
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from bot.engine import Engine
-from bot.evaluation import Baseline, Report, evaluate, evaluate_engine, format_report, load_items, run_report, split_items
+from bot.evaluation import Baseline, Report, better_of, engine_objective, evaluate, evaluate_engine, format_report, load_items, run_report, split_items
 
 EVAL = Path(__file__).parent / "eval" / "questions.yaml"
 REVIEWS = Path(__file__).parent / "eval" / "reviews.yaml"
@@ -131,3 +132,17 @@ def test_review_sets_hold_their_floors(engine: Engine) -> None:
     assert used["correct_pct"] >= 70.0
     assert blind["wrong_pct"] <= 5.0
     assert blind["oos_answered_pct"] <= 45.0
+
+
+def test_a_tuning_replaces_the_shipped_one_only_if_the_engines_replies_score_better(engine: Engine) -> None:
+    dev = split_items(load_items(EVAL))["dev"]
+    timid = replace(engine.tuning, answer_probability=0.99)  # answers almost nothing
+    kept, before, after = better_of(dev, engine, timid)
+    assert kept is engine.tuning and after < before
+    assert before == engine_objective(dev, engine)
+    same = replace(engine.tuning)
+    assert better_of(dev, engine, same)[0] is engine.tuning  # a tie keeps what is shipped
+    bold = replace(engine.tuning, answer_probability=0.0, answer_margin=0.0)  # answers everything, wrong ones too
+    assert better_of(dev, engine, bold)[0] is engine.tuning
+    shipped_timid = Engine(engine.faq, engine.catalogs, tuning=timid)
+    assert better_of(dev, shipped_timid, engine.tuning)[0] is engine.tuning  # a better one replaces it
