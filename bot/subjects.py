@@ -35,7 +35,11 @@ say there is none.  No source gives most fees and fines.
 A question about how long or by when ("запрет поставили без суда, в какой
 срок обжаловать", "how many days in hospital are free") is answered only by
 an entry whose phrasings ask about a length of time too (the 90 days, the
-30 days for fingerprinting): the others give none, as with prices.
+30 days for fingerprinting): the others give none, as with prices.  So
+with an address (Amina's and the consulate's entries speak of one; the
+register's says whom to apply to, not where a letter goes) and with
+opening hours, which no entry gives ("Сахарово жекшемби күнү иштейби" had
+the centre's entry, which says where it is and what is done there).
 
 An entry whose phrasings ask about a year (how many were banned in 2025)
 answers only questions about the years its texts and answer name: its
@@ -276,6 +280,42 @@ def asks_duration(skeleton_text: str) -> bool:
     return DURATION.search(skeleton_text) is not None
 
 
+# Words that ask for an address ("на какой адрес отправлять", "дареги
+# кайда", "what is the address"): only the entries whose phrasings ask one
+# answer them (where Amina registers you, the consulate's, which the bot
+# does not give), not the one about the office a letter goes to.
+ADDRESS = re.compile(r"\b(?:adres\w*|dare[gk]\w*|address\w*|pochtov\w* indeks\w*|postcode|postal code)\b")
+
+
+def asks_address(skeleton_text: str) -> bool:
+    """Whether a skeleton text asks for an address."""
+    return ADDRESS.search(skeleton_text) is not None
+
+
+# Words that ask when a place is open: its hours, or whether it works on
+# a day ("саат канчада ачылат", "жекшемби күнү иштейби", "часы работы",
+# "open on Sunday"; a day alone is no question: "задержали в субботу").
+# No entry gives opening hours; an entry about the place would answer
+# where it is and what is done there instead.
+OPENING_HOURS = re.compile(
+    r"\b(?:chas\w* rabot\w*|grafik\w*|rezhim rabot\w*|vo skolk\w* (?:otkri|zakri|rabota|priem|prinim)\w*|v kakoe vrem\w*"  # ru
+    r"|sat kancha\w*|ishto ubakt\w*|ishtoo ubakt\w*"  # ky
+    r"|opening hours|opening time\w*|open hours|vorking hours|ofice hours|hours|vhat time)\b"  # en
+)
+DAYS = re.compile(
+    r"\b(?:vihodn\w*|subot\w*|voskresen\w*|ponedelnik\w*|jekshemb\w*|ishemb\w*|dushomb\w*|dem alish\w*"
+    r"|vekend\w*|saturda\w*|sunda\w*|monda\w*|holida\w*)\b"
+)
+OPEN_VERBS = re.compile(r"\b(?:rabota\w*|otkri\w*|priem\w*|prinima\w*|ishte\w*|achil\w*|achik\w*|open\w*|vork\w*|clos\w*)\b")
+
+
+def asks_opening(skeleton_text: str) -> bool:
+    """Whether a skeleton text asks when something is open."""
+    return OPENING_HOURS.search(skeleton_text) is not None or (
+        DAYS.search(skeleton_text) is not None and OPEN_VERBS.search(skeleton_text) is not None
+    )
+
+
 class Asked(NamedTuple):
     """What a message names that only some entries speak of."""
 
@@ -286,6 +326,8 @@ class Asked(NamedTuple):
     years: frozenset[str] = frozenset()
     towns: frozenset[str] = frozenset()  # towns of Kyrgyzstan
     duration: bool = False  # it asks how long, or by when
+    address: bool = False  # it asks for an address
+    opening: bool = False  # it asks when something is open
 
     def answered_by(self, entry: Spoken) -> bool:
         """Whether an entry may answer the message: it names every country
@@ -301,6 +343,8 @@ class Asked(NamedTuple):
             and (not self.years or entry.years is None or self.years <= entry.years)
             and (not self.towns or not entry.towns or bool(self.towns & entry.towns))
             and (not self.duration or entry.duration)
+            and (not self.address or entry.address)
+            and (not self.opening or entry.opening)
         )
 
 
@@ -316,18 +360,23 @@ class Spoken(NamedTuple):
     years: frozenset[str] | None = None
     towns: frozenset[str] = frozenset()  # the towns its title and keywords name (the Osh branch's)
     duration: bool = False  # its phrasings ask how long, or by when ("канча күн жүрсө болот")
+    address: bool = False  # its phrasings ask for an address ("какой адрес указывать в амине")
+    opening: bool = False  # its phrasings ask when something is open
 
 
 def asked_about(text: str) -> Asked:
     """What a message is about that only some entries speak of: the
     foreign countries it names, unless it names Russia too; those whose
     citizens it names; the apps, years and towns it names; whether it asks
-    a price or a length of time."""
+    a price, a length of time, an address or opening hours."""
     words = skeleton(text)
     named = countries_named(words)
     if named and names_russia(words):
         named = frozenset()
-    return Asked(named, people_named(words), apps_named(words), asks_price(words), years_named(text), towns_named(words), asks_duration(words))
+    return Asked(
+        named, people_named(words), apps_named(words), asks_price(words), years_named(text), towns_named(words),
+        asks_duration(words), asks_address(words), asks_opening(words),
+    )
 
 
 def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str] = (), keywords: Sequence[str] = ()) -> Spoken:
@@ -349,4 +398,6 @@ def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str
         years_named(" | ".join((*texts, *titles, *answers))) if YEAR.search(" | ".join(texts)) else None,
         towns_named(" | ".join(skeleton(text) for text in (*titles, *keywords))),
         asks_duration(joined),
+        asks_address(joined),
+        asks_opening(joined),
     )

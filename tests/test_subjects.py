@@ -7,7 +7,18 @@ import pytest
 
 from bot.engine import Engine
 from bot.normalize import skeleton
-from bot.subjects import apps_named, asked_about, asks_duration, asks_price, countries_named, people_named, towns_named, years_named
+from bot.subjects import (
+    apps_named,
+    asked_about,
+    asks_address,
+    asks_duration,
+    asks_opening,
+    asks_price,
+    countries_named,
+    people_named,
+    towns_named,
+    years_named,
+)
 
 
 @pytest.mark.parametrize(
@@ -326,6 +337,59 @@ def test_a_length_of_time_is_asked_only_of_entries_that_speak_of_one(engine: Eng
     ],
 )
 def test_entries_that_give_a_length_of_time_still_answer_it(engine: Engine, text: str, entry_id: str) -> None:
+    reply = engine.reply(text)
+    assert (reply.outcome, reply.entry_id) == ("answer", entry_id)
+
+
+@pytest.mark.parametrize(
+    ("text", "address", "opening"),
+    [
+        ("на какой адрес отправлять заявление", True, False),
+        ("реестрден чыгуу үчүн арызды кайсы дарекке жиберем", True, False),
+        ("what is the postal address for the appeal", True, False),
+        ("часы работы консульства", False, True),
+        ("Сахарово саат канчада ачылат", False, True),
+        ("Сахарово ишемби күнү иштейби", False, True),
+        ("is the sakharovo centre open on sunday", False, True),
+        ("what time does the consulate open", False, True),
+        # A day in passing, and a branch that is opening, ask no hours.
+        ("брата задержала полиция в воскресенье, куда обращаться", False, False),
+        ("is there a Sakharovo branch opening in Osh", False, False),
+        ("Сахарово кайда жайгашкан", False, False),
+    ],
+)
+def test_a_question_for_an_address_or_opening_hours_is_recognised(text: str, address: bool, opening: bool) -> None:
+    assert (asks_address(skeleton(text)), asks_opening(skeleton(text))) == (address, opening)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "в какие часы работает миграционный центр сахарово",
+        "Сахарово ишемби күнү иштейби",
+        "is the sakharovo centre open on sunday",
+        "на какой адрес писать заявление об исключении из реестра",
+        "реестрден чыгуу үчүн арызды кайсы дарекке жиберем",
+    ],
+)
+def test_an_address_or_opening_hours_no_answer_gives_go_to_a_person(engine: Engine, text: str) -> None:
+    """The Sakharovo entry says where the centre is and what is done
+    there, the register's how to apply to leave it: neither gives hours or
+    the address a letter goes to."""
+    reply = engine.reply(text)
+    assert reply.outcome == "handoff", (reply.entry_id, reply.confidence)
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        ("какой адрес указывать в амине", "amina-how-to-use"),
+        ("which address do i write in amina", "amina-how-to-use"),
+        ("кыргыз консулдугунун дареги", "consulates"),
+        ("брата задержала полиция в воскресенье, куда обращаться", "where-to-get-help"),
+    ],
+)
+def test_entries_that_speak_of_addresses_still_answer_them(engine: Engine, text: str, entry_id: str) -> None:
     reply = engine.reply(text)
     assert (reply.outcome, reply.entry_id) == ("answer", entry_id)
 
