@@ -1221,19 +1221,25 @@ async def operator_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         )
         return
     answer = message.text or message.caption or f"({attachment_kind(message)})"  # as a follow-up's post says it
+    # An album answered is a reply per photo: each is copied, and the first
+    # alone is acknowledged (one ✅ per photo looked like several answers)
+    # and recorded as the answer (its caption, not the last photo's "(photo)").
+    album = (message.chat_id, message.media_group_id) if message.media_group_id else None
+    first = album is None or album not in svc.albums
+    if album is not None:
+        note_album(svc, album)
     # Queued and marked handled at once: replayed after a crash, the reply
     # would otherwise be copied to the user twice.  The question is marked
     # answered once the copy is sent (`Delivery._record_sent`), not now: an
     # answer the user never gets (they blocked the bot) leaves it open, and
     # the operators are told (`Delivery._drop`).
-    copy = {
+    copy: dict[str, Any] = {
         "from_chat_id": message.chat_id,
         "message_id": message.message_id,
         "reply_to": question.user_message_id,
-        "ack": f"✅ #{question.id}: sent to the user.",
-        "ack_reply_to": message.message_id,
-        "answer": answer,
     }
+    if first:
+        copy.update(ack=f"✅ #{question.id}: sent to the user.", ack_reply_to=message.message_id, answer=answer)
     svc.delivery.enqueue_for_update(update.update_id, ("copy", question.chat_id, copy, question.id))
 
 
@@ -1261,15 +1267,23 @@ async def not_routed(svc: Services, message: Message, bot_id: int) -> None:
     replied = message.reply_to_message
     if replied is None or replied.from_user is None or replied.from_user.id != bot_id:
         return
-    gone = REF_RE.match(replied.text or "")  # a question's post, yet no question: the operator did reply to the right post
+    gone = own_post_ref(replied, bot_id)  # a question's post, yet no question: the operator did reply to the right post
     if gone:
         said = (
-            f"⚠️ Not sent: question #{gone.group(1)} is no longer stored (deleted after the retention period, "
+            f"⚠️ Not sent: question #{gone} is no longer stored (deleted after the retention period, "
             "or at the user's request), so this answer cannot reach the user."
         )
     else:
         said = "⚠️ Not sent: reply to the ❓ post of the question."
     await svc.delivery.send_text(message.chat_id, said, reply_to=message.message_id)
+
+
+def own_post_ref(replied: Message, bot_id: int) -> str | None:
+    """The reference a post of the bot's starts with ("❓ #12 · …"), if it is one."""
+    if replied.from_user is None or replied.from_user.id != bot_id:
+        return None
+    match = REF_RE.match(replied.text or "")
+    return match.group(1) if match else None
 
 
 def media_copy(message: Message) -> dict[str, Any]:
@@ -1490,6 +1504,11 @@ async def close_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         replied = question_replied_to(svc, message.reply_to_message, context.bot.id)
         if replied is not None:
             refs = [str(replied.id)]
+        elif gone := own_post_ref(message.reply_to_message, context.bot.id):
+            # The right post, of a question since purged or forgotten: not a usage error.
+            said = f"Question #{gone} is no longer stored (deleted after the retention period, or at the user's request)."
+            await svc.delivery.send_text(message.chat_id, said)
+            return
     if not refs or not all(re.fullmatch(r"[0-9]+", ref) for ref in refs):  # ASCII digits: "²".isdigit() too
         usage = "Usage: /close REF… (for example /close 12, or /close 12 15), or /close as a reply to a question's ❓ post"
         await svc.delivery.send_text(message.chat_id, usage)

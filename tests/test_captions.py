@@ -244,3 +244,26 @@ def test_an_album_in_reply_to_an_operator_is_one_follow_up(api: FakeBotAPI, run_
     runner.stop()
     db = sqlite_utils.Database(db_path)
     assert db.execute("select count(*) from outbox where kind = 'operator_post'").fetchone()[0] == 3  # the question and two follow-ups
+
+
+def test_an_album_answered_by_an_operator_is_acknowledged_once(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    """An operator's album in reply to a question's post: every photo is
+    copied to the user, one ✅ says so (there had been one per photo), and
+    the answer kept is the album's caption."""
+    run_bot()
+    api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
+    post = last_to(api, OPERATORS)
+    mark = api.checkpoint()
+    photos = [
+        api.push_photo(OPERATORS, caption="Смотрите курс здесь" if n == 0 else None, media_group_id="answer-album",
+                       chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+        for n in range(3)
+    ]
+    copies = api.wait_for_call("copyMessage", count=3, since=mark, predicate=lambda c: c.params.get("chat_id") == USER, timeout=10)
+    assert [c.params["message_id"] for c in copies] == [p["message_id"] for p in photos]
+    api.wait_for_sent(chat_id=OPERATORS, since=mark, predicate=lambda m: m.get("text", "").startswith("✅ #1"))
+    time.sleep(0.5)  # more would have been said by now
+    acks = [m for m in api.sent_messages(OPERATORS, since=mark) if m.get("text", "").startswith("✅")]
+    assert len(acks) == 1 and acks[0]["reply_to_message"]["message_id"] == photos[0]["message_id"]
+    row = sqlite_utils.Database(db_path).execute("select status, answer from questions where id = 1").fetchone()
+    assert row == ("answered", "Смотрите курс здесь")

@@ -403,6 +403,12 @@ def test_a_reply_to_the_post_of_a_purged_question_says_the_question_is_gone(api:
     assert told["text"] == GONE.format(ref=1)
     assert told["reply_to_message"]["message_id"] == again["message_id"]
     assert len(api.calls_of("copyMessage")) == 1  # the first answer only
+    # /close in reply to that post: the question is gone, not the command misused.
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "/close", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    assert last_to(api, OPERATORS, since=mark)["text"] == (
+        "Question #1 is no longer stored (deleted after the retention period, or at the user's request)."
+    )
     runner.stop()
 
 
