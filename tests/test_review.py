@@ -427,7 +427,7 @@ def test_out_of_scope_questions_are_never_suggested_or_promoted_as_phrasings_of_
     assert [review_state(store, q) for q in (1, 2, 3)] == [None, None, None]
     store.close()
 
-    asked = "как быстро получить гражданство россии"
+    asked = "могу ли я получить гражданство россии быстро"  # question 2 itself, asked again
     assert json.loads(CliRunner().invoke(cli, ["ask", "--json", asked]).output)["outcome"] == "handoff"
     forced = CliRunner().invoke(cli, ["review", "promote", "--force", "2", "meken-kart"])
     assert forced.exit_code == 0, forced.output
