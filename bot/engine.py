@@ -21,7 +21,7 @@ from .matcher import Candidate, Matcher
 from .normalize import fold
 from .privacy import without_personal_data
 from .smalltalk import recognise
-from .subjects import asked_about, spoken_of
+from .subjects import Spoken, asked_about, entry_subjects
 from .tuning import DEFAULT, Tuning
 
 Outcome = Literal["answer", "clarify", "handoff"]
@@ -90,6 +90,25 @@ class Reply:
         }
 
 
+def says_enough_for(best: Candidate, evidence: Evidence) -> bool:
+    """Whether the message says enough to be answered, or is one of the best entry's own phrasings."""
+    return says_enough(evidence) or best.phrasing >= OWN_PHRASING
+
+
+def covers_its_question(best: Candidate, tuning: Tuning) -> bool:
+    """Whether the entry's own questions cover enough of the message (`Candidate.question_coverage`)."""
+    return best.question_coverage is None or best.question_coverage >= tuning.answer_question_coverage
+
+
+def may_assert(text: str, best: Candidate, evidence: Evidence, tuning: Tuning, subjects: Mapping[str, Spoken]) -> bool:
+    """Whether `Engine.reply` gives `best` as the answer once confident
+    enough of it: `decide`'s conditions besides its thresholds, and the
+    rules on subjects (`Engine._only_what_is_asked`, with `subjects` from
+    `entry_subjects`).  What `--tune` judges its thresholds by, so that it
+    does not count as answered what the rules hand to a person."""
+    return says_enough_for(best, evidence) and covers_its_question(best, tuning) and asked_about(text).lets_answer(subjects[best.entry_id])
+
+
 def decide(
     candidates: list[Candidate], evidence: Evidence, tuning: Tuning
 ) -> tuple[Outcome, list[Candidate], float]:
@@ -105,8 +124,8 @@ def decide(
     best = candidates[0]
     probability = tuning.confidence.probability(candidates, evidence)
     runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-    if probability >= tuning.answer_probability and best.score - runner_up >= tuning.answer_margin and (says_enough(evidence) or best.phrasing >= OWN_PHRASING):
-        if best.question_coverage is not None and best.question_coverage < tuning.answer_question_coverage:
+    if probability >= tuning.answer_probability and best.score - runner_up >= tuning.answer_margin and says_enough_for(best, evidence):
+        if not covers_its_question(best, tuning):
             # Close to the entry's subject, far from its questions: offered, not asserted.
             return "clarify", [best], probability
         return "answer", [best], probability
@@ -140,15 +159,7 @@ class Engine:
                 samples[lang].append(entry.answer.get(lang, ""))
         self.detector = LanguageDetector(samples)
         # What each entry's own wording names that a message may ask about: countries, peoples, apps, prices, years, towns, lengths of time (see `subjects`).
-        self._subjects = {
-            entry.id: spoken_of(
-                [q for lang in LANGS for q in entry.questions.get(lang, ())] + list(entry.keywords),
-                list(entry.title.values()),
-                list(entry.answer.values()),
-                list(entry.keywords),
-            )
-            for entry in faq.matchable()
-        }
+        self._subjects = entry_subjects(faq)
         # (entry id, language) → the rendered answer: Babel's date formatting
         # is a tenth of the cost of a reply, and the text never changes.
         self._answers: dict[tuple[str, str], str] = {}

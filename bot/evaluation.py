@@ -24,9 +24,10 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from .calibration import Evidence, features, fit
-from .engine import MAX_MATCH_CHARS, Engine, decide
+from .engine import MAX_MATCH_CHARS, Engine, decide, may_assert
 from .faq import FAQ, LANGS, Entry, iter_phrasings
 from .matcher import Candidate, Matcher
+from .subjects import entry_subjects
 from .tuning import Tuning
 
 # A message → its scored candidates and the evidence `decide` weighs.
@@ -226,10 +227,11 @@ def engine_objective(items: Sequence[EvalItem], engine: Engine) -> float:
 def better_of(items: Sequence[EvalItem], shipped: Engine, tuned: Tuning) -> tuple[Tuning, float, float]:
     """The shipped tuning or the tuned one, whichever the engine's own
     replies to `items` score better with (the shipped one on a tie), and
-    the two scores.  `tune_engine` searches `decide` on the bare matcher,
-    which never sees the engine's rules: a re-tune that folded 636 review
-    messages into the dev split scored worse through the engine than the
-    tuning it would have replaced, on dev as on the holdout."""
+    the two scores.  `tune_engine` searches `decide` on the matcher, with
+    the engine's rules only as `may_assert` tells them (it had once
+    searched without them: a re-tune that folded 636 review messages into
+    the dev split scored worse through the engine than the tuning it would
+    have replaced, on dev as on the holdout); this is the last word."""
     before = engine_objective(items, shipped)
     after = engine_objective(items, Engine(shipped.faq, shipped.catalogs, tuning=tuned, default_lang=shipped.default_lang))
     return (tuned if after > before else shipped.tuning), before, after
@@ -276,8 +278,16 @@ def heldout_phrasings(faq: FAQ, make_scorer: Callable[[FAQ], Scorer], *, folds: 
     return examples
 
 
+# Whether the engine, confident enough, gives the best candidate as its answer (`engine.may_assert`).
+Asserts = Callable[[str, Candidate, Evidence], bool]
+
+
 def tune_thresholds(
-    items: Sequence[EvalItem], scorer: Scorer, base: Tuning, examples: Sequence[tuple[list[float], int]] = ()
+    items: Sequence[EvalItem],
+    scorer: Scorer,
+    base: Tuning,
+    examples: Sequence[tuple[list[float], int]] = (),
+    asserts: Asserts | None = None,
 ) -> tuple[Tuning, float]:
     """Fit the confidence model and choose the outcome thresholds on `items`.
 
@@ -286,7 +296,9 @@ def tune_thresholds(
     last from the first (on the items and on `examples`, see
     `heldout_phrasings`), and the answer threshold and margin are then
     grid-searched on the items for the objective, strictest first so ties
-    stay safe.
+    stay safe.  With `asserts`, an item whose best candidate the engine's
+    rules would not give as the answer (`engine.may_assert`) counts as not
+    answered at any threshold, as it is in the replies users get.
     """
     facts = []
     for item in items:
@@ -294,8 +306,10 @@ def tune_thresholds(
         best = cands[0].score if cands else 0.0
         gap = best - (cands[1].score if len(cands) > 1 else 0.0)
         right = bool(cands) and cands[0].entry_id in item.expect
-        facts.append((features(cands, evidence), best, gap, right, item.in_scope, bool(cands) and cands[0].out_of_scope))
-    fitted = [(f[0], int(f[3])) for f in facts if f[1] > 0 and not f[5]] + list(examples)
+        subject = bool(cands) and cands[0].out_of_scope
+        held = asserts is not None and best > 0 and not subject and not asserts(item.q, cands[0], evidence)
+        facts.append((features(cands, evidence), best, gap, right, item.in_scope, subject, held))
+    fitted = [(f[0], int(f[3])) for f in facts if f[1] > 0 and not f[5]] + list(examples)  # held ones too: the model judges the match
     model = fit([row for row, _ in fitted], [label for _, label in fitted], ridge=RIDGE)
     # As in `decide`: no answer when nothing matched or the best match is a
     # known out-of-scope subject.
@@ -305,8 +319,8 @@ def tune_thresholds(
     best_key: tuple[float, float, float] | None = None
     for threshold, margin in itertools.product([x / 100 for x in range(98, 19, -1)], (3.0, 5.0, 7.0)):
         correct = wrong = oos_answered = 0
-        for p, (_, best, gap, right, in_scope, _oos) in zip(probabilities, facts, strict=True):
-            if best <= 0 or p < threshold or gap < margin:
+        for p, (_, best, gap, right, in_scope, _oos, held) in zip(probabilities, facts, strict=True):
+            if best <= 0 or held or p < threshold or gap < margin:
                 continue
             if in_scope:
                 correct += right
@@ -321,8 +335,8 @@ def tune_thresholds(
     # Clarify only where a person would plausibly mean an entry: above most
     # of the out-of-scope questions that were not answered.
     refused = sorted(
-        best for p, (_, best, gap, _r, in_scope, subject) in zip(probabilities, facts, strict=True)
-        if not in_scope and not subject and not (p >= threshold and gap >= margin)
+        best for p, (_, best, gap, _r, in_scope, subject, held) in zip(probabilities, facts, strict=True)
+        if not in_scope and not subject and (held or not (p >= threshold and gap >= margin))
     )
     clarify_at = refused[int(len(refused) * 0.8)] if refused else base.clarify_at
     tuned = replace(base, confidence=model, answer_probability=threshold, answer_margin=margin, clarify_at=round(clarify_at, 1))
@@ -333,6 +347,11 @@ def tune_engine(items: Sequence[EvalItem], faq: FAQ, base: Tuning) -> Tuning:
     """Grid-search the matcher's weights; for each, fit the confidence model
     and choose the thresholds (`tune_thresholds`); keep the best on `items`."""
     best: tuple[float, Tuning] | None = None
+    subjects = entry_subjects(faq)
+
+    def asserts(text: str, candidate: Candidate, evidence: Evidence) -> bool:
+        return may_assert(text, candidate, evidence, base, subjects)
+
     grid = itertools.product((0.2, 0.3), (0.8, 1.0, 1.3), (0.2, 0.5), (0.2, 0.35, 0.5))
     for share, unknown, answer_words, cosine in grid:
         candidate = replace(
@@ -343,7 +362,7 @@ def tune_engine(items: Sequence[EvalItem], faq: FAQ, base: Tuning) -> Tuning:
             return matcher_scorer(Matcher(source, tuning))
 
         examples = heldout_phrasings(faq, make_scorer)
-        tuned, score = tune_thresholds(items, make_scorer(faq), candidate, examples)
+        tuned, score = tune_thresholds(items, make_scorer(faq), candidate, examples, asserts)
         if best is None or score > best[0]:
             best = (score, tuned)
     assert best is not None

@@ -62,6 +62,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from .faq import FAQ, LANGS
 from .normalize import skeleton
 
 # Country → the skeleton beginnings of its names, its capital and its big
@@ -347,6 +348,12 @@ class Asked(NamedTuple):
             and (not self.opening or entry.opening)
         )
 
+    def lets_answer(self, entry: Spoken) -> bool:
+        """Whether the engine may give the entry as the answer outright: it
+        answers the message, and the message names no foreign country (an
+        entry about Russia that names one in passing is only offered)."""
+        return not self.countries and self.answered_by(entry)
+
 
 class Spoken(NamedTuple):
     """What an entry's own texts name."""
@@ -401,3 +408,18 @@ def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str
         asks_address(joined),
         asks_opening(joined),
     )
+
+
+def entry_subjects(faq: FAQ) -> dict[str, Spoken]:
+    """`spoken_of` every entry and out-of-scope subject of a FAQ: what the
+    engine holds a message's best entry to, built once per FAQ (the engine,
+    and the tuner, which must judge its thresholds by the same rules)."""
+    return {
+        entry.id: spoken_of(
+            [q for lang in LANGS for q in entry.questions.get(lang, ())] + list(entry.keywords),
+            list(entry.title.values()),
+            list(entry.answer.values()),
+            list(entry.keywords),
+        )
+        for entry in faq.matchable()
+    }

@@ -127,3 +127,24 @@ def test_tuning_module_rewrite_changes_only_values() -> None:
     assert asdict(namespace["DEFAULT"]) == asdict(tuned)  # type: ignore[call-overload]
     changed = [line for line in rewritten.splitlines() if line not in source.splitlines()]
     assert len(changed) <= 6  # the model's four lines and two thresholds
+
+
+def test_the_tuner_counts_what_the_engines_rules_hold_back_as_not_answered() -> None:
+    """In-scope questions and look-alikes the matcher cannot tell apart:
+    answering them all costs more than it wins, unless the engine's rules
+    (`engine.may_assert`) hold the look-alikes back, as they do in the
+    replies users get; the tuner sees that only when given the rules."""
+    items, table = [], {}
+    for i in range(50):
+        q = f"q{i}" if i < 30 else f"lookalike{i}"
+        items.append(EvalItem(q, "en", frozenset({"a"}) if i < 30 else frozenset(), "dev"))
+        table[q] = [Candidate("a", 80.0 + i % 10, 80.0, 80.0), Candidate("c", 50.0, 0, 0)]
+
+    def scorer(q: str) -> tuple[list[Candidate], Evidence]:
+        return table[q], Evidence(3, 3, 0)
+
+    blind, blind_score = tune_thresholds(items, scorer, DEFAULT)
+    ruled, ruled_score = tune_thresholds(items, scorer, DEFAULT, asserts=lambda q, best, evidence: not q.startswith("lookalike"))
+    assert blind_score == 0.0 and ruled_score == 60.0  # nothing answered; the 30 answered, of 50
+    assert not any(decide(table[q], Evidence(3, 3, 0), blind)[0] == "answer" for q in table)
+    assert all(decide(table[f"q{i}"], Evidence(3, 3, 0), ruled)[0] == "answer" for i in range(30))
