@@ -348,6 +348,12 @@ class Asked(NamedTuple):
             and (not self.opening or entry.opening)
         )
 
+    def named_only(self) -> Asked:
+        """What the message names (countries, peoples, apps, years, towns),
+        without what it asks (a price, a length of time, an address, hours):
+        the context a question sentence of it is read in (`Engine.reply`)."""
+        return self._replace(price=False, duration=False, address=False, opening=False)
+
     def lets_answer(self, entry: Spoken) -> bool:
         """Whether the engine may give the entry as the answer outright: it
         answers the message, and the message names no foreign country (an

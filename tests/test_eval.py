@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine, decide, may_assert
+from bot.engine import Engine, decide, may_assert, question_sentence
 from bot.evaluation import Baseline, Report, better_of, engine_objective, evaluate, evaluate_engine, format_report, load_items, run_report, split_items
 
 EVAL = Path(__file__).parent / "eval" / "questions.yaml"
@@ -155,6 +155,8 @@ def test_the_tuner_holds_back_what_the_engines_replies_hold_back(engine: Engine)
     must not drift apart as rules are added to the engine."""
     held = answered = 0
     for item in load_items(EVAL) + load_items(REVIEWS):
+        if question_sentence(item.q) is not None:
+            continue  # its question sentence may be answered alone (`Engine._answer_to_its_question`)
         candidates, evidence = engine.assess(item.q)
         if not candidates or candidates[0].out_of_scope:
             continue

@@ -1,0 +1,58 @@
+"""A long message that tells a story before its question: the question
+sentence alone is answered when the whole is not, within the whole
+message's candidates and what it names (`Engine._answer_to_its_question`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.engine import Engine, question_sentence
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("Добрый день. Я из Джалал-Абада, работаю на стройке. Куда обращаться, если забрали паспорт?", "Куда обращаться, если забрали паспорт?"),
+        ("thanks! and where do I check the register?", "and where do I check the register?"),
+        ("Салам.\nМен Таластанмын, таксиде иштейм\nкелишимсиз канча күн жүрсө болот", "келишимсиз канча күн жүрсө болот"),
+        ("how do I check an entry ban", None),  # one sentence: the message is its question
+        ("when did the consulate in novosibirsk open? what year", None),  # goes on after its question
+        ("Привет. Что делать?", None),  # too short to stand alone
+    ],
+)
+def test_the_question_sentence_is_the_last_one_asking(text: str, question: str | None) -> None:
+    assert question_sentence(text) == question
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        (
+            "Добрый день. Я из Джалал-Абада, в Москве 2 месяца, работаю на стройке. Бригадир забрал паспорт и не отдаёт "
+            "уже неделю, говорит что для оформления. Куда мне обратиться за помощью?",
+            "where-to-get-help",
+        ),
+        (
+            "Салам агайлар. Мен Таластанмын, 2 жылдан бери Екатеринбургда таксиде иштейм, эч кандай договорум жок. "
+            "Жакында 90 күн деген эреже чыгыптыр дешет, мага да тиешелүүбү?",
+            "stay-without-contract",
+        ),
+    ],
+)
+def test_a_story_before_the_question_is_answered_by_its_question(engine: Engine, text: str, entry_id: str) -> None:
+    reply = engine.reply(text)
+    assert (reply.outcome, reply.entry_id) == ("answer", entry_id)
+    assert engine._answer_to_its_question(text, engine.assess(text)[0]) is not None  # by its question, not as a whole
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The story names another country: Russia's rule is not the answer.
+        "Салам. Мен Казакстанда жашайм, Алматыда иштейм. Каттоону канча күндө жасатыш керек?",
+        # The whole message is closest to a subject the FAQ does not answer.
+        "Я гражданин России, но родился в Бишкеке. Нужна ли мне регистрация через Амину?",
+    ],
+)
+def test_the_rest_of_the_message_still_holds_its_question(engine: Engine, text: str) -> None:
+    assert engine.reply(text).outcome != "answer"
