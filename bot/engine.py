@@ -261,9 +261,10 @@ class Engine:
         whole message's own candidates, and above any subject the FAQ does
         not answer among them ("I am a Russian citizen born in Bishkek. Do I
         need Amina?" is near other countries' rules as a whole, and Amina's
-        alone); and held to what the rest of the message names (another country, its citizens, an app, a year, a
-        town: `Asked.named_only`).  On the labelled and review sets and two
-        reviewers' probes: 7 more right answers, none wrong."""
+        alone); and held to what the rest of the message names (another
+        country, its citizens, an app, a year, a town: `Asked.named_only`).
+        Measured: 4 more right answers on the labelled and review sets, and
+        4 of 40 on a reviewer's blind probes, none wrong."""
         ahead = list(itertools.takewhile(lambda c: not c.out_of_scope, candidates))  # those above any unanswered subject
         question = question_sentence(text) if ahead else None
         if question is None:
