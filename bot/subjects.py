@@ -317,6 +317,23 @@ def asks_opening(skeleton_text: str) -> bool:
     )
 
 
+# Words of a death ("умер", "погиб", "каза болду", "сөөгүн", "died", "the
+# body"): a question about one is answered only by an entry whose phrasings
+# or titles speak of a death (bringing a body home, its documents and
+# figures).  "How many Kyrgyz migrants died in Russia in 2025?" had the
+# number of entry bans, whose phrasings are "how many Kyrgyz… in 2025".
+DEATH = re.compile(
+    r"\b(?:umer\w*|umir\w*|pogib\w*|smert\w*|pohoron\w*|grob\w*|telo|tela"  # ru
+    r"|kaza bol\w*|kaza tap\w*|olup|olgon\w*|oldu|sook\w*|soog\w*"  # ky
+    r"|died|dead|death\w*|dies|die|bod[yi]\w*|corps\w*|cofin\w*|funeral\w*)\b"  # en
+)
+
+
+def speaks_of_death(skeleton_text: str) -> bool:
+    """Whether a skeleton text speaks of someone's death."""
+    return DEATH.search(skeleton_text) is not None
+
+
 class Asked(NamedTuple):
     """What a message names that only some entries speak of."""
 
@@ -329,6 +346,7 @@ class Asked(NamedTuple):
     duration: bool = False  # it asks how long, or by when
     address: bool = False  # it asks for an address
     opening: bool = False  # it asks when something is open
+    death: bool = False  # it speaks of a death
 
     def answered_by(self, entry: Spoken) -> bool:
         """Whether an entry may answer the message: it names every country
@@ -346,6 +364,7 @@ class Asked(NamedTuple):
             and (not self.duration or entry.duration)
             and (not self.address or entry.address)
             and (not self.opening or entry.opening)
+            and (not self.death or entry.death)
         )
 
     def named_only(self) -> Asked:
@@ -375,20 +394,22 @@ class Spoken(NamedTuple):
     duration: bool = False  # its phrasings ask how long, or by when ("канча күн жүрсө болот")
     address: bool = False  # its phrasings ask for an address ("какой адрес указывать в амине")
     opening: bool = False  # its phrasings ask when something is open
+    death: bool = False  # its phrasings or titles speak of a death
 
 
 def asked_about(text: str) -> Asked:
     """What a message is about that only some entries speak of: the
     foreign countries it names, unless it names Russia too; those whose
     citizens it names; the apps, years and towns it names; whether it asks
-    a price, a length of time, an address or opening hours."""
+    a price, a length of time, an address or opening hours; whether it
+    speaks of a death."""
     words = skeleton(text)
     named = countries_named(words)
     if named and names_russia(words):
         named = frozenset()
     return Asked(
         named, people_named(words), apps_named(words), asks_price(words), years_named(text), towns_named(words),
-        asks_duration(words), asks_address(words), asks_opening(words),
+        asks_duration(words), asks_address(words), asks_opening(words), speaks_of_death(words),
     )
 
 
@@ -413,6 +434,7 @@ def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str
         asks_duration(joined),
         asks_address(joined),
         asks_opening(joined),
+        speaks_of_death(joined),
     )
 
 

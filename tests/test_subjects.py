@@ -16,6 +16,7 @@ from bot.subjects import (
     asks_price,
     countries_named,
     people_named,
+    speaks_of_death,
     towns_named,
     years_named,
 )
@@ -392,6 +393,34 @@ def test_an_address_or_opening_hours_no_answer_gives_go_to_a_person(engine: Engi
 def test_entries_that_speak_of_addresses_still_answer_them(engine: Engine, text: str, entry_id: str) -> None:
     reply = engine.reply(text)
     assert (reply.outcome, reply.entry_id) == ("answer", entry_id)
+
+
+@pytest.mark.parametrize(
+    ("text", "death"),
+    [
+        ("агам каза болду, сөөгүн үйгө кантип жеткиребиз", True),
+        ("сколько кыргызстанцев умерло в россии", True),
+        ("how many kyrgyz migrants died in russia in 2025", True),
+        ("does the ban check website tell me the reason", False),  # "tell", not "тело"
+        ("сколько кыргызстанцев с запретом на въезд", False),
+    ],
+)
+def test_a_death_is_recognised(text: str, death: bool) -> None:
+    assert speaks_of_death(skeleton(text)) is death
+
+
+def test_a_death_is_answered_only_by_an_entry_that_speaks_of_one(engine: Engine) -> None:
+    """The number of entry bans is no answer to how many died; the bodies
+    brought home are, and a phone that died is still Amina's."""
+    assert engine.reply("how many kyrgyz migrants died in russia in 2025 total?").outcome == "handoff"
+    for text, entry_id in (
+        ("сколько тел вернули домой в 2025", "repatriation-figures"),
+        ("агам каза болду, сөөгүн үйгө жеткирүүгө мамлекет жардам береби", "repatriation-state-support"),
+        ("my phone died, amina had no location for two days", "amina-geolocation"),
+        ("сколько кыргызстанцев с запретом на въезд в 2025", "ban-figures"),
+    ):
+        reply = engine.reply(text)
+        assert (reply.outcome, reply.entry_id) == ("answer", entry_id), text
 
 
 @pytest.mark.parametrize("table", ["FOREIGN", "PEOPLE", "APPS", "TOWNS"])
