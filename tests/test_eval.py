@@ -121,17 +121,17 @@ def test_review_sets_hold_their_floors(engine: Engine) -> None:
     entry's words while asking what it does not say.  These floors are the
     figures of 2026-11-25 less a little room, so that a change that answers
     more of them wrongly, or refuses fewer look-alikes, fails here; they are
-    not targets met.  The holdout split (the blind halves of h19a, h20a
-    and h21a) was never tuned on: there a look-alike is still answered
-    about one time in five (see the README)."""
+    not targets met.  The holdout split (the blind halves of h19a, h20a,
+    h21a and h22a) was never tuned on: there a look-alike is still
+    answered about one time in six (see the README)."""
     parts = split_items(load_items(REVIEWS, engine.faq))
     used, blind = (evaluate_engine(parts[name], engine)["all"].summary() for name in ("dev", "holdout"))
-    assert used["in_scope"] >= 540 and used["out_of_scope"] >= 410 and blind["in_scope"] >= 90 and blind["out_of_scope"] >= 130
+    assert used["in_scope"] >= 570 and used["out_of_scope"] >= 440 and blind["in_scope"] >= 120 and blind["out_of_scope"] >= 160
     assert used["wrong_pct"] <= 0.5
     assert used["oos_answered_pct"] <= 6.5
     assert used["correct_pct"] >= 74.0
     assert blind["wrong_pct"] <= 5.0
-    assert blind["oos_answered_pct"] <= 25.0
+    assert blind["oos_answered_pct"] <= 22.0
     assert blind["correct_pct"] >= 65.0
 
 
