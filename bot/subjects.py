@@ -334,6 +334,24 @@ def speaks_of_death(skeleton_text: str) -> bool:
     return DEATH.search(skeleton_text) is not None
 
 
+# Words that ask how many people ("сколько кыргызстанцев", "канча
+# кыргыз", "how many migrants"): only an entry whose phrasings ask that
+# gives a count of people (the bans', the register's, the bodies brought
+# home).  "Сахароводо канча кыргыз аскердик контрактка кол койду" had the
+# leaflets' entry, which gives no count, at 100 %.  ("How many migrant
+# laws" counts laws: the English plural alone, "migrants", is people.)
+HEADCOUNT = re.compile(
+    r"\b(?:skolk\w* (?:kirgiz\w*|chelov\w*|migrant\w*|ludei|grajdan\w*|rabochi\w*)"  # ru
+    r"|kancha (?:kirgiz\w*|kishi\w*|adam\w*|migrant\w*|jaran\w*|mekendesh\w*)"  # ky
+    r"|hov mani (?:kirgiz\w*|kyrgyz\w*|people|migranc|citizen\w*|vorker\w*|person\w*))\b"  # en
+)
+
+
+def asks_headcount(skeleton_text: str) -> bool:
+    """Whether a skeleton text asks how many people."""
+    return HEADCOUNT.search(skeleton_text) is not None
+
+
 class Asked(NamedTuple):
     """What a message names that only some entries speak of."""
 
@@ -347,6 +365,7 @@ class Asked(NamedTuple):
     address: bool = False  # it asks for an address
     opening: bool = False  # it asks when something is open
     death: bool = False  # it speaks of a death
+    headcount: bool = False  # it asks how many people
 
     def answered_by(self, entry: Spoken) -> bool:
         """Whether an entry may answer the message: it names every country
@@ -365,13 +384,15 @@ class Asked(NamedTuple):
             and (not self.address or entry.address)
             and (not self.opening or entry.opening)
             and (not self.death or entry.death)
+            and (not self.headcount or entry.headcount)
         )
 
     def named_only(self) -> Asked:
         """What the message names (countries, peoples, apps, years, towns),
-        without what it asks (a price, a length of time, an address, hours):
-        the context a question sentence of it is read in (`Engine.reply`)."""
-        return self._replace(price=False, duration=False, address=False, opening=False)
+        without what it asks (a price, a length of time, an address, hours,
+        a count of people): the context a question sentence of it is read
+        in (`Engine.reply`)."""
+        return self._replace(price=False, duration=False, address=False, opening=False, headcount=False)
 
     def lets_answer(self, entry: Spoken) -> bool:
         """Whether the engine may give the entry as the answer outright: it
@@ -395,21 +416,22 @@ class Spoken(NamedTuple):
     address: bool = False  # its phrasings ask for an address ("какой адрес указывать в амине")
     opening: bool = False  # its phrasings ask when something is open
     death: bool = False  # its phrasings or titles speak of a death
+    headcount: bool = False  # its phrasings ask how many people
 
 
 def asked_about(text: str) -> Asked:
     """What a message is about that only some entries speak of: the
     foreign countries it names, unless it names Russia too; those whose
     citizens it names; the apps, years and towns it names; whether it asks
-    a price, a length of time, an address or opening hours; whether it
-    speaks of a death."""
+    a price, a length of time, an address, opening hours or a count of
+    people; whether it speaks of a death."""
     words = skeleton(text)
     named = countries_named(words)
     if named and names_russia(words):
         named = frozenset()
     return Asked(
         named, people_named(words), apps_named(words), asks_price(words), years_named(text), towns_named(words),
-        asks_duration(words), asks_address(words), asks_opening(words), speaks_of_death(words),
+        asks_duration(words), asks_address(words), asks_opening(words), speaks_of_death(words), asks_headcount(words),
     )
 
 
@@ -435,6 +457,7 @@ def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str
         asks_address(joined),
         asks_opening(joined),
         speaks_of_death(joined),
+        asks_headcount(joined),
     )
 
 

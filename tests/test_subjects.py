@@ -12,6 +12,7 @@ from bot.subjects import (
     asked_about,
     asks_address,
     asks_duration,
+    asks_headcount,
     asks_opening,
     asks_price,
     countries_named,
@@ -418,6 +419,37 @@ def test_a_death_is_answered_only_by_an_entry_that_speaks_of_one(engine: Engine)
         ("агам каза болду, сөөгүн үйгө жеткирүүгө мамлекет жардам береби", "repatriation-state-support"),
         ("my phone died, amina had no location for two days", "amina-geolocation"),
         ("сколько кыргызстанцев с запретом на въезд в 2025", "ban-figures"),
+    ):
+        reply = engine.reply(text)
+        assert (reply.outcome, reply.entry_id) == ("answer", entry_id), text
+
+
+@pytest.mark.parametrize(
+    ("text", "headcount"),
+    [
+        ("Сахароводо канча кыргыз аскердик контрактка кол койду", True),
+        ("сколько кыргызстанцев подписали военный контракт", True),
+        ("how many migrants were deported in 2025", True),
+        ("kancha kishi reestrde turat", True),
+        ("duma after crocus how many migrant laws approved", False),  # laws, not people
+        ("сколько стоит патент", False),
+        ("канча күн турсам болот", False),
+    ],
+)
+def test_a_question_for_a_count_of_people_is_recognised(text: str, headcount: bool) -> None:
+    assert asks_headcount(skeleton(text)) is headcount
+
+
+def test_a_count_of_people_is_given_only_by_an_entry_that_asks_for_one(engine: Engine) -> None:
+    """The military leaflets' entry says what was handed out at Sakharovo,
+    not how many signed; the figures' entries give counts."""
+    for text in ("Сахароводо канча кыргыз аскердик контрактка кол койду экен, так саны белгилүүбү?",
+                 "how many kyrgyz citizens signed a military contract at sakharovo"):
+        assert engine.reply(text).outcome != "answer", text
+    for text, entry_id in (
+        ("сколько кыргызстанцев с запретом на въезд в рф", "ban-figures"),
+        ("hov many kyrgyz people are in the controlled persons register", "register-what-is"),
+        ("Сахарово борборунда аскердик контракт тууралуу баракчаларды таратышкан деген чынбы", "military-contract-leaflets"),
     ):
         reply = engine.reply(text)
         assert (reply.outcome, reply.entry_id) == ("answer", entry_id), text
