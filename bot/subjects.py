@@ -245,8 +245,11 @@ PRICE_STARTS = (
     "akis", "akilu", "tolo",  # ky: акысы, акылуубу, төлөш
 )
 PRICE_WORDS = frozenset({"pai", "paid", "pais", "fe", "fes", "fre", "basi", "basin"})
+# A sum of money asked for: "канча акча", "канча сом", "канча турат",
+# "сколько рублей", "how much money".  ("Канча миң" is a count: "канча миң кыргыз".)
+PRICE_PHRASES = r"kancha (?:akch|som|rubl|dollar)\w*|kancha turat|akchasi kancha|skolk\w* (?:deneg|rubl\w*|som\w*|dollar\w*)|hov much monei"
 _PRICE = re.compile(
-    f"{_WORD_START}(?!stoit li{_WORD_END})(?:{_alternatives(PRICE_STARTS)}|(?:{_alternatives(PRICE_WORDS)}){_WORD_END})"
+    f"{_WORD_START}(?!stoit li{_WORD_END})(?:{_alternatives(PRICE_STARTS)}|(?:{_alternatives(PRICE_WORDS)}|{PRICE_PHRASES}){_WORD_END})"
 )
 
 

@@ -180,6 +180,10 @@ def test_entries_about_the_app_or_about_no_app_still_answer(engine: Engine, text
         ("сколько стоит патент", True),
         ("who pays the fee for migration registration", True),
         ("патенттин баасы канча", True),
+        ("реестрден чыгыш үчүн адвокат канча акча сурайт", True),  # a sum of money
+        ("registraciya jasatuu kancha som", True),
+        ("сколько рублей отдать за регистрацию", True),
+        ("кара тизмедеги кыргыздар канча миң болуп калды", False),  # thousands of people
         ("дали листовку про службу по контракту в армии рф, стоит ли соглашаться", False),  # is it worth it
         ("Россияда канча күн турсам болот", False),
     ],
@@ -195,6 +199,7 @@ def test_a_question_about_a_price_is_recognised(text: str, asks: bool) -> None:
         "military contract from sakharovo, how much do they pay per month",
         "how much does a lawyer charge to appeal an entry ban in court",
         "who pays the fee for migration registration, me or the landlord",
+        "registraciya jasatuu kancha som",
     ],
 )
 def test_a_price_is_asked_only_of_entries_that_speak_of_prices(engine: Engine, text: str) -> None:
