@@ -246,8 +246,12 @@ PRICE_STARTS = (
 )
 PRICE_WORDS = frozenset({"pai", "paid", "pais", "fe", "fes", "fre", "basi", "basin"})
 # A sum of money asked for: "канча акча", "канча сом", "канча турат",
-# "сколько рублей", "how much money".  ("Канча миң" is a count: "канча миң кыргыз".)
-PRICE_PHRASES = r"kancha (?:akch|som|rubl|dollar)\w*|kancha turat|akchasi kancha|skolk\w* (?:deneg|rubl\w*|som\w*|dollar\w*)|hov much monei"
+# "сколько рублей", "how much money", and a fine's amount ("канча штраф",
+# "какой штраф", "how much is the fine"), which no source gives.  ("Канча миң" is a count: "канча миң кыргыз".)
+PRICE_PHRASES = (
+    r"kancha (?:akch|som|rubl|dollar)\w*|kancha turat|akchasi kancha|skolk\w* (?:deneg|rubl\w*|som\w*|dollar\w*)|hov much monei"
+    r"|kancha shtraf\w*|shtraf\w* kancha|kandai shtraf\w*|skolk\w* shtraf\w*|shtraf\w* skolk\w*|kakoi shtraf\w*|hov much (?:is )?(?:the )?fine\w*"
+)
 _PRICE = re.compile(
     f"{_WORD_START}(?!stoit li{_WORD_END})(?:{_alternatives(PRICE_STARTS)}|(?:{_alternatives(PRICE_WORDS)}|{PRICE_PHRASES}){_WORD_END})"
 )

@@ -183,6 +183,10 @@ def test_entries_about_the_app_or_about_no_app_still_answer(engine: Engine, text
         ("реестрден чыгыш үчүн адвокат канча акча сурайт", True),  # a sum of money
         ("registraciya jasatuu kancha som", True),
         ("сколько рублей отдать за регистрацию", True),
+        ("превысил 90 дней, какой штраф будет", True),  # a fine's amount
+        ("kelishimim buttu, jany jumush tappasam kancha shtraf salyshat", True),
+        ("how much is the fine for no registration", True),
+        ("два штрафа за год, дадут запрет?", False),  # whether fines lead to a ban
         ("кара тизмедеги кыргыздар канча миң болуп калды", False),  # thousands of people
         ("дали листовку про службу по контракту в армии рф, стоит ли соглашаться", False),  # is it worth it
         ("Россияда канча күн турсам болот", False),
@@ -200,6 +204,7 @@ def test_a_question_about_a_price_is_recognised(text: str, asks: bool) -> None:
         "how much does a lawyer charge to appeal an entry ban in court",
         "who pays the fee for migration registration, me or the landlord",
         "registraciya jasatuu kancha som",
+        "kelishimim buttu, 15 kundun ichinde jany jumush tappasam kancha shtraf salyshat",  # the 15 days' entry names no fine
     ],
 )
 def test_a_price_is_asked_only_of_entries_that_speak_of_prices(engine: Engine, text: str) -> None:
