@@ -447,6 +447,7 @@ class Matcher:
         self.tuning = tuning
         indexed = faq.matchable()
         self.entry_ids: list[str] = [entry.id for entry in indexed]
+        self._index = {entry_id: idx for idx, entry_id in enumerate(self.entry_ids)}
         self.out_of_scope = frozenset(idx for idx, entry in enumerate(indexed) if entry.out_of_scope)
         self.phrasings: list[list[str]] = []
         self.profiles: list[dict[str, float]] = []
@@ -682,6 +683,11 @@ class Matcher:
             found = self._search(hits, live, counted, size)
         if found is None:
             found = self._dense(hits, size)
+        return self._ranked(found, hits, size)
+
+    def _ranked(self, found: dict[float, int], hits: Sequence[_Word], size: int) -> list[tuple[int, float]]:
+        """The first `size` entries of coverage sums → bitsets of entries,
+        best first, ties in the order the message's words first reach them."""
         out: list[tuple[int, float]] = []
         for covered in sorted(found, reverse=True):
             tied = found[covered]
@@ -1028,15 +1034,20 @@ class Matcher:
         shared = list(map(self._grams.get, counts))  # None: no entry has it
         return list(filter(None, shared)), list(compress(map(norm.__rtruediv__, weights), shared))
 
-    def match(self, text: str, limit: int = 5) -> list[Candidate]:
-        """The best entries for `text`, best first; empty when nothing is close."""
+    def match(self, text: str, limit: int = 5, *, among: Sequence[str] = ()) -> list[Candidate]:
+        """The best entries for `text`, best first; empty when nothing is close.
+
+        With `among`, only those entries are scored: for a part of a message
+        already matched as a whole (`Engine._other_questions`), whose words
+        reach no entry the whole message's do not, at a third of the cost."""
         # The cache keeps plain tuples of strings and numbers: the garbage
         # collector stops tracking those after one look, where a kept
         # Candidate (and its __dict__) stayed under watch, and took ~40 %
         # of the young collections' time at 100 times the shipped FAQ.
-        return [Candidate(*found) for found in self._match(skeleton(text), limit)]
+        indices = tuple(sorted(self._index[entry_id] for entry_id in among if entry_id in self._index))
+        return [Candidate(*found) for found in self._match(skeleton(text), limit, indices)]
 
-    def _match_uncached(self, query: str, limit: int) -> tuple[_Found, ...]:
+    def _match_uncached(self, query: str, limit: int, among: tuple[int, ...] = ()) -> tuple[_Found, ...]:
         """`match` of a skeleton: what the message is reduced to, so that
         "Патент канча турат?" and "патент канча турат" are one question.
         Each candidate as the tuple of a `Candidate`'s fields."""
@@ -1049,7 +1060,12 @@ class Matcher:
             total_weight += hit.weight
         if total_weight <= 0:
             return ()
-        shortlist = self._shortlist(hits, max(limit, 8))
+        if among:
+            found = self._coverage(among, hits)
+            found.pop(0.0, None)  # entries no word reaches: never shortlisted
+            shortlist = self._ranked(found, hits, max(limit, 8))
+        else:
+            shortlist = self._shortlist(hits, max(limit, 8))
         if not shortlist:
             return ()
         stemmed_query = stem_text(query)

@@ -77,10 +77,12 @@ def plain_phrasing(m: Matcher, idx: int, stemmed_query: str) -> float:
     return best[1] if best else 0.0
 
 
-def plain_match(m: Matcher, text: str, limit: int = 5) -> list[tuple[str, float, float, float]]:
+def plain_match(m: Matcher, text: str, limit: int = 5, among: set[int] | None = None) -> list[tuple[str, float, float, float]]:
     query = skeleton(text)
     words = list(dict.fromkeys(query.split()))
-    shortlist, total = plain_shortlist(m, words, max(limit, 8))
+    shortlist, total = plain_shortlist(m, words, max(limit, 8) if among is None else len(m.entry_ids))
+    if among is not None:
+        shortlist = [(idx, covered) for idx, covered in shortlist if idx in among][: max(limit, 8)]
     if total <= 0:
         return []
     stemmed_query = stem_text(query)
@@ -149,6 +151,16 @@ def test_match_is_the_plain_match(matcher: Matcher, faq: FAQ) -> None:
     for text in messages(faq, 120):
         got = [(c.entry_id, c.score, c.coverage, c.phrasing) for c in matcher.match(text)]
         assert got == plain_match(matcher, text), text
+
+
+def test_a_match_among_some_entries_is_the_plain_match_of_those(matcher: Matcher, faq: FAQ) -> None:
+    """`match(among=…)`, which scores a question of a two-question message
+    only among the whole message's candidates."""
+    for i, text in enumerate(messages(faq, 60)):
+        full = matcher.match(text, limit=8)
+        among = [c.entry_id for c in full[1::2]] + list(islice(matcher.entry_ids, i % 7, None, 53))[:4]
+        got = [(c.entry_id, c.score, c.coverage, c.phrasing) for c in matcher.match(text, among=among)]
+        assert got == plain_match(matcher, text, among={matcher.entry_ids.index(e) for e in among}), text
 
 
 def test_a_question_asked_again_is_answered_from_the_first_match(matcher: Matcher) -> None:
