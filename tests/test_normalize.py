@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.engine import Engine
 from bot.normalize import fold, skeleton
 
 
@@ -52,3 +53,32 @@ def test_no_letters_gives_empty_skeleton(text: str) -> None:
 def test_different_words_stay_different() -> None:
     assert skeleton("запрет") != skeleton("реестр")
     assert skeleton("patent") != skeleton("pasport")
+
+
+@pytest.mark.parametrize(
+    ("words", "digits"),
+    [
+        ("девяносто дней без договора", "90 dnei bez dogovora"),
+        ("Токсон күн", "90 kun"),
+        ("devyanosto dney", "90 dnei"),
+        ("ninety days", "90 dais"),
+        ("за тридцать дней", "za 30 dnei"),
+        ("отуз күндө", "30 kundo"),
+        ("three working days", "3 vorking dais"),
+        ("үч күн локация жок", "3 kun lokaca jok"),
+        ("через пятнадцать дней", "cherez 15 dnei"),
+    ],
+)
+def test_the_numbers_rules_are_stated_in_read_as_digits(words: str, digits: str) -> None:
+    """The FAQ's phrasings write "90 дней"; a question typed or dictated in
+    words ("токсон күн") must reach the same entry."""
+    assert skeleton(words) == digits
+
+
+def test_a_number_in_words_is_answered_as_in_digits(engine: Engine) -> None:
+    for in_words, in_digits in (
+        ("келишимсиз токсон кун журсом болобу", "келишимсиз 90 кун журсом болобу"),
+        ("без договора можно находиться девяносто дней в году", "без договора можно находиться 90 дней в году"),
+    ):
+        worded, digited = engine.reply(in_words, "ky"), engine.reply(in_digits, "ky")
+        assert (worded.outcome, worded.entry_id) == (digited.outcome, digited.entry_id) == ("answer", "stay-without-contract")
