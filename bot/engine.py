@@ -82,11 +82,11 @@ def asked_parts(text: str) -> list[str]:
     """The questions of a message that asks two or more (each of two words
     at least), or none: one reply must not leave the second unanswered."""
     parts: list[str] = []
-    pieces_asked = _QUESTION_MARK.split(text)
-    if not _ASKS.search(pieces_asked[-1].strip(_EDGES)):
-        pieces_asked.pop()  # what follows the last question mark asks nothing: "…? говорят до 90 дней"
-    for piece in pieces_asked:
-        pieces = _CONJUNCTION.split(piece.strip(_EDGES))  # part, conjunction, part, …
+    sentences = _QUESTION_MARK.split(text)  # each asks, but perhaps the last
+    if not _ASKS.search(sentences[-1].strip(_EDGES)):
+        sentences.pop()  # what follows the last question mark asks nothing: "…? говорят до 90 дней"
+    for sentence in sentences:
+        pieces = _CONJUNCTION.split(sentence.strip(_EDGES))  # part, conjunction, part, …
         joined = [pieces[0]]
         for conjunction, segment in zip(pieces[1::2], pieces[2::2], strict=True):
             if _ASKS.search(joined[-1].strip(_EDGES)) and _ASKS.search(segment.strip(_EDGES)):
