@@ -121,18 +121,18 @@ def test_review_sets_hold_their_floors(engine: Engine) -> None:
     entry's words while asking what it does not say.  These floors are the
     figures of 2026-11-25 less a little room, so that a change that answers
     more of them wrongly, or refuses fewer look-alikes, fails here; they are
-    not targets met.  The holdout split (the blind halves of h19a to h26a)
-    was never tuned on: there a look-alike is still answered about one time
-    in eight (see the README)."""
+    not targets met.  The holdout split (the blind halves of h19a to h26a
+    and h29a) was never tuned on: there a look-alike is still answered
+    about one time in eight (see the README)."""
     parts = split_items(load_items(REVIEWS, engine.faq))
     used, blind = (evaluate_engine(parts[name], engine)["all"].summary() for name in ("dev", "holdout"))
-    assert used["in_scope"] >= 690 and used["out_of_scope"] >= 560 and blind["in_scope"] >= 240 and blind["out_of_scope"] >= 280
+    assert used["in_scope"] >= 715 and used["out_of_scope"] >= 585 and blind["in_scope"] >= 260 and blind["out_of_scope"] >= 300
     assert used["wrong_pct"] <= 0.5
     assert used["oos_answered_pct"] <= 6.5
     assert used["correct_pct"] >= 76.0
     assert blind["wrong_pct"] <= 5.0
     assert blind["oos_answered_pct"] <= 17.0
-    assert blind["correct_pct"] >= 68.0
+    assert blind["correct_pct"] >= 70.0
 
 
 def test_a_tuning_replaces_the_shipped_one_only_if_the_engines_replies_score_better(engine: Engine) -> None:
