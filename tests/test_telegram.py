@@ -151,6 +151,25 @@ def test_a_double_tap_on_a_menu_button_leaves_one_menu(api: FakeBotAPI, run_bot:
     assert [m["text"] for m in api.chat_history(USER) if m["from"]["is_bot"]] == ["Choose a topic:"]
 
 
+def test_two_questions_get_an_answer_and_the_other_questions_button(api: FakeBotAPI, run_bot: Any, engine: Any) -> None:
+    run_bot()
+    api.push_text(USER, "каттоону ким жасайт жана Аминаны кантип орнотом", language_code="ky")
+    reply = last_to(api, USER)
+    other = engine.faq.entries["migration-registration"]
+    assert reply["text"].startswith(engine.faq.entries["amina-how-to-use"].answer["ky"][:40])
+    assert reply["text"].endswith(f"«{other.title['ky']}». Анын жообу төмөнкү баскычта.")
+    assert buttons(reply)[0] == ("→ " + other.title["ky"], "e:migration-registration")
+    mark = api.checkpoint()
+    api.push_callback(USER, reply["message_id"], "e:migration-registration", language_code="ky")
+    assert last_to(api, USER, since=mark)["text"].startswith(other.answer["ky"][:40])
+
+    mark = api.checkpoint()
+    api.push_text(USER, "нужен ли патент и где проверить запрет", language_code="ru")
+    offer = last_to(api, USER, since=mark)
+    assert offer["text"].startswith("В вашем сообщении несколько вопросов:")
+    assert [data for _, data in buttons(offer)] == ["e:patent-not-needed", "e:ban-check", "h:"]
+
+
 def test_feedback_up_and_down(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
     runner = run_bot()
     api.push_text(USER, "how do I check if I have an entry ban", language_code="en")
