@@ -359,6 +359,23 @@ def asks_headcount(skeleton_text: str) -> bool:
     return HEADCOUNT.search(skeleton_text) is not None
 
 
+# Words that ask how something is done online, through a queue or an
+# appointment, or on which form ("онлайн толтурса болобу", "электронная
+# очередь", "арыздын бланкы барбы", "үлгүсүн кайдан алам"): only the entries
+# whose phrasings speak of one (the online ban and register checks, the
+# consulate's queues, Sakharovo's) say anything of it.  "Миграциялык
+# картаны онлайн алдын ала толтурса болобу" had the migration card's entry.
+CHANNEL = re.compile(
+    r"\b(?:onlain\w*|online|elektron\w*|zapisat\w*|zapisa\w*|blank\w*|obrazec\w*|ulgu\w*|template\w*"
+    r"|kezek\w*|ochered\w*)\b"
+)
+
+
+def asks_channel(skeleton_text: str) -> bool:
+    """Whether a skeleton text asks about an online service, a queue or a form."""
+    return CHANNEL.search(skeleton_text) is not None
+
+
 class Asked(NamedTuple):
     """What a message names that only some entries speak of."""
 
@@ -373,6 +390,7 @@ class Asked(NamedTuple):
     opening: bool = False  # it asks when something is open
     death: bool = False  # it speaks of a death
     headcount: bool = False  # it asks how many people
+    channel: bool = False  # it asks about an online service, a queue or a form
 
     def answered_by(self, entry: Spoken) -> bool:
         """Whether an entry may answer the message: it names every country
@@ -392,14 +410,15 @@ class Asked(NamedTuple):
             and (not self.opening or entry.opening)
             and (not self.death or entry.death)
             and (not self.headcount or entry.headcount)
+            and (not self.channel or entry.channel)
         )
 
     def named_only(self) -> Asked:
         """What the message names (countries, peoples, apps, years, towns),
         without what it asks (a price, a length of time, an address, hours,
-        a count of people): the context a question sentence of it is read
-        in (`Engine.reply`)."""
-        return self._replace(price=False, duration=False, address=False, opening=False, headcount=False)
+        a count of people, an online service or a form): the context a
+        question sentence of it is read in (`Engine.reply`)."""
+        return self._replace(price=False, duration=False, address=False, opening=False, headcount=False, channel=False)
 
     def lets_answer(self, entry: Spoken) -> bool:
         """Whether the engine may give the entry as the answer outright: it
@@ -424,14 +443,15 @@ class Spoken(NamedTuple):
     opening: bool = False  # its phrasings ask when something is open
     death: bool = False  # its phrasings or titles speak of a death
     headcount: bool = False  # its phrasings ask how many people
+    channel: bool = False  # its phrasings speak of an online service, a queue or a form
 
 
 def asked_about(text: str) -> Asked:
     """What a message is about that only some entries speak of: the
     foreign countries it names, unless it names Russia too; those whose
     citizens it names; the apps, years and towns it names; whether it asks
-    a price, a length of time, an address, opening hours or a count of
-    people; whether it speaks of a death."""
+    a price, a length of time, an address, opening hours, a count of
+    people, an online service or a form; whether it speaks of a death."""
     words = skeleton(text)
     named = countries_named(words)
     if named and names_russia(words):
@@ -439,6 +459,7 @@ def asked_about(text: str) -> Asked:
     return Asked(
         named, people_named(words), apps_named(words), asks_price(words), years_named(text), towns_named(words),
         asks_duration(words), asks_address(words), asks_opening(words), speaks_of_death(words), asks_headcount(words),
+        asks_channel(words),
     )
 
 
@@ -465,6 +486,7 @@ def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str
         asks_opening(joined),
         speaks_of_death(joined),
         asks_headcount(joined),
+        asks_channel(joined),
     )
 
 

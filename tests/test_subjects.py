@@ -11,6 +11,7 @@ from bot.subjects import (
     apps_named,
     asked_about,
     asks_address,
+    asks_channel,
     asks_duration,
     asks_headcount,
     asks_opening,
@@ -460,6 +461,33 @@ def test_a_count_of_people_is_given_only_by_an_entry_that_asks_for_one(engine: E
         ("сколько кыргызстанцев с запретом на въезд в рф", "ban-figures"),
         ("hov many kyrgyz people are in the controlled persons register", "register-what-is"),
         ("Сахарово борборунда аскердик контракт тууралуу баракчаларды таратышкан деген чынбы", "military-contract-leaflets"),
+    ):
+        reply = engine.reply(text)
+        assert (reply.outcome, reply.entry_id) == ("answer", entry_id), text
+
+
+@pytest.mark.parametrize(
+    ("text", "channel"),
+    [
+        ("миграциялык картаны онлайн алдын ала толтурса болобу", True),
+        ("реестрден чыгыш үчүн арыздын бланкы барбы, үлгүсүн кайдан алам", True),
+        ("в сахарово электронная очередь есть? как записаться", True),
+        ("консулдукка кезекке кантип жазылам", True),
+        ("миграциялык картага эмне деп жазам", False),
+        ("как проверить запрет на въезд", False),
+    ],
+)
+def test_a_question_about_an_online_service_a_queue_or_a_form_is_recognised(text: str, channel: bool) -> None:
+    assert asks_channel(skeleton(text)) is channel
+
+
+def test_an_online_service_or_a_form_is_answered_only_by_an_entry_that_speaks_of_one(engine: Engine) -> None:
+    """The migration card's entry says what to write in it, not whether it
+    can be filled in online; the ban check's is an online service."""
+    assert engine.reply("миграциялык картаны онлайн алдын ала толтурса болобу, электрондугу барбы").outcome == "handoff"
+    for text, entry_id in (
+        ("запрет бар же жогун онлайн кайсы сайттан текшерем", "ban-check"),
+        ("миграциялык картага кайсы максатты жазам", "migration-card"),
     ):
         reply = engine.reply(text)
         assert (reply.outcome, reply.entry_id) == ("answer", entry_id), text
