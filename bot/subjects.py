@@ -376,6 +376,20 @@ def asks_channel(skeleton_text: str) -> bool:
     return CHANNEL.search(skeleton_text) is not None
 
 
+# Words of a business of one's own: a sole proprietorship ("ИП"), self-
+# employment, an entrepreneur ("ишкер"): its rules are not an employee's.
+# "Нужен ли патент чтобы работать в такси на себя", after "как открыть ип",
+# asks about a sole proprietor's tax patent, not the labour patent a Kyrgyz
+# worker does not need; only the entries whose phrasings speak of a business
+# (the register's restrictions, the out-of-scope subject) answer it.
+BUSINESS = re.compile(r"\b(?:ip|samozan\w*|biznes\w*|busines\w*|predprinim\w*|ishker\w*|entrepreneur\w*|proprietor\w*|self emplo\w*)\b")
+
+
+def speaks_of_business(skeleton_text: str) -> bool:
+    """Whether a skeleton text speaks of a business of one's own."""
+    return BUSINESS.search(skeleton_text) is not None
+
+
 class Asked(NamedTuple):
     """What a message names that only some entries speak of."""
 
@@ -391,6 +405,7 @@ class Asked(NamedTuple):
     death: bool = False  # it speaks of a death
     headcount: bool = False  # it asks how many people
     channel: bool = False  # it asks about an online service, a queue or a form
+    business: bool = False  # it speaks of a business of one's own
 
     def answered_by(self, entry: Spoken) -> bool:
         """Whether an entry may answer the message: it names every country
@@ -411,6 +426,7 @@ class Asked(NamedTuple):
             and (not self.death or entry.death)
             and (not self.headcount or entry.headcount)
             and (not self.channel or entry.channel)
+            and (not self.business or entry.business)
         )
 
     def named_only(self) -> Asked:
@@ -444,6 +460,7 @@ class Spoken(NamedTuple):
     death: bool = False  # its phrasings or titles speak of a death
     headcount: bool = False  # its phrasings ask how many people
     channel: bool = False  # its phrasings speak of an online service, a queue or a form
+    business: bool = False  # its phrasings speak of a business of one's own
 
 
 def asked_about(text: str) -> Asked:
@@ -459,7 +476,7 @@ def asked_about(text: str) -> Asked:
     return Asked(
         named, people_named(words), apps_named(words), asks_price(words), years_named(text), towns_named(words),
         asks_duration(words), asks_address(words), asks_opening(words), speaks_of_death(words), asks_headcount(words),
-        asks_channel(words),
+        asks_channel(words), speaks_of_business(words),
     )
 
 
@@ -487,6 +504,7 @@ def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str
         speaks_of_death(joined),
         asks_headcount(joined),
         asks_channel(joined),
+        speaks_of_business(joined),
     )
 
 

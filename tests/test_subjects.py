@@ -18,6 +18,7 @@ from bot.subjects import (
     asks_price,
     countries_named,
     people_named,
+    speaks_of_business,
     speaks_of_death,
     towns_named,
     years_named,
@@ -491,6 +492,30 @@ def test_an_online_service_or_a_form_is_answered_only_by_an_entry_that_speaks_of
     ):
         reply = engine.reply(text)
         assert (reply.outcome, reply.entry_id) == ("answer", entry_id), text
+
+
+@pytest.mark.parametrize(
+    ("text", "business"),
+    [
+        ("как открыть ИП иностранцу", True),
+        ("самозанятым кыргызам можно работать?", True),
+        ("Москвада өз бизнесимди ачайын дедим", True),
+        ("can a kyrgyz citizen be self-employed in russia", True),
+        ("ip achsa bolobu kyrgyzdarga", True),
+        ("нужен ли патент чтобы работать в такси", False),
+        ("жумуш берүүчү менен договор түзүш керекпи", False),
+    ],
+)
+def test_a_business_of_ones_own_is_recognised(text: str, business: bool) -> None:
+    assert speaks_of_business(skeleton(text)) is business
+
+
+def test_a_business_of_ones_own_is_answered_only_by_an_entry_that_speaks_of_one(engine: Engine) -> None:
+    """The register's restrictions speak of registering a business; the
+    labour patent's entry does not, so a sole proprietor's patent goes to a person."""
+    assert engine.reply("нужен ли патент для ИП такси кыргызу").outcome == "handoff"
+    reply = engine.reply("реестрде турсам ИП ачсам болобу")
+    assert (reply.outcome, reply.entry_id) == ("answer", "register-restrictions")
 
 
 @pytest.mark.parametrize("table", ["FOREIGN", "PEOPLE", "APPS", "TOWNS"])
