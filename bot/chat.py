@@ -89,3 +89,11 @@ def record(store: Store, reply: Reply, text: str) -> None:
             candidates=[{"id": c.entry_id, "score": c.score} for c in reply.candidates],
             reason="engine",
         )
+    if reply.unanswered:  # the message's other questions, which no entry answers (`Reply.unanswered`)
+        store.add_question(
+            chat_id=TERMINAL_CHAT_ID,
+            lang=reply.lang,
+            text="\n".join(reply.unanswered),
+            candidates=[{"id": reply.entry_id, "score": 0.0, "answered": True}],
+            reason="part",
+        )

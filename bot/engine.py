@@ -8,7 +8,6 @@ the evaluation measures is exactly what users get.
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -21,9 +20,10 @@ from .i18n import N_, Catalogs, babel_locale
 from .langdetect import LanguageDetector
 from .matcher import Candidate, Matcher
 from .normalize import fold
+from .parts import asked_parts, question_sentence, stands_alone
 from .privacy import without_personal_data
 from .smalltalk import recognise
-from .subjects import Spoken, asked_about, entry_subjects
+from .subjects import Asked, Spoken, asked_about, entry_subjects
 from .tuning import DEFAULT, Tuning
 
 Outcome = Literal["answer", "clarify", "handoff"]
@@ -35,68 +35,6 @@ MAX_CHOICES = 3
 # nearly (`Candidate.phrasing`, 0-100), is a question the FAQ was written
 # for ("сахарово где", "who are you"): answered however few its words.
 OWN_PHRASING = 95.0
-
-# Sentences end at ".", "!" or "?" followed by a space, or at a line break.
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
-
-
-def question_sentence(text: str) -> str | None:
-    """A message's question, when it tells a story first ("Добрый день. Я
-    из Джалал-Абада, работаю на стройке. Бригадир забрал паспорт. Куда
-    обращаться?"): its last sentence, of three words at least, if it is
-    the one with a question mark or none has one.  None for a message of
-    one sentence, or one that goes on after its question ("when did the
-    consulate open? what year": the rest is the question too)."""
-    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
-    if len(sentences) < 2:
-        return None
-    last = sentences[-1]
-    if "?" not in last and any("?" in s for s in sentences):
-        return None
-    return last if len(last.split()) >= 3 else None
-
-
-# Where a message asks a second question: after a question mark, or at a
-# conjunction ("и", "жана", "and"…) between two parts that each ask, by a
-# question word ("нужен ли патент и где проверить запрет", "каттоону ким
-# жасайт жана Аминаны кантип орнотом") or, in Kyrgyz, a word with the
-# question particle ("патент керекпи жана…").  "Паспорт и
-# миграционку забрали, что делать" is one question: "паспорт" asks nothing.
-_QUESTION_WORDS = (
-    r"где|как\w*|что|чем|зачем|почему|сколько|когда|куда|откуда|кто|кому|можно|нужн\w*|надо|обязан\w*|ли"
-    r"|gde|kak\w*|chto|pochemu|skolko|kogda|kuda|mozhno|nuzhn\w*|li"
-    r"|кайда\w*|кайсы\w*|кантип|кандай\w*|эмне\w*|канча\w*|качан|ким\w*"
-    r"|kaida\w*|kayda\w*|kaisy\w*|kaysy\w*|kantip|kandai\w*|kanday\w*|emne\w*|kancha\w*|kachan|kim\w*"
-    r"|where|how|what|when|who|which|why|can|does|is|are|should|do (?:i|we|you|they|my)"  # not "do" alone: "до" in Latin letters
-)
-# A Kyrgyz yes-or-no question has its particle on a word ("керекпи", "болобу", "barby").
-_KY_PARTICLE = r"\w{2,}(?:бы|би|бу|бү|пы|пи|пу|пү|мы|ми|му|мү|by|bi|bu|py|pi|pu|my|mi|mu)"
-_ASKS = re.compile(rf"(?<!\w)(?:{_QUESTION_WORDS}|(?!чтобы){_KY_PARTICLE})(?!\w)", re.IGNORECASE)
-# ("дагы" is left out: more often "too", "дактилоскопия дагы керекпи", than "and".)
-_CONJUNCTION = re.compile(r"(\s+(?:и|а также|жана|анан|jana|anan|and|also)\s+)", re.IGNORECASE)
-_QUESTION_MARK = re.compile(r"\?+")
-_EDGES = " ,.;:!"
-
-
-def asked_parts(text: str) -> list[str]:
-    """The questions of a message that asks two or more (each of two words
-    at least), or none: one reply must not leave the second unanswered."""
-    parts: list[str] = []
-    sentences = _QUESTION_MARK.split(text)  # each asks, but perhaps the last
-    if not _ASKS.search(sentences[-1].strip(_EDGES)):
-        sentences.pop()  # what follows the last question mark asks nothing: "…? говорят до 90 дней"
-    for sentence in sentences:
-        pieces = _CONJUNCTION.split(sentence.strip(_EDGES))  # part, conjunction, part, …
-        joined = [pieces[0]]
-        for conjunction, segment in zip(pieces[1::2], pieces[2::2], strict=True):
-            if _ASKS.search(joined[-1].strip(_EDGES)) and _ASKS.search(segment.strip(_EDGES)):
-                joined.append(segment)
-            else:
-                joined[-1] += conjunction + segment
-        parts += [part.strip(_EDGES) for part in joined]
-    parts = [part for part in parts if len(part.split()) >= 2]
-    return parts if len(parts) >= 2 else []
-
 
 def says_enough(evidence: Evidence) -> bool:
     """Whether a message says enough to be answered outright.
@@ -120,6 +58,28 @@ HANDOFF_RECORDED = N_(
     "Try asking in other words, or open /topics."
 )
 
+# A question of a message that asks several, closest to an entry other than
+# the one answering the message's other question, is passed to a person
+# unless that entry covers this share (0–100) of its words' weight or more
+# (`Engine._unanswered`).  On the labelled and review sets, those closest to
+# another entry had 10–31 ("кандай кагаздарды даярдайбыз", "skolko notarius
+# beret"), and those asking more of the answered one's subject 58–67 ("до
+# какого числа успеть", "жообу юристтин кеңешиндей эле болобу"); one closest
+# to a subject the FAQ does not answer is passed on whatever it has (a ticket's
+# price had 36, "Казакстанда иштесе болобу" 74).
+PART_COVERED = 50.0
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One question of a message that asks several, matched by itself."""
+
+    text: str
+    outcome: Outcome  # `decide`'s, held to what it and the whole message name
+    best: Candidate | None  # the entry it is answered or offered with
+    candidates: tuple[Candidate, ...]  # scored among the whole message's
+
+
 @dataclass(frozen=True)
 class Choice:
     id: str
@@ -138,6 +98,9 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     related: tuple[Choice, ...] = ()
     candidates: tuple[Candidate, ...] = field(default=(), repr=False)
+    # The other questions of the message that no entry answers, for a
+    # person (`Engine._unanswered`): the answer says so, and the bot passes them on.
+    unanswered: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """The `jardam ask --json` contract."""
@@ -150,6 +113,7 @@ class Reply:
             "choices": [{"id": c.id, "title": c.title} for c in self.choices],
             "related": [{"id": c.id, "title": c.title} for c in self.related],
             "candidates": [{"id": c.entry_id, "score": c.score} for c in self.candidates],
+            "unanswered": list(self.unanswered),
         }
 
 
@@ -278,12 +242,36 @@ class Engine:
         confidence = int(round(100 * probability))
         if outcome == "answer":
             reply = self.entry_reply(chosen[0].entry_id, lang, confidence=confidence, candidates=candidates)
-            return self._with_other_questions(reply, self._other_questions(text, candidates, {chosen[0].entry_id}))
-        several = self._other_questions(text, candidates, set(), offered=True)
+            named = asked_about(text).named_only()
+            parts = self._parts(text, candidates, named)
+            answered = {chosen[0].entry_id}
+            others = self._answered_parts(parts, answered)
+            return self._with_other_questions(reply, others, self._unanswered(parts, answered, others, named))
+        named = asked_about(text)
+        parts = self._parts(text, candidates, named.named_only())
+        # Offered in place of a hand-off, each question is held to all the
+        # message asks too (an address, a price…: "где в казани
+        # дактилоскопия? адрес подскажите" had the fingerprinting entry offered).
+        several = [c for c in self._answered_parts(parts, set(), offered=True) if named.lets_answer(self._subjects[c.entry_id])]
         if len(several) >= 2:
             # Two questions in one, neither answered as a whole, each close to
             # an entry alone: those are offered, for the user to read each.
             outcome, chosen = "clarify", several[:MAX_CHOICES]
+        else:
+            # A question answered with confidence by itself, and the others
+            # answered so too or no entry's ("как оформить рвп и нужен ли мне
+            # патент"): it is answered, the others are named under it or go
+            # to a person, rather than the whole message.  Only a question
+            # that stands alone: "сколько стоит её оформление" is not the
+            # patent's price, whatever "её" is.
+            sure = [part.best for part in parts if part.outcome == "answer" and part.best is not None and stands_alone(part.text)]
+            if sure:
+                answered = {sure[0].entry_id}
+                others = self._answered_parts(parts, answered)
+                unanswered = self._unanswered(parts, answered, others, named.named_only())
+                if unanswered or others:
+                    reply = self.entry_reply(sure[0].entry_id, lang, confidence=confidence, candidates=candidates)
+                    return self._with_other_questions(reply, others, unanswered)
         if outcome == "clarify":
             choices = tuple(self.choice(c.entry_id, lang) for c in chosen)
             unsure = self._(lang, "I am not sure which of these you mean:")
@@ -330,50 +318,97 @@ class Engine:
             return None
         return best, probability
 
-    def _other_questions(self, text: str, candidates: list[Candidate], answered: set[str], *, offered: bool = False) -> list[Candidate]:
-        """The entries that answer, with confidence, the questions of a
-        message that asks more than one (`asked_parts`), other than those in
-        `answered`: "патент керекпи жана запретти кантип текшерем" had the
-        ban check's answer alone.  With `offered`, also the first choice a
-        question would be offered ("нужен ли патент" alone is offered the
-        two patent entries).  Each question is matched by itself, and held
-        to what the whole message names (a country, its citizens, an app, a
-        year, a town: `Asked.named_only`), as a story's question is.  Only
-        the whole message's `candidates` are scored for each question: its
-        words are the message's, and a full match of each at 100 times the
-        shipped FAQ had doubled such a message's time."""
-        parts = asked_parts(text)
-        if not parts or not candidates:
+    def _parts(self, text: str, candidates: list[Candidate], named: Asked) -> list[_Part]:
+        """Each question of a message that asks more than one (`asked_parts`),
+        matched by itself, and held to what the whole message `named` (a
+        country, its citizens, an app, a year, a town…), as a story's
+        question is.  Only the whole message's `candidates` are scored for
+        each question: its words are the message's, and a full match of each
+        at 100 times the shipped FAQ had doubled such a message's time."""
+        questions = asked_parts(text)
+        if not questions or not candidates:
             return []
         among = [c.entry_id for c in candidates]
-        # Offered in place of a hand-off, each is held to all the message
-        # asks too (an address, a price…: "где в казани дактилоскопия?
-        # адрес подскажите" had the fingerprinting entry offered).
-        named = asked_about(text) if offered else asked_about(text).named_only()
+        parts: list[_Part] = []
+        for question in questions:
+            found, evidence = self.assess(question, among)
+            outcome, chosen, probability = decide(found, evidence, self.tuning)
+            if outcome != "handoff":
+                outcome, chosen, probability = self._only_what_is_asked(question, outcome, chosen, probability)
+            best = chosen[0] if chosen else None
+            if best is not None and not named.lets_answer(self._subjects[best.entry_id]):
+                outcome, best = "handoff", None
+            parts.append(_Part(question, outcome, best, tuple(found)))
+        return parts
+
+    @staticmethod
+    def _answered_parts(parts: list[_Part], answered: set[str], *, offered: bool = False) -> list[Candidate]:
+        """The entries that answer, with confidence, the message's questions,
+        other than those in `answered` (which gains them): "патент керекпи
+        жана запретти кантип текшерем" had the ban check's answer alone.
+        With `offered`, also the first choice a question would be offered
+        ("нужен ли патент" alone is offered the two patent entries)."""
         found: list[Candidate] = []
         for part in parts:
-            outcome, chosen, probability = decide(*self.assess(part, among), self.tuning)
-            if outcome != "handoff":
-                outcome, chosen, probability = self._only_what_is_asked(part, outcome, chosen, probability)
-            if outcome == "handoff" or (outcome == "clarify" and not offered):
+            if part.best is None or (part.outcome == "clarify" and not offered) or part.best.entry_id in answered:
                 continue
-            best = chosen[0]
-            if best.entry_id not in answered and named.lets_answer(self._subjects[best.entry_id]):
-                answered.add(best.entry_id)
-                found.append(best)
+            answered.add(part.best.entry_id)
+            found.append(part.best)
         return found
 
-    def _with_other_questions(self, reply: Reply, others: list[Candidate]) -> Reply:
+    def _unanswered(self, parts: list[_Part], answered: set[str], others: list[Candidate], named: Asked) -> tuple[str, ...]:
+        """The questions of a message that no entry answers and a person
+        should be given, beside the answer to its others (`answered`): "где
+        проверить запрет и сколько стоит билет до Оша" had gone to a person
+        whole, and "патент керекпи жана Москвада бөлмө канча турат" had the
+        patent's answer and nothing said of the room.
+
+        A question counts only if it stands alone (`stands_alone`: "how do I
+        get it" asks about the answer's own subject), is closest to another
+        entry than the answered ones, or to a subject the FAQ does not
+        answer, and little covered by the answered ones (`PART_COVERED`:
+        "эмне үчүн запрет коюшат? кандай мыйзам бузуу үчүн" is one
+        question), and a full match finds no entry for it either; one that does, held to what the message
+        `named`, is added to `others` ("амина работает в Казани? и где
+        сделать дактилоскопию": fingerprinting was not among the whole
+        message's candidates)."""
+        unanswered: list[str] = []
+        for part in parts:
+            if part.outcome != "handoff" or not stands_alone(part.text):
+                continue
+            closest = part.candidates[0] if part.candidates else None
+            if closest is not None and closest.entry_id in answered:
+                continue  # it asks more of the answer's own subject
+            covered = max((c.coverage for c in part.candidates if c.entry_id in answered), default=0.0)
+            if (closest is None or not closest.out_of_scope) and covered >= PART_COVERED:
+                continue
+            found, evidence = self.assess(part.text)
+            outcome, chosen, probability = decide(found, evidence, self.tuning)
+            if outcome != "handoff":
+                outcome, chosen, probability = self._only_what_is_asked(part.text, outcome, chosen, probability)
+            if outcome == "answer" and not named.lets_answer(self._subjects[chosen[0].entry_id]):
+                outcome = "handoff"
+            if outcome == "answer" and chosen[0].entry_id not in answered:
+                answered.add(chosen[0].entry_id)
+                others.append(chosen[0])
+            elif outcome == "handoff":
+                unanswered.append(part.text)
+        return tuple(unanswered)
+
+    def _with_other_questions(self, reply: Reply, others: list[Candidate], unanswered: tuple[str, ...] = ()) -> Reply:
         """An answer that says which other questions of the message have
-        answers of their own, and puts those first among its buttons."""
-        if not others:
+        answers of their own, and puts those first among its buttons; and
+        which have none (`unanswered`), which the bot passes to a person."""
+        if not others and not unanswered:
             return reply
         offered = tuple(self.choice(c.entry_id, reply.lang) for c in others)
         note = self._(reply.lang, "Your message asks one more question: “{title}”. Its answer is behind the button below.")
         lines = [note.format(title=choice.title) for choice in offered]
+        no_answer = self._(reply.lang, "Your message also asks: “{question}”. I have no checked answer to that, and I do not guess on legal matters.")
+        lines += [no_answer.format(question=question) for question in unanswered]
         ids = {choice.id for choice in offered}
         related = offered + tuple(choice for choice in reply.related if choice.id not in ids)
-        return replace(reply, text=reply.text + "\n\n" + "\n".join(lines), related=related)
+        return replace(reply, text=reply.text + "\n\n" + "\n".join(lines), related=related, unanswered=unanswered)
 
     def _only_what_is_asked(self, text: str, outcome: Outcome, chosen: list[Candidate], probability: float) -> tuple[Outcome, list[Candidate], float]:
         """`decide`'s outcome, kept to the entries that speak of what the

@@ -1038,7 +1038,7 @@ class Matcher:
         """The best entries for `text`, best first; empty when nothing is close.
 
         With `among`, only those entries are scored: for a part of a message
-        already matched as a whole (`Engine._other_questions`), whose words
+        already matched as a whole (`Engine._parts`), whose words
         reach no entry the whole message's do not, at a third of the cost."""
         # The cache keeps plain tuples of strings and numbers: the garbage
         # collector stops tracking those after one look, where a kept

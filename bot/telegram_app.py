@@ -720,6 +720,31 @@ async def send_reply(update: Update, svc: Services, reply: Reply, via: str, user
         asked=user_text or None,
         clarification=clarification,
     )
+    if reply.unanswered:
+        await hand_off_the_rest(update, svc, reply)
+
+
+async def hand_off_the_rest(update: Update, svc: Services, reply: Reply) -> None:
+    """The questions of a message that no entry answers, beside the answer
+    to its others (`Reply.unanswered`): to a person, as a question of their
+    own under the answer, with the answered entry named for the operators."""
+    questions = "\n".join(reply.unanswered)
+    shown = "; ".join(reply.unanswered)
+    passed = tr(svc, reply.lang, "I have passed your other question, “{question}”, to a person, who will answer here.").format(question=shown)
+    recorded = tr(
+        svc, reply.lang, "Your other question, “{question}”, is recorded so that the answers can be improved, but no one will answer it in this chat."
+    )
+    score = next((c.score for c in reply.candidates if c.entry_id == reply.entry_id), 0.0)
+    await hand_off(
+        update,
+        svc,
+        questions,
+        reply.lang,
+        reason="part",
+        candidates=[{"id": reply.entry_id, "score": score, "answered": True}],
+        text=passed,
+        recorded=recorded.format(question=shown),
+    )
 
 
 def asker_message_id(update: Update) -> int | None:
@@ -830,8 +855,10 @@ async def hand_off(
 
 def faq_line(candidates: list[dict[str, Any]]) -> str:
     """The entries nearest a question, for its post; a known out-of-scope
-    subject is marked so, as it has no answer to give the user."""
-    return "FAQ: " + ", ".join(f"{c['id']} ({c['score']:.0f}{', out of scope' if c.get('out_of_scope') else ''})" for c in candidates)
+    subject is marked so, as it has no answer to give the user, and the
+    entry the message's other question was answered with (`hand_off_the_rest`)."""
+    marks = {"out_of_scope": ", out of scope", "answered": ", answered"}
+    return "FAQ: " + ", ".join(f"{c['id']} ({c['score']:.0f}{''.join(mark for key, mark in marks.items() if c.get(key))})" for c in candidates)
 
 
 def candidate_records(candidates: Sequence[Candidate]) -> list[dict[str, Any]]:

@@ -93,6 +93,24 @@ def test_chat_session_records_handoff(runner: CliRunner, tmp_path: Path) -> None
     assert "Your question is recorded" in result.output and "no one will answer it here" in result.output  # asked in English
 
 
+def test_chat_records_the_question_no_entry_answers_beside_an_answer(runner: CliRunner, tmp_path: Path) -> None:
+    session = "где проверить запрет и сколько стоит билет до Оша\n/quit\n"
+    result = runner.invoke(cli, ["chat", "--lang", "ru"], input=session)
+    assert result.exit_code == 0, result.output
+    assert "В вашем сообщении есть ещё вопрос: «сколько стоит билет до Оша»." in result.output
+    import sqlite_utils
+
+    db = sqlite_utils.Database(tmp_path / "cli.db")
+    assert [(r["text"], r["reason"]) for r in db["questions"].rows] == [("сколько стоит билет до Оша", "part")]
+    assert [r["outcome"] for r in db["events"].rows] == ["answer"]
+
+
+def test_ask_json_names_the_question_no_entry_answers(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["ask", "--json", "где проверить запрет и сколько стоит билет до Оша"])
+    data = json.loads(result.output)
+    assert (data["outcome"], data["id"], data["unanswered"]) == ("answer", "ban-check", ["сколько стоит билет до Оша"])
+
+
 def test_no_subcommand_without_token_starts_chat(runner: CliRunner) -> None:
     result = runner.invoke(cli, [], input="/quit\n")
     assert result.exit_code == 0

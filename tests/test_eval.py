@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Engine, decide, may_assert, question_sentence
+from bot.engine import Engine, decide, may_assert
 from bot.evaluation import Baseline, Report, better_of, engine_objective, evaluate, evaluate_engine, format_report, load_items, run_report, split_items
+from bot.parts import asked_parts, question_sentence
 
 EVAL = Path(__file__).parent / "eval" / "questions.yaml"
 REVIEWS = Path(__file__).parent / "eval" / "reviews.yaml"
@@ -157,6 +158,8 @@ def test_the_tuner_holds_back_what_the_engines_replies_hold_back(engine: Engine)
     for item in load_items(EVAL) + load_items(REVIEWS):
         if question_sentence(item.q) is not None:
             continue  # its question sentence may be answered alone (`Engine._answer_to_its_question`)
+        if asked_parts(item.q):
+            continue  # each of its questions may be answered alone (`Engine._parts`)
         candidates, evidence = engine.assess(item.q)
         if not candidates or candidates[0].out_of_scope:
             continue

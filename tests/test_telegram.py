@@ -170,6 +170,43 @@ def test_two_questions_get_an_answer_and_the_other_questions_button(api: FakeBot
     assert [data for _, data in buttons(offer)] == ["e:patent-not-needed", "e:ban-check", "h:"]
 
 
+def test_a_question_no_entry_answers_goes_to_a_person_beside_the_answer_to_the_other(api: FakeBotAPI, run_bot: Any, engine: Any, db_path: Any) -> None:
+    """"Where do I check a ban, and how much is a ticket to Osh?": the ban
+    check's answer, and the ticket's price passed to the operators, who
+    answer it like any question, under the user's message."""
+    runner = run_bot()
+    question = api.push_text(USER, "где проверить запрет и сколько стоит билет до Оша", language_code="ru")
+    answer, passed = api.wait_for_sent(chat_id=USER, count=2)
+    assert answer["text"].startswith(engine.faq.entries["ban-check"].answer["ru"][:40])
+    assert answer["text"].endswith("В вашем сообщении есть ещё вопрос: «сколько стоит билет до Оша». "
+                                   "На него у меня нет проверенного ответа, а в юридических вопросах я не гадаю.")
+    assert ("👎", "f:ban-check:down") in buttons(answer)
+    assert passed["text"] == "Ваш другой вопрос, «сколько стоит билет до Оша», я передал человеку, он ответит здесь.\n\nНомер обращения: #1"
+    post = last_to(api, OPERATORS)
+    assert post["text"].startswith("❓ #1 · ru · part\n\nсколько стоит билет до Оша\n\nFAQ: ban-check (")
+    assert ", answered)" in post["text"]
+
+    mark = api.checkpoint()
+    api.push_text(OPERATORS, "Смотрите цены у авиакомпаний.", chat_type="supergroup", user_id=77, reply_to_message_id=post["message_id"])
+    copy = api.wait_for_call("copyMessage", since=mark)[0]
+    assert copy.params["chat_id"] == USER and copy.params["reply_parameters"]["message_id"] == question["message_id"]
+    runner.stop()
+    db = sqlite_utils.Database(db_path)
+    assert [(q["reason"], q["text"]) for q in db["questions"].rows] == [("part", "сколько стоит билет до Оша")]
+    assert [e["outcome"] for e in db["events"].rows if e["chat_id"] == USER][-1:] == ["answer"]
+
+
+def test_without_operators_the_other_question_is_recorded_and_no_one_is_promised(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    runner = run_bot(operator_chat_id=None)
+    api.push_text(USER, "do kyrgyz need a visa for turkey? and how many days can i stay in russia without a job contract", language_code="en")
+    _, recorded = api.wait_for_sent(chat_id=USER, count=2)
+    assert recorded["text"].startswith("Your other question, “do kyrgyz need a visa for turkey”, is recorded so that the answers can be improved, "
+                                       "but no one will answer it in this chat.")
+    assert api.sent_messages(OPERATORS) == []
+    runner.stop()
+    assert [q["reason"] for q in sqlite_utils.Database(db_path)["questions"].rows] == ["part"]
+
+
 def test_feedback_up_and_down(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
     runner = run_bot()
     api.push_text(USER, "how do I check if I have an entry ban", language_code="en")

@@ -1,14 +1,16 @@
 """A message that asks two questions at once ("патент керекпи жана
 запретти кантип текшерем") gets the answer to one and, under it, the
 other's entry, or, when neither is answered as a whole, both entries to
-choose from (`asked_parts`, `Engine._other_questions`)."""
+choose from; a question no entry answers goes to a person beside the
+answer to the other (`asked_parts`, `Engine._parts`, `Engine._unanswered`)."""
 
 from __future__ import annotations
 
 import pytest
 import yaml
 
-from bot.engine import Engine, Reply, asked_parts
+from bot.engine import Engine, Reply
+from bot.parts import asked_parts, stands_alone
 
 from .conftest import ROOT
 
@@ -32,6 +34,9 @@ from .conftest import ROOT
         ("skolko derzhat v Saharovo do deportacii? govoryat do 90 dnei", []),  # "до" in Latin letters asks nothing
         ("Salam? patent kerekpi?", []),  # a greeting is no question
         ("how do I check an entry ban", []),
+        # Russian endings are no Kyrgyz question particle ("-ми", "-му"):
+        ("Можно ли не проходить дактилоскопию и медосвидетельствование ребёнку 14 лет, приехавшему с родителями?", []),
+        ("больничный мне оплатят? я гражданин кр, работаю по трудовому договору", []),
     ],
 )
 def test_a_message_is_cut_into_its_questions(text: str, parts: list[str]) -> None:
@@ -61,10 +66,71 @@ def test_two_questions_neither_answered_as_a_whole_are_both_offered(engine: Engi
     assert reply.text.startswith("В вашем сообщении несколько вопросов:")
 
 
-def test_a_second_question_the_faq_does_not_answer_is_not_offered(engine: Engine) -> None:
-    """The ticket's price is no entry's: a person answers the message."""
+def test_a_second_question_no_entry_answers_goes_to_a_person_beside_the_answer(engine: Engine) -> None:
+    """The ticket's price is no entry's: the ban check is answered, and the
+    price is named as unanswered, for the bot to pass to a person."""
     reply = engine.reply("где проверить запрет и сколько стоит билет до Оша", "ru")
+    assert (reply.outcome, reply.entry_id, reply.unanswered) == ("answer", "ban-check", ("сколько стоит билет до Оша",))
+    assert reply.text.endswith("В вашем сообщении есть ещё вопрос: «сколько стоит билет до Оша». "
+                               "На него у меня нет проверенного ответа, а в юридических вопросах я не гадаю.")
+    assert reply.as_json()["unanswered"] == ["сколько стоит билет до Оша"]
+
+
+def test_an_answered_message_names_the_question_it_leaves_to_a_person(engine: Engine) -> None:
+    reply = engine.reply("do kyrgyz need a visa for turkey? and how many days can i stay in russia without a job contract", "en")
+    assert (reply.outcome, reply.entry_id, reply.unanswered) == ("answer", "stay-without-contract", ("do kyrgyz need a visa for turkey",))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what is meken kart and how do i get it",  # "it" is Meken-Kart
+        "эмне үчүн запрет коюшат? кандай мыйзам бузуу үчүн",  # the answer's own subject, asked again
+        "Сдаю комнату работнику из Кыргызстана. Я обязан его регистрировать, и в какой срок после приезда?",
+        "вы юристы? можно ли вам доверять",
+    ],
+)
+def test_a_question_about_the_answers_own_subject_is_not_passed_on(engine: Engine, text: str) -> None:
+    reply = engine.reply(text)
+    assert reply.outcome == "answer" and reply.unanswered == ()
+
+
+def test_a_question_answered_alone_is_answered_when_the_other_has_no_entry(engine: Engine) -> None:
+    """Neither answered nor offered as a whole, "как оформить рвп и нужен ли
+    мне патент" gets the patent's answer, and the residence permit goes on."""
+    reply = engine.reply("как оформить рвп и нужен ли мне патент как гражданину кр", "ru")
+    assert (reply.outcome, reply.entry_id, reply.unanswered) == ("answer", "patent-not-needed", ("как оформить рвп",))
+
+
+def test_a_question_pointing_back_is_not_answered_alone(engine: Engine) -> None:
+    """"Сколько стоит её оформление" asks about the medical book: the
+    patent's price it is closest to alone is not given."""
+    reply = engine.reply("Нужна ли личная медицинская книжка для работы в общепите гражданину КР и сколько стоит её оформление?", "ru")
     assert reply.outcome == "handoff"
+
+
+def test_a_business_of_ones_own_is_not_answered_with_a_workers_rule(engine: Engine) -> None:
+    """After "как открыть ип", the patent for a taxi of one's own is a sole
+    proprietor's tax patent, not the labour patent."""
+    reply = engine.reply("как открыть ип иностранцу и нужен ли патент чтобы работать в такси на себя", "ru")
+    assert reply.outcome == "handoff"
+
+
+@pytest.mark.parametrize(
+    ("part", "alone"),
+    [
+        ("сколько стоит билет до Оша", True),
+        ("Москвада курьерге иш барбы", True),
+        ("skolko notarius beret", True),
+        ("how do i get it", False),  # points back
+        ("ал жакта эмнелер жасалат", False),
+        ("что там можно сделать", False),
+        ("до какого срока", False),  # names one thing only
+        ("на какую сумму", False),
+    ],
+)
+def test_a_question_stands_alone_when_it_names_its_own_subject(part: str, alone: bool) -> None:
+    assert stands_alone(part) is alone
 
 
 def test_what_the_whole_message_names_holds_each_question(engine: Engine) -> None:
@@ -86,12 +152,17 @@ def shown(reply: Reply) -> list[str]:
 
 def test_two_question_messages_hold_their_floors(engine: Engine) -> None:
     """Of the two-question messages of `two_questions.yaml`, how many get
-    both questions answered or offered; no answer with an entry that
-    answers neither question, and nothing answered or offered where no
-    entry answers either.  Floors: the figures of 2026-11-25 (dev 23 of
-    50, holdout 18 of 40; 0 and 3 of 50 and 40 before), less a little."""
+    both questions answered or offered, and of those where one question has
+    an entry, how many get its answer with the other passed to a person; no
+    answer with an entry that answers neither question, and nothing
+    answered or offered where no entry answers either.  Floors: the figures
+    of 2026-11-25, less a little: both, dev 25 of 50 and holdout 22 of 40
+    (23 and 18 before a question was passed on alone, 0 and 3 before the
+    parts were matched alone); one and one passed on, dev 8 of 15 and
+    holdout 6 of 10 (none before)."""
     items = yaml.safe_load((ROOT / "tests" / "eval" / "two_questions.yaml").read_text(encoding="utf-8"))
     both = {"dev": 0, "holdout": 0}
+    one_and_passed_on = {"dev": 0, "holdout": 0}
     for item in items:
         reply = engine.reply(item["q"], item["lang"])
         expected = set(item["expect"] or ())
@@ -101,4 +172,7 @@ def test_two_question_messages_hold_their_floors(engine: Engine) -> None:
             assert reply.outcome == "handoff", item["q"]
         elif item["kind"] == "two" and expected <= set(shown(reply)):
             both[item["split"]] += 1
-    assert both["dev"] >= 21 and both["holdout"] >= 16, both
+        elif item["kind"] == "half" and reply.outcome == "answer" and reply.unanswered:
+            one_and_passed_on[item["split"]] += 1
+    assert both["dev"] >= 23 and both["holdout"] >= 20, both
+    assert one_and_passed_on["dev"] >= 7 and one_and_passed_on["holdout"] >= 5, one_and_passed_on

@@ -1,0 +1,106 @@
+"""The questions a message asks: its question sentence after a story, its
+parts when it asks two or more at once, and whether a part stands alone.
+
+Kept apart from the engine, which decides what to do with them, because it
+is text alone: no FAQ, no scores."""
+
+from __future__ import annotations
+
+import re
+
+from .matcher import is_informative
+from .normalize import skeleton
+
+# Sentences end at ".", "!" or "?" followed by a space, or at a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
+
+
+def question_sentence(text: str) -> str | None:
+    """A message's question, when it tells a story first ("Добрый день. Я
+    из Джалал-Абада, работаю на стройке. Бригадир забрал паспорт. Куда
+    обращаться?"): its last sentence, of three words at least, if it is
+    the one with a question mark or none has one.  None for a message of
+    one sentence, or one that goes on after its question ("when did the
+    consulate open? what year": the rest is the question too)."""
+    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
+    if len(sentences) < 2:
+        return None
+    last = sentences[-1]
+    if "?" not in last and any("?" in s for s in sentences):
+        return None
+    return last if len(last.split()) >= 3 else None
+
+
+# Where a message asks a second question: after a question mark, or at a
+# conjunction ("и", "жана", "and"…) between two parts that each ask, by a
+# question word ("нужен ли патент и где проверить запрет", "каттоону ким
+# жасайт жана Аминаны кантип орнотом") or, in Kyrgyz, a word with the
+# question particle ("патент керекпи жана…").  "Паспорт и
+# миграционку забрали, что делать" is one question: "паспорт" asks nothing.
+_QUESTION_WORDS = (
+    r"где|как\w*|что|чем|зачем|почему|сколько|когда|куда|откуда|кто|кому|можно|нужн\w*|надо|обязан\w*|ли"
+    r"|gde|kak\w*|chto|pochemu|skolko|kogda|kuda|mozhno|nuzhn\w*|li"
+    r"|кайда\w*|кайсы\w*|кантип|кандай\w*|эмне\w*|канча\w*|качан|ким\w*"
+    r"|kaida\w*|kayda\w*|kaisy\w*|kaysy\w*|kantip|kandai\w*|kanday\w*|emne\w*|kancha\w*|kachan|kim\w*"
+    r"|where|how|what|when|who|which|why|can|does|is|are|should|do (?:i|we|you|they|my)"  # not "do" alone: "до" in Latin letters
+)
+# A Kyrgyz yes-or-no question has its particle on a word ("керекпи", "болобу", "barby");
+# its м-forms only after м, н or ң ("адаммы"): after a vowel they are Russian
+# endings ("с родителями", "приехавшему", "трудовому").
+_KY_PARTICLE = r"\w{2,}(?:бы|би|бу|бү|пы|пи|пу|пү|(?<=[мнң])(?:мы|ми|му|мү)|by|bi|bu|py|pi|pu|(?<=[mn])(?:my|mi|mu))"
+_ASKS = re.compile(rf"(?<!\w)(?:{_QUESTION_WORDS}|(?!чтобы){_KY_PARTICLE})(?!\w)", re.IGNORECASE)
+# ("дагы" is left out: more often "too", "дактилоскопия дагы керекпи", than "and".)
+_CONJUNCTION = re.compile(r"(\s+(?:и|а также|жана|анан|jana|anan|and|also)\s+)", re.IGNORECASE)
+_QUESTION_MARK = re.compile(r"\?+")
+_EDGES = " ,.;:!"
+
+
+def asked_parts(text: str) -> list[str]:
+    """The questions of a message that asks two or more (each of two words
+    at least), or none: one reply must not leave the second unanswered."""
+    parts: list[str] = []
+    sentences = _QUESTION_MARK.split(text)  # each asks, but perhaps the last
+    if not _ASKS.search(sentences[-1].strip(_EDGES)):
+        sentences.pop()  # what follows the last question mark asks nothing: "…? говорят до 90 дней"
+    for sentence in sentences:
+        pieces = _CONJUNCTION.split(sentence.strip(_EDGES))  # part, conjunction, part, …
+        joined = [pieces[0]]
+        for conjunction, segment in zip(pieces[1::2], pieces[2::2], strict=True):
+            if _ASKS.search(joined[-1].strip(_EDGES)) and _ASKS.search(segment.strip(_EDGES)):
+                joined.append(segment)
+            else:
+                joined[-1] += conjunction + segment
+        parts += [part.strip(_EDGES) for part in joined]
+    parts = [part for part in parts if len(part.split()) >= 2]
+    return parts if len(parts) >= 2 else []
+
+
+# Words that point back at something said before: a part that has one asks
+# about the message's other question ("what is meken kart and how do I get
+# it", "что такое реестр и как из него выйти", "Сахарово кайда, ал жакта
+# эмне жасалат"), and is answered, or not, with it.  As skeleton words, so
+# that Latin spellings and missing letters count ("ego", "al jakta").
+# (Not "им": it is "im", "I'm", in Latin letters.)
+_BACK_REFERENCES = frozenset(
+    skeleton(
+        "его её ее их него неё нее них ему ей нему ней это этого этом этим эту этот эта эти этих этому "
+        "там туда оттуда тот та те того тем той такой такая такое такие "
+        "ego eyo eto etogo etom etot tam tuda "
+        "it its this that there them they those these he she him her his "
+        "ал аны анын ага анда андан ошол ошону ошого ошондо ошерде ушул ушуну бул буга муну мунун алар аларды аларга тиги тигил "
+        "any anyn oshol oshogo oshondo ushul buga munu alar"
+    ).split()
+)
+
+
+def stands_alone(part: str) -> bool:
+    """Whether a part of a message (`asked_parts`) is a question of its
+    own, which a person can be given by itself: it points back at nothing
+    (`_BACK_REFERENCES`) and names at least two things besides its question
+    words ("сколько стоит билет до Оша"; not "до какого срока", which asks
+    about the other question's subject)."""
+    words = re.findall(r"\w+", part)
+    if any(skeleton(word) in _BACK_REFERENCES for word in words):
+        return False
+    named = [word for word in words if not _ASKS.fullmatch(word) and is_informative(skeleton(word))]
+    return len(named) >= 2
