@@ -80,13 +80,15 @@ def asked_parts(text: str) -> list[str]:
 # it", "что такое реестр и как из него выйти", "Сахарово кайда, ал жакта
 # эмне жасалат"), and is answered, or not, with it.  As skeleton words, so
 # that Latin spellings and missing letters count ("ego", "al jakta").
-# (Not "им": it is "im", "I'm", in Latin letters.)
+# (Not "им": it is "im", "I'm", in Latin letters.  Nor "he", "his", "her":
+# in English they point at a person, "how do we get his things", not at the
+# answer's subject; Russian "его", "её" and Kyrgyz "ал" may point at either.)
 _BACK_REFERENCES = frozenset(
     skeleton(
         "его её ее их него неё нее них ему ей нему ней это этого этом этим эту этот эта эти этих этому "
         "там туда оттуда тот та те того тем той такой такая такое такие "
         "ego eyo eto etogo etom etot tam tuda "
-        "it its this that there them they those these he she him her his "
+        "it its this that there them they those these "
         "ал аны анын ага анда андан ошол ошону ошого ошондо ошерде ушул ушуну бул буга муну мунун алар аларды аларга тиги тигил "
         "any anyn oshol oshogo oshondo ushul buga munu alar"
     ).split()
