@@ -721,13 +721,14 @@ async def send_reply(update: Update, svc: Services, reply: Reply, via: str, user
         clarification=clarification,
     )
     if reply.unanswered:
-        await hand_off_the_rest(update, svc, reply)
+        await hand_off_the_rest(update, svc, reply, user_text)
 
 
-async def hand_off_the_rest(update: Update, svc: Services, reply: Reply) -> None:
+async def hand_off_the_rest(update: Update, svc: Services, reply: Reply, context: str) -> None:
     """The questions of a message that no entry answers, beside the answer
     to its others (`Reply.unanswered`): to a person, as a question of their
-    own under the answer, with the answered entry named for the operators."""
+    own under the answer, with the answered entry and the whole message
+    (`context`: "his things" may be a dead uncle's) shown to the operators."""
     questions = "\n".join(reply.unanswered)
     shown = "; ".join(reply.unanswered)
     passed = tr(svc, reply.lang, "I have passed your other question, “{question}”, to a person, who will answer here.").format(question=shown)
@@ -744,6 +745,7 @@ async def hand_off_the_rest(update: Update, svc: Services, reply: Reply) -> None
         candidates=[{"id": reply.entry_id, "score": score, "answered": True}],
         text=passed,
         recorded=recorded.format(question=shown),
+        context=context,
     )
 
 
@@ -788,23 +790,27 @@ async def hand_off(
     text: str | None = None,
     recorded: str | None = None,
     reply: tuple[int, int] | None = None,
+    context: str = "",
 ) -> None:
     """Record the question (and its post to operators) before telling the user.
     `text`: what the user is told when it goes to a person; `recorded`:
     when it is only recorded (no operators' group); each has a default.
-    `reply`: the bot's message (chat id, message id) whose button made it."""
+    `reply`: the bot's message (chat id, message id) whose button made it.
+    `context`: the whole message a question is part of, shown to operators
+    under it and not stored (`hand_off_the_rest`)."""
     chat = update.effective_chat
     message = update.effective_message
     if chat is None:
         return
     operator_chat = svc.settings.operator_chat_id
     question = mask_personal_data(question)
+    shown = f"{question}\n\nIn the message: {mask_personal_data(context)}" if context else question
     # Gone to a person (or recorded) by whatever route: a wait for their
     # question (/human alone, earlier) is over; their next message is answered.
     stop_awaiting_human(svc, chat.id, update.effective_user.id if update.effective_user else chat.id)
 
     def post_for(qid: int) -> dict[str, Any]:
-        return {"text": operator_post_text(qid, lang, reason, question, candidates)}
+        return {"text": operator_post_text(qid, lang, reason, shown, candidates)}
 
     if operator_chat is None:
         # No operators' group: the question is only recorded (for `jardam
@@ -843,7 +849,7 @@ async def hand_off(
         log.error("could not store a handed-off question: %s", exc)
         await svc.delivery.send_text(chat.id, reply_text, reply_markup=topics_button(svc, lang))
         if operator_chat is not None:
-            await svc.delivery.send_text(operator_chat, unstored_post_text(lang, reason, question, candidates))
+            await svc.delivery.send_text(operator_chat, unstored_post_text(lang, reason, shown, candidates))
         return
     svc.delivery.kick()
     reference = tr(svc, lang, "Reference: #{ref}").format(ref=q.id)

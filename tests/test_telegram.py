@@ -183,7 +183,8 @@ def test_a_question_no_entry_answers_goes_to_a_person_beside_the_answer_to_the_o
     assert ("👎", "f:ban-check:down") in buttons(answer)
     assert passed["text"] == "Ваш другой вопрос, «сколько стоит билет до Оша», я передал человеку, он ответит здесь.\n\nНомер обращения: #1"
     post = last_to(api, OPERATORS)
-    assert post["text"].startswith("❓ #1 · ru · part\n\nсколько стоит билет до Оша\n\nFAQ: ban-check (")
+    assert post["text"].startswith("❓ #1 · ru · part\n\nсколько стоит билет до Оша\n\n"
+                                   "In the message: где проверить запрет и сколько стоит билет до Оша\n\nFAQ: ban-check (")
     assert ", answered)" in post["text"]
 
     mark = api.checkpoint()
@@ -194,6 +195,15 @@ def test_a_question_no_entry_answers_goes_to_a_person_beside_the_answer_to_the_o
     db = sqlite_utils.Database(db_path)
     assert [(q["reason"], q["text"]) for q in db["questions"].rows] == [("part", "сколько стоит билет до Оша")]
     assert [e["outcome"] for e in db["events"].rows if e["chat_id"] == USER][-1:] == ["answer"]
+
+
+def test_the_whole_message_shown_with_a_question_passed_on_is_masked(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
+    runner = run_bot()
+    api.push_text(USER, "мой номер +996 555 123 456, где проверить запрет и сколько стоит билет до Оша", language_code="ru")
+    post = last_to(api, OPERATORS)
+    assert "In the message: мой номер [phone], где проверить запрет" in post["text"] and "555" not in post["text"]
+    runner.stop()
+    assert [q["text"] for q in sqlite_utils.Database(db_path)["questions"].rows] == ["сколько стоит билет до Оша"]
 
 
 def test_without_operators_the_other_question_is_recorded_and_no_one_is_promised(api: FakeBotAPI, run_bot: Any, db_path: Any) -> None:
