@@ -95,13 +95,18 @@ _BACK_REFERENCES = frozenset(
 )
 
 
+# Where those words point at nothing: "is there a consulate in Kazan", "что
+# это за амина" ("what is this Amina").
+_NOT_POINTING = re.compile(r"\b(?:(?:is|are|was|were|isn't|aren't)\s+there|что\s+это\s+за|chto\s+eto\s+za)\b", re.IGNORECASE)
+
+
 def stands_alone(part: str) -> bool:
     """Whether a part of a message (`asked_parts`) is a question of its
     own, which a person can be given by itself: it points back at nothing
     (`_BACK_REFERENCES`) and names at least two things besides its question
     words ("сколько стоит билет до Оша"; not "до какого срока", which asks
     about the other question's subject)."""
-    words = re.findall(r"\w+", part)
+    words = re.findall(r"\w+", _NOT_POINTING.sub(" ", part))
     if any(skeleton(word) in _BACK_REFERENCES for word in words):
         return False
     named = [word for word in words if not _ASKS.fullmatch(word) and is_informative(skeleton(word))]

@@ -124,6 +124,9 @@ def test_a_business_of_ones_own_is_not_answered_with_a_workers_rule(engine: Engi
         ("skolko notarius beret", True),
         ("how do i get it", False),  # points back
         ("and how do we get his things from his room", True),  # "his": a person, not the answer's subject
+        ("also is there a consulate in kazan", True),  # "is there" points at nothing
+        ("и что это за амина про которую все говорят", True),
+        ("what can i do there", False),
         ("ал жакта эмнелер жасалат", False),
         ("что там можно сделать", False),
         ("до какого срока", False),  # names one thing only
