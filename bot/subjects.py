@@ -385,6 +385,21 @@ def asks_channel(skeleton_text: str) -> bool:
 BUSINESS = re.compile(r"\b(?:ip|samozan\w*|biznes\w*|busines\w*|predprinim\w*|ishker\w*|entrepreneur\w*|proprietor\w*|self emplo\w*)\b")
 
 
+# Words that ask about being hired ("филиалына жумушка алабы", "ishke
+# alyshat", "vakansiya barby", "куда резюме отправить", "will they hire
+# local people"): no entry says who is hired where; the Osh branch's entry,
+# which says the branch will open, had answered whether it takes on locals.
+HIRING = re.compile(
+    r"\b(?:vakans\w*|rezume|resume|hire\w*|hiring|recruit\w*|(?:ishke|jumushka|jumushke)\s+al[aiy]\w*"
+    r"|(?:berut|vozmut|prinimaut|beret|vozmet)\s+(?:li\s+)?na\s+rabotu)\b"
+)
+
+
+def asks_hiring(skeleton_text: str) -> bool:
+    """Whether a skeleton text asks about being hired."""
+    return HIRING.search(skeleton_text) is not None
+
+
 def speaks_of_business(skeleton_text: str) -> bool:
     """Whether a skeleton text speaks of a business of one's own."""
     return BUSINESS.search(skeleton_text) is not None
@@ -406,6 +421,7 @@ class Asked(NamedTuple):
     headcount: bool = False  # it asks how many people
     channel: bool = False  # it asks about an online service, a queue or a form
     business: bool = False  # it speaks of a business of one's own
+    hiring: bool = False  # it asks about being hired
 
     def answered_by(self, entry: Spoken) -> bool:
         """Whether an entry may answer the message: it names every country
@@ -427,6 +443,7 @@ class Asked(NamedTuple):
             and (not self.headcount or entry.headcount)
             and (not self.channel or entry.channel)
             and (not self.business or entry.business)
+            and (not self.hiring or entry.hiring)
         )
 
     def named_only(self) -> Asked:
@@ -434,7 +451,7 @@ class Asked(NamedTuple):
         without what it asks (a price, a length of time, an address, hours,
         a count of people, an online service or a form): the context a
         question sentence of it is read in (`Engine.reply`)."""
-        return self._replace(price=False, duration=False, address=False, opening=False, headcount=False, channel=False)
+        return self._replace(price=False, duration=False, address=False, opening=False, headcount=False, channel=False, hiring=False)
 
     def lets_answer(self, entry: Spoken) -> bool:
         """Whether the engine may give the entry as the answer outright: it
@@ -461,6 +478,7 @@ class Spoken(NamedTuple):
     headcount: bool = False  # its phrasings ask how many people
     channel: bool = False  # its phrasings speak of an online service, a queue or a form
     business: bool = False  # its phrasings speak of a business of one's own
+    hiring: bool = False  # its phrasings ask about being hired
 
 
 def asked_about(text: str) -> Asked:
@@ -476,7 +494,7 @@ def asked_about(text: str) -> Asked:
     return Asked(
         named, people_named(words), apps_named(words), asks_price(words), years_named(text), towns_named(words),
         asks_duration(words), asks_address(words), asks_opening(words), speaks_of_death(words), asks_headcount(words),
-        asks_channel(words), speaks_of_business(words),
+        asks_channel(words), speaks_of_business(words), asks_hiring(words),
     )
 
 
@@ -505,6 +523,7 @@ def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str
         asks_headcount(joined),
         asks_channel(joined),
         speaks_of_business(joined),
+        asks_hiring(joined),
     )
 
 

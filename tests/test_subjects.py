@@ -14,6 +14,7 @@ from bot.subjects import (
     asks_channel,
     asks_duration,
     asks_headcount,
+    asks_hiring,
     asks_opening,
     asks_price,
     countries_named,
@@ -516,6 +517,29 @@ def test_a_business_of_ones_own_is_answered_only_by_an_entry_that_speaks_of_one(
     assert engine.reply("нужен ли патент для ИП такси кыргызу").outcome == "handoff"
     reply = engine.reply("реестрде турсам ИП ачсам болобу")
     assert (reply.outcome, reply.entry_id) == ("answer", "register-restrictions")
+
+
+@pytest.mark.parametrize(
+    ("text", "hiring"),
+    [
+        ("оштогу сахарово филиалына жумушка алабы", True),
+        ("Oshtogu Saharovo filialyna ishke alyshat, vakansiya barby?", True),
+        ("берут ли на работу в филиал сахарово, куда резюме отправить", True),
+        ("will the osh branch hire local people", True),
+        ("жумушка кирерде патент керекпи", False),
+        ("can I work in Russia without a patent", False),
+    ],
+)
+def test_a_question_about_being_hired_is_recognised(text: str, hiring: bool) -> None:
+    assert asks_hiring(skeleton(text)) is hiring
+
+
+def test_being_hired_is_answered_only_by_an_entry_that_speaks_of_it(engine: Engine) -> None:
+    """The Osh branch's entry says it will open, not whom it takes on; the
+    Russian test's says an employer may take on a Kyrgyz worker without it."""
+    assert engine.reply("ошто ачылган сахаровонун филиалы жергиликтуу кишилерди жумушка алабы").outcome == "handoff"
+    reply = engine.reply("орус тилинен тест тапшырбасам мени жумушка алышабы")
+    assert (reply.outcome, reply.entry_id) == ("answer", "russian-exam-not-needed")
 
 
 @pytest.mark.parametrize("table", ["FOREIGN", "PEOPLE", "APPS", "TOWNS"])
