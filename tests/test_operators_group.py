@@ -420,6 +420,7 @@ def test_close_closes_every_question_named_and_says_which_it_could_not(api: Fake
     api.push_text(USER, "какой курс доллара сегодня", language_code="ru")
     api.push_text(USER + 1, "как купить билет на самолёт", language_code="ru")
     api.wait_for_sent(chat_id=OPERATORS, count=2)
+    api.wait_for_sent(chat_id=USER), api.wait_for_sent(chat_id=USER + 1)  # each told first: a later message is the closing
     mark = api.checkpoint()
     api.push_text(OPERATORS, "/close 1 2", chat_type="supergroup", user_id=77)
     assert last_to(api, OPERATORS, since=mark)["text"] == "Closed #1, #2."
@@ -449,6 +450,7 @@ def test_close_as_a_reply_to_a_post_closes_that_question(api: FakeBotAPI, run_bo
     first = last_to(api, OPERATORS)
     api.push_text(USER + 1, "как купить билет на самолёт", language_code="ru")
     api.wait_for_sent(chat_id=OPERATORS, count=2)
+    api.wait_for_sent(chat_id=USER), api.wait_for_sent(chat_id=USER + 1)  # each told first: a later message is the closing
     mark = closing = api.checkpoint()
     api.push_text(OPERATORS, "/close", chat_type="supergroup", user_id=77, reply_to_message_id=first["message_id"])
     assert last_to(api, OPERATORS, since=mark)["text"] == "Closed #1."
