@@ -231,10 +231,7 @@ class Engine:
             else:
                 said = self._(lang, "You are welcome! If you have another question, just write it.")
             return Reply("clarify", lang, 0, said)
-        candidates, evidence = self.assess(text)
-        outcome, chosen, probability = decide(candidates, evidence, self.tuning)
-        if outcome != "handoff":
-            outcome, chosen, probability = self._only_what_is_asked(text, outcome, chosen, probability)
+        candidates, outcome, chosen, probability = self._decided(text)
         if outcome != "answer":
             found = self._answer_to_its_question(text, candidates)
             if found is not None:
@@ -307,10 +304,7 @@ class Engine:
         question = question_sentence(text) if ahead else None
         if question is None:
             return None
-        asked_candidates, asked_evidence = self.assess(question)
-        outcome, chosen, probability = decide(asked_candidates, asked_evidence, self.tuning)
-        if outcome == "answer":
-            outcome, chosen, probability = self._only_what_is_asked(question, outcome, chosen, probability)
+        _, outcome, chosen, probability = self._decided(question)
         if outcome != "answer":
             return None
         best = chosen[0]
@@ -331,10 +325,7 @@ class Engine:
         among = [c.entry_id for c in candidates]
         parts: list[_Part] = []
         for question in questions:
-            found, evidence = self.assess(question, among)
-            outcome, chosen, probability = decide(found, evidence, self.tuning)
-            if outcome != "handoff":
-                outcome, chosen, probability = self._only_what_is_asked(question, outcome, chosen, probability)
+            found, outcome, chosen, _ = self._decided(question, among)
             best = chosen[0] if chosen else None
             if best is not None and not named.lets_answer(self._subjects[best.entry_id]):
                 outcome, best = "handoff", None
@@ -382,10 +373,7 @@ class Engine:
             covered = max((c.coverage for c in part.candidates if c.entry_id in answered), default=0.0)
             if (closest is None or not closest.out_of_scope) and covered >= PART_COVERED:
                 continue
-            found, evidence = self.assess(part.text)
-            outcome, chosen, probability = decide(found, evidence, self.tuning)
-            if outcome != "handoff":
-                outcome, chosen, probability = self._only_what_is_asked(part.text, outcome, chosen, probability)
+            _, outcome, chosen, _ = self._decided(part.text)
             if outcome == "answer" and not named.lets_answer(self._subjects[chosen[0].entry_id]):
                 outcome = "handoff"
             if outcome == "answer" and chosen[0].entry_id not in answered:
@@ -428,6 +416,17 @@ class Engine:
             # not asserted: "how many days can I be in Kazakhstan" had its answer.
             return "clarify", kept, probability
         return outcome, kept, probability
+
+    def _decided(self, text: str, among: Sequence[str] = ()) -> tuple[list[Candidate], Outcome, list[Candidate], float]:
+        """A message's candidates (only those `among`, if given), and what
+        `decide` makes of them, kept to what the message asks
+        (`_only_what_is_asked`): the whole message, its question sentence
+        and each of its questions are decided so."""
+        candidates, evidence = self.assess(text, among)
+        outcome, chosen, probability = decide(candidates, evidence, self.tuning)
+        if outcome != "handoff":
+            outcome, chosen, probability = self._only_what_is_asked(text, outcome, chosen, probability)
+        return candidates, outcome, chosen, probability
 
     def assess(self, text: str, among: Sequence[str] = ()) -> tuple[list[Candidate], Evidence]:
         """The scored candidates for a message (only those `among`, if
