@@ -390,9 +390,22 @@ BUSINESS = re.compile(r"\b(?:ip|samozan\w*|biznes\w*|busines\w*|predprinim\w*|is
 # local people"): no entry says who is hired where; the Osh branch's entry,
 # which says the branch will open, had answered whether it takes on locals.
 HIRING = re.compile(
-    r"\b(?:vakans\w*|rezume|resume|hire\w*|hiring|recruit\w*|(?:ishke|jumushka|jumushke)\s+al[aiy]\w*"
+    r"\b(?:vakans\w*|rezume\w*|resume|hire\w*|hiring|recruit\w*|(?:ishke|jumushka|jumushke)\s+al[aiy]\w*"
     r"|(?:berut|vozmut|prinimaut|beret|vozmet)\s+(?:li\s+)?na\s+rabotu)\b"
 )
+
+
+# Words of a Russian residence permit, temporary or not ("ВНЖ", "РВП",
+# "вид на жительство", "residence permit"): its rules are not a migrant
+# worker's, and no entry gives them.  "Консулдуктан Россиянын ВНЖсын алса
+# болобу" had the consulate's services for its answer, which are the Kyrgyz
+# state's; only the out-of-scope subjects that speak of one answer it.
+RESIDENCE = re.compile(r"\b(?:vnj\w*|rvp\w*|vid\w* na jitelstv\w*|residen\w* permit\w*|vremen\w* projivan\w*|temporary residen\w*)\b")
+
+
+def speaks_of_residence(skeleton_text: str) -> bool:
+    """Whether a skeleton text speaks of a Russian residence permit."""
+    return RESIDENCE.search(skeleton_text) is not None
 
 
 def asks_hiring(skeleton_text: str) -> bool:
@@ -422,6 +435,7 @@ class Asked(NamedTuple):
     channel: bool = False  # it asks about an online service, a queue or a form
     business: bool = False  # it speaks of a business of one's own
     hiring: bool = False  # it asks about being hired
+    residence: bool = False  # it speaks of a residence permit
 
     def answered_by(self, entry: Spoken) -> bool:
         """Whether an entry may answer the message: it names every country
@@ -444,14 +458,17 @@ class Asked(NamedTuple):
             and (not self.channel or entry.channel)
             and (not self.business or entry.business)
             and (not self.hiring or entry.hiring)
+            and (not self.residence or entry.residence)
         )
 
     def named_only(self) -> Asked:
-        """What the message names (countries, peoples, apps, years, towns),
-        without what it asks (a price, a length of time, an address, hours,
-        a count of people, an online service or a form): the context a
-        question sentence of it is read in (`Engine.reply`)."""
-        return self._replace(price=False, duration=False, address=False, opening=False, headcount=False, channel=False, hiring=False)
+        """What the message names (countries, peoples, apps, years, towns, a
+        business), without what it asks (a price, a length of time, an
+        address, hours, a count of people, an online service or a form,
+        being hired, a residence permit): the context a question sentence of
+        it is read in (`Engine.reply`).  A permit beside another question
+        is that question's own ("как оформить рвп и нужен ли мне патент")."""
+        return self._replace(price=False, duration=False, address=False, opening=False, headcount=False, channel=False, hiring=False, residence=False)
 
     def lets_answer(self, entry: Spoken) -> bool:
         """Whether the engine may give the entry as the answer outright: it
@@ -479,6 +496,7 @@ class Spoken(NamedTuple):
     channel: bool = False  # its phrasings speak of an online service, a queue or a form
     business: bool = False  # its phrasings speak of a business of one's own
     hiring: bool = False  # its phrasings ask about being hired
+    residence: bool = False  # its phrasings speak of a residence permit
 
 
 def asked_about(text: str) -> Asked:
@@ -494,7 +512,7 @@ def asked_about(text: str) -> Asked:
     return Asked(
         named, people_named(words), apps_named(words), asks_price(words), years_named(text), towns_named(words),
         asks_duration(words), asks_address(words), asks_opening(words), speaks_of_death(words), asks_headcount(words),
-        asks_channel(words), speaks_of_business(words), asks_hiring(words),
+        asks_channel(words), speaks_of_business(words), asks_hiring(words), speaks_of_residence(words),
     )
 
 
@@ -524,6 +542,7 @@ def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str
         asks_channel(joined),
         speaks_of_business(joined),
         asks_hiring(joined),
+        speaks_of_residence(joined),
     )
 
 

@@ -21,6 +21,7 @@ from bot.subjects import (
     people_named,
     speaks_of_business,
     speaks_of_death,
+    speaks_of_residence,
     towns_named,
     years_named,
 )
@@ -526,6 +527,7 @@ def test_a_business_of_ones_own_is_answered_only_by_an_entry_that_speaks_of_one(
         ("Oshtogu Saharovo filialyna ishke alyshat, vakansiya barby?", True),
         ("берут ли на работу в филиал сахарово, куда резюме отправить", True),
         ("will the osh branch hire local people", True),
+        ("филиалга резюмени кайда жиберем", True),
         ("жумушка кирерде патент керекпи", False),
         ("can I work in Russia without a patent", False),
     ],
@@ -540,6 +542,31 @@ def test_being_hired_is_answered_only_by_an_entry_that_speaks_of_it(engine: Engi
     assert engine.reply("ошто ачылган сахаровонун филиалы жергиликтуу кишилерди жумушка алабы").outcome == "handoff"
     reply = engine.reply("орус тилинен тест тапшырбасам мени жумушка алышабы")
     assert (reply.outcome, reply.entry_id) == ("answer", "russian-exam-not-needed")
+
+
+@pytest.mark.parametrize(
+    ("text", "residence"),
+    [
+        ("консулдуктан Россиянын ВНЖсын алса болобу", True),
+        ("как оформить рвп", True),
+        ("документы на вид на жительство", True),
+        ("can I get a residence permit in russia", True),
+        ("разрешение на временное проживание для киргизов", True),
+        ("как гражданину кр оформить патент", False),
+        ("where do I live while the paper is ready", False),
+    ],
+)
+def test_a_residence_permit_is_recognised(text: str, residence: bool) -> None:
+    assert speaks_of_residence(skeleton(text)) is residence
+
+
+def test_a_residence_permit_is_answered_only_by_a_subject_that_speaks_of_one(engine: Engine) -> None:
+    """No entry gives a residence permit's rules: the consulate's services,
+    the words' nearest entry, are the Kyrgyz state's.  Beside a question an
+    entry answers, the permit goes to a person and the other is answered."""
+    assert engine.reply("консулдуктан Россиянын ВНЖсын алса болобу, канча убакытта чыгат").outcome == "handoff"
+    reply = engine.reply("как оформить рвп и нужен ли мне патент как гражданину кр")
+    assert (reply.outcome, reply.entry_id, reply.unanswered) == ("answer", "patent-not-needed", ("как оформить рвп",))
 
 
 @pytest.mark.parametrize("table", ["FOREIGN", "PEOPLE", "APPS", "TOWNS"])
