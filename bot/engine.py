@@ -68,6 +68,12 @@ HANDOFF_RECORDED = N_(
 # to a subject the FAQ does not answer is passed on whatever it has (a ticket's
 # price had 36, "Казакстанда иштесе болобу" 74).
 PART_COVERED = 50.0
+# ... unless that subject is barely closer than the answered entry (score
+# points): "медкомиссияны кайсы жерден" beside "канча күндө өтүш керек" is
+# the medical exam's (42.4) as much as the fines' (44.4), and was passed to a
+# person beside the answer that says where; at 6 points, a registration
+# fine's price would no longer be.
+PART_NEAR = 3.0
 
 
 @dataclass(frozen=True)
@@ -357,9 +363,10 @@ class Engine:
         A question counts only if it stands alone (`stands_alone`: "how do I
         get it" asks about the answer's own subject), is closest to another
         entry than the answered ones, or to a subject the FAQ does not
-        answer, and little covered by the answered ones (`PART_COVERED`:
-        "эмне үчүн запрет коюшат? кандай мыйзам бузуу үчүн" is one
-        question), and a full match finds no entry for it either; one that does, held to what the message
+        answer (by more than `PART_NEAR`), and little covered by the
+        answered ones (`PART_COVERED`: "эмне үчүн запрет коюшат? кандай
+        мыйзам бузуу үчүн" is one question), and a full match finds no
+        entry for it either; one that does, held to what the message
         `named`, is added to `others` ("амина работает в Казани? и где
         сделать дактилоскопию": fingerprinting was not among the whole
         message's candidates)."""
@@ -371,7 +378,8 @@ class Engine:
             if closest is not None and closest.entry_id in answered:
                 continue  # it asks more of the answer's own subject
             covered = max((c.coverage for c in part.candidates if c.entry_id in answered), default=0.0)
-            if (closest is None or not closest.out_of_scope) and covered >= PART_COVERED:
+            answered_score = max((c.score for c in part.candidates if c.entry_id in answered), default=0.0)
+            if (closest is None or not closest.out_of_scope or answered_score >= closest.score - PART_NEAR) and covered >= PART_COVERED:
                 continue
             _, outcome, chosen, _ = self._decided(part.text)
             if outcome == "answer" and not named.lets_answer(self._subjects[chosen[0].entry_id]):

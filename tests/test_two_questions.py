@@ -88,6 +88,8 @@ def test_an_answered_message_names_the_question_it_leaves_to_a_person(engine: En
         "эмне үчүн запрет коюшат? кандай мыйзам бузуу үчүн",  # the answer's own subject, asked again
         "Сдаю комнату работнику из Кыргызстана. Я обязан его регистрировать, и в какой срок после приезда?",
         "вы юристы? можно ли вам доверять",
+        # the medical exam's as much as the fines' (`PART_NEAR`): the answer says where
+        "медкомиссияны кайсы жерден жана келгенден кийин канча кундо отуш керек",
     ],
 )
 def test_a_question_about_the_answers_own_subject_is_not_passed_on(engine: Engine, text: str) -> None:
