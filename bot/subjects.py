@@ -385,13 +385,15 @@ def asks_channel(skeleton_text: str) -> bool:
 BUSINESS = re.compile(r"\b(?:ip|samozan\w*|biznes\w*|busines\w*|predprinim\w*|ishker\w*|entrepreneur\w*|proprietor\w*|self emplo\w*)\b")
 
 
-# Words that ask about being hired ("филиалына жумушка алабы", "ishke
-# alyshat", "vakansiya barby", "куда резюме отправить", "will they hire
-# local people"): no entry says who is hired where; the Osh branch's entry,
-# which says the branch will open, had answered whether it takes on locals.
+# Words that ask about being hired, or hiring ("филиалына жумушка алабы",
+# "ishke alyshat", "vakansiya barby", "куда резюме отправить", "will they
+# hire local people", "могу ли я взять на работу", "нанять"): no entry says
+# who is hired where; the Osh branch's entry, which says the branch will
+# open, had answered whether it takes on locals, and the register's
+# restrictions whether an employer may take on someone in the register.
 HIRING = re.compile(
     r"\b(?:vakans\w*|rezume\w*|resume|hire\w*|hiring|recruit\w*|(?:ishke|jumushka|jumushke)\s+al[aiy]\w*"
-    r"|(?:berut|vozmut|prinimaut|beret|vozmet)\s+(?:li\s+)?na\s+rabotu)\b"
+    r"|(?:berut|vozmut|prinimaut|beret|vozmet)\s+(?:li\s+)?na\s+rabotu|vz[ia]?at\w*\s+(?:\w+\s+)?na\s+rabotu|nanat\w*|nanima(?:t|ut|et))\b"
 )
 
 
@@ -401,6 +403,19 @@ HIRING = re.compile(
 # болобу" had the consulate's services for its answer, which are the Kyrgyz
 # state's; only the out-of-scope subjects that speak of one answer it.
 RESIDENCE = re.compile(r"\b(?:vnj\w*|rvp\w*|vid\w* na jitelstv\w*|residen\w* permit\w*|vremen\w* projivan\w*|temporary residen\w*)\b")
+
+
+# Words of studying (a student, a university or college, "окуйм", "учусь"):
+# a student's stay, registration and Amina are not a worker's, and the
+# entries give a worker's ("Казандагы университетте окуйм, окуу келишимим
+# 4 жылга түзүлгөн, ошол келишим бүткөнчө жүрсөм болобу" had the stay on a
+# labour contract); only the entries whose phrasings speak of study answer.
+STUDY = re.compile(r"\b(?:student\w*|univer\w*|institut\w*|koled\w*|kolej\w*|ucheb\w*|uchus|uchitsa|okuim|okuit|okuu\w*|study\w*|studi\w*)\b")
+
+
+def speaks_of_study(skeleton_text: str) -> bool:
+    """Whether a skeleton text speaks of studying."""
+    return STUDY.search(skeleton_text) is not None
 
 
 def speaks_of_residence(skeleton_text: str) -> bool:
@@ -436,6 +451,7 @@ class Asked(NamedTuple):
     business: bool = False  # it speaks of a business of one's own
     hiring: bool = False  # it asks about being hired
     residence: bool = False  # it speaks of a residence permit
+    study: bool = False  # it speaks of studying
 
     def answered_by(self, entry: Spoken) -> bool:
         """Whether an entry may answer the message: it names every country
@@ -459,6 +475,7 @@ class Asked(NamedTuple):
             and (not self.business or entry.business)
             and (not self.hiring or entry.hiring)
             and (not self.residence or entry.residence)
+            and (not self.study or entry.study)
         )
 
     def named_only(self) -> Asked:
@@ -497,6 +514,7 @@ class Spoken(NamedTuple):
     business: bool = False  # its phrasings speak of a business of one's own
     hiring: bool = False  # its phrasings ask about being hired
     residence: bool = False  # its phrasings speak of a residence permit
+    study: bool = False  # its phrasings speak of studying
 
 
 def asked_about(text: str) -> Asked:
@@ -512,7 +530,7 @@ def asked_about(text: str) -> Asked:
     return Asked(
         named, people_named(words), apps_named(words), asks_price(words), years_named(text), towns_named(words),
         asks_duration(words), asks_address(words), asks_opening(words), speaks_of_death(words), asks_headcount(words),
-        asks_channel(words), speaks_of_business(words), asks_hiring(words), speaks_of_residence(words),
+        asks_channel(words), speaks_of_business(words), asks_hiring(words), speaks_of_residence(words), speaks_of_study(words),
     )
 
 
@@ -543,6 +561,7 @@ def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str
         speaks_of_business(joined),
         asks_hiring(joined),
         speaks_of_residence(joined),
+        speaks_of_study(joined),
     )
 
 

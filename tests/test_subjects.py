@@ -22,6 +22,7 @@ from bot.subjects import (
     speaks_of_business,
     speaks_of_death,
     speaks_of_residence,
+    speaks_of_study,
     towns_named,
     years_named,
 )
@@ -528,6 +529,9 @@ def test_a_business_of_ones_own_is_answered_only_by_an_entry_that_speaks_of_one(
         ("берут ли на работу в филиал сахарово, куда резюме отправить", True),
         ("will the osh branch hire local people", True),
         ("филиалга резюмени кайда жиберем", True),
+        ("я работодатель, могу ли я взять на работу кыргызстанца из реестра", True),
+        ("можно ли нанять мигранта без патента", True),
+        ("наниматель обязан сделать регистрацию?", False),
         ("жумушка кирерде патент керекпи", False),
         ("can I work in Russia without a patent", False),
     ],
@@ -567,6 +571,29 @@ def test_a_residence_permit_is_answered_only_by_a_subject_that_speaks_of_one(eng
     assert engine.reply("консулдуктан Россиянын ВНЖсын алса болобу, канча убакытта чыгат").outcome == "handoff"
     reply = engine.reply("как оформить рвп и нужен ли мне патент как гражданину кр")
     assert (reply.outcome, reply.entry_id, reply.unanswered) == ("answer", "patent-not-needed", ("как оформить рвп",))
+
+
+@pytest.mark.parametrize(
+    ("text", "study"),
+    [
+        ("Казандагы университетте окуйм, окуу келишимим 4 жылга", True),
+        ("я студент, нужна ли мне амина", True),
+        ("how long can a student stay after graduating", True),
+        ("учусь в колледже в москве, нужна регистрация?", True),
+        ("балам мектепке бара алабы", False),
+        ("how long can I stay with a work contract", False),
+    ],
+)
+def test_studying_is_recognised(text: str, study: bool) -> None:
+    assert speaks_of_study(skeleton(text)) is study
+
+
+def test_a_students_question_is_answered_only_by_an_entry_that_speaks_of_study(engine: Engine) -> None:
+    """A labour contract's stay is not a study contract's; the migration
+    card's entry speaks of the purpose "учеба" a worker may have written."""
+    assert engine.reply("Казандагы университетте окуйм, окуу келишимим 4 жылга түзүлгөн. Ошол келишим бүткөнчө Россияда жүрсөм болобу?").outcome == "handoff"
+    reply = engine.reply("в миграционке написал учеба, а работаю, что будет")
+    assert (reply.outcome, reply.entry_id) == ("answer", "migration-card")
 
 
 @pytest.mark.parametrize("table", ["FOREIGN", "PEOPLE", "APPS", "TOWNS"])
