@@ -322,7 +322,9 @@ class Engine:
         """Each question of a message that asks more than one (`asked_parts`),
         matched by itself, and held to what the whole message `named` (a
         country, its citizens, an app, a year, a town…), as a story's
-        question is.  Only the whole message's `candidates` are scored for
+        question is; one that stands alone is not held to a death the
+        message speaks of ("Новосибирскте консулдугу барбы? анан бирөө каза
+        болсо…": the consulate is there whoever died).  Only the whole message's `candidates` are scored for
         each question: its words are the message's, and a full match of each
         at 100 times the shipped FAQ had doubled such a message's time."""
         questions = asked_parts(text)
@@ -333,7 +335,8 @@ class Engine:
         for question in questions:
             found, outcome, chosen, _ = self._decided(question, among)
             best = chosen[0] if chosen else None
-            if best is not None and not named.lets_answer(self._subjects[best.entry_id]):
+            held = named._replace(death=False) if stands_alone(question) else named
+            if best is not None and not held.lets_answer(self._subjects[best.entry_id]):
                 outcome, best = "handoff", None
             parts.append(_Part(question, outcome, best, tuple(found)))
         return parts

@@ -97,6 +97,14 @@ def test_a_question_about_the_answers_own_subject_is_not_passed_on(engine: Engin
     assert reply.outcome == "answer" and reply.unanswered == ()
 
 
+def test_a_question_that_stands_alone_is_not_held_to_a_death_the_message_speaks_of(engine: Engine) -> None:
+    """Whether there is a consulate in Novosibirsk does not depend on the
+    death asked about beside it: that question had gone to a person."""
+    reply = engine.reply("Новосибирскте кыргыз консулдугу барбы? анан бирөө бул жакта каза болсо сөөгүн жеткирууго мамлекет жардам береби")
+    assert (reply.outcome, reply.entry_id, reply.unanswered) == ("answer", "repatriation-state-support", ())
+    assert reply.related[0].id == "consulates"
+
+
 def test_a_question_answered_alone_is_answered_when_the_other_has_no_entry(engine: Engine) -> None:
     """Neither answered nor offered as a whole, "как оформить рвп и нужен ли
     мне патент" gets the patent's answer, and the residence permit goes on."""
