@@ -324,9 +324,10 @@ class Engine:
         country, its citizens, an app, a year, a town…), as a story's
         question is; one that stands alone is not held to a death the
         message speaks of ("Новосибирскте консулдугу барбы? анан бирөө каза
-        болсо…": the consulate is there whoever died).  Only the whole message's `candidates` are scored for
-        each question: its words are the message's, and a full match of each
-        at 100 times the shipped FAQ had doubled such a message's time."""
+        болсо…": the consulate is there whoever died).  Only the whole
+        message's `candidates` are scored for each question: its words are
+        the message's, and a full match of each at 100 times the shipped FAQ
+        had doubled such a message's time."""
         questions = asked_parts(text)
         if not questions or not candidates:
             return []

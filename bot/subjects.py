@@ -397,12 +397,22 @@ HIRING = re.compile(
 )
 
 
+def asks_hiring(skeleton_text: str) -> bool:
+    """Whether a skeleton text asks about being hired."""
+    return HIRING.search(skeleton_text) is not None
+
+
 # Words of a Russian residence permit, temporary or not ("ВНЖ", "РВП",
 # "вид на жительство", "residence permit"): its rules are not a migrant
 # worker's, and no entry gives them.  "Консулдуктан Россиянын ВНЖсын алса
 # болобу" had the consulate's services for its answer, which are the Kyrgyz
 # state's; only the out-of-scope subjects that speak of one answer it.
 RESIDENCE = re.compile(r"\b(?:vnj\w*|rvp\w*|vid\w* na jitelstv\w*|residen\w* permit\w*|vremen\w* projivan\w*|temporary residen\w*)\b")
+
+
+def speaks_of_residence(skeleton_text: str) -> bool:
+    """Whether a skeleton text speaks of a Russian residence permit."""
+    return RESIDENCE.search(skeleton_text) is not None
 
 
 # Words of studying (a student, a university or college, "окуйм", "учусь"):
@@ -416,16 +426,6 @@ STUDY = re.compile(r"\b(?:student\w*|univer\w*|institut\w*|koled\w*|kolej\w*|uch
 def speaks_of_study(skeleton_text: str) -> bool:
     """Whether a skeleton text speaks of studying."""
     return STUDY.search(skeleton_text) is not None
-
-
-def speaks_of_residence(skeleton_text: str) -> bool:
-    """Whether a skeleton text speaks of a Russian residence permit."""
-    return RESIDENCE.search(skeleton_text) is not None
-
-
-def asks_hiring(skeleton_text: str) -> bool:
-    """Whether a skeleton text asks about being hired."""
-    return HIRING.search(skeleton_text) is not None
 
 
 def speaks_of_business(skeleton_text: str) -> bool:
@@ -480,11 +480,12 @@ class Asked(NamedTuple):
 
     def named_only(self) -> Asked:
         """What the message names (countries, peoples, apps, years, towns, a
-        business), without what it asks (a price, a length of time, an
-        address, hours, a count of people, an online service or a form,
-        being hired, a residence permit): the context a question sentence of
-        it is read in (`Engine.reply`).  A permit beside another question
-        is that question's own ("как оформить рвп и нужен ли мне патент")."""
+        business, studying), without what it asks (a price, a length of
+        time, an address, hours, a count of people, an online service or a
+        form, being hired, a residence permit): the context a question
+        sentence of it is read in (`Engine.reply`).  A residence permit
+        asked about beside another question does not hold that one back
+        ("как оформить рвп и нужен ли мне патент")."""
         return self._replace(price=False, duration=False, address=False, opening=False, headcount=False, channel=False, hiring=False, residence=False)
 
     def lets_answer(self, entry: Spoken) -> bool:
@@ -522,7 +523,9 @@ def asked_about(text: str) -> Asked:
     foreign countries it names, unless it names Russia too; those whose
     citizens it names; the apps, years and towns it names; whether it asks
     a price, a length of time, an address, opening hours, a count of
-    people, an online service or a form; whether it speaks of a death."""
+    people, an online service or a form, or about being hired; whether it
+    speaks of a death, a business of one's own, a residence permit or
+    studying."""
     words = skeleton(text)
     named = countries_named(words)
     if named and names_russia(words):
