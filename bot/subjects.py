@@ -521,7 +521,9 @@ class Spoken(NamedTuple):
 
 # A message's subjects are asked for at several steps of its reply (the
 # whole message, its question sentence, the answer's check), some thirty
-# patterns each time: ~50 µs a message saved.
+# patterns each time: ~50 µs a message saved.  The engine gives the text
+# cut to 600 characters with personal data masked, as its match cache keeps
+# it: at most a few MB.
 @lru_cache(maxsize=4096)
 def asked_about(text: str) -> Asked:
     """What a message is about that only some entries speak of: the
