@@ -39,7 +39,10 @@ an entry whose phrasings ask about a length of time too (the 90 days, the
 with an address (Amina's and the consulate's entries speak of one; the
 register's says whom to apply to, not where a letter goes) and with
 opening hours, which no entry gives ("Сахарово жекшемби күнү иштейби" had
-the centre's entry, which says where it is and what is done there).
+the centre's entry, which says where it is and what is done there), and
+with where to go in a big Russian town other than Moscow, which only the
+entries whose phrasings name such a town answer (the entries that name a
+place name Moscow's: fingerprinting "in Yekaterinburg" is not at Sakharovo).
 
 An entry whose phrasings ask about a year (how many were banned in 2025)
 answers only questions about the years its texts and answer name: its
@@ -293,12 +296,19 @@ def asks_duration(skeleton_text: str) -> bool:
 # кайда", "what is the address"): only the entries whose phrasings ask one
 # answer them (where Amina registers you, the consulate's, which the bot
 # does not give), not the one about the office a letter goes to.
+# A change of address is no request for one ("can I change my address",
+# "адрес менять нельзя", "жаңы дарекке көчтүм"): the register's restrictions
+# speak of it.
 ADDRESS = re.compile(r"\b(?:adres\w*|dare[gk]\w*|address\w*|pochtov\w* indeks\w*|postcode|postal code)\b")
+ADDRESS_CHANGE = re.compile(
+    r"\b(?:(?:smen|pomen|izmen|chang|nov|nev|jani|moved? to)\w*(?: (?:mi|moi|svoi|the|a|nev))? (?:adres|dare[gk])\w*"
+    r"|(?:adres|dare[gk])\w* (?:smen|pomen|izmen|menat|menu|ozgor|almash|chang)\w*)\b"
+)
 
 
 def asks_address(skeleton_text: str) -> bool:
-    """Whether a skeleton text asks for an address."""
-    return ADDRESS.search(skeleton_text) is not None
+    """Whether a skeleton text asks for an address (not of a change of one)."""
+    return ADDRESS.search(ADDRESS_CHANGE.sub(" ", skeleton_text)) is not None
 
 
 # Words that ask when a place is open: its hours, or whether it works on
@@ -434,6 +444,42 @@ def speaks_of_business(skeleton_text: str) -> bool:
     return BUSINESS.search(skeleton_text) is not None
 
 
+# Russia's big towns other than Moscow and its region, by the start of
+# their skeletons (not Omsk: "ОМСке", to the health insurance, is "omske"
+# too; not Kaluga: Sakharovo is on the Kaluga road), and words that ask
+# where something is or is done ("кайда", "где", "куда", "where", "which
+# office").  Where to do the fingerprinting "in Yekaterinburg" is not the
+# Moscow centre the entry names: only the entries whose phrasings name
+# another town (the consulates', Amina's elsewhere, help after a death)
+# answer where in one.  "Екатеринбургда дактилоскопия менен медкомиссияны
+# кайдан отсо болот" had the entry that says it is done at Sakharovo.
+RUSSIAN_TOWNS = (
+    "ekaterinb", "ekb", "novosib", "kazan", "samar", "krasnoar", "krasnodar", "irkuck", "tumen", "surgut", "urengo",
+    "chelabinsk", "nijn", "novgorod", "rostov", "sochi", "vladivost", "akuck", "voronej", "tomsk", "barnaul",
+    "kaliningrad", "chelni", "chelnah", "tolati", "aroslavl", "habarovsk", "saratov", "volgograd", "piter", "peterb", "spb", "sankt",
+)
+_RUSSIAN_TOWN = re.compile(f"{_WORD_START}(?:{_alternatives(RUSSIAN_TOWNS)}|(?:perm|permi|perm[ei]|ufa|ufe|ufu){_WORD_END})")
+WHERE = re.compile(r"\b(?:kaida|kaidan|kaisi jerde|kaisi mekeme\w*|gde|kuda|vhere|(?:v )?kak\w* (?:ofis|organizac|uchrejden)\w*|vhich ofice)\b")
+
+
+def names_russian_town(skeleton_text: str) -> bool:
+    """Whether a skeleton text names a big Russian town other than Moscow."""
+    return _RUSSIAN_TOWN.search(skeleton_text) is not None
+
+
+_SENTENCE_END = re.compile(r"[.?!;\n]+")
+
+
+def asks_where_elsewhere(text: str, skeleton_text: str) -> bool:
+    """Whether a message asks where, in a Russian town other than Moscow:
+    both in one sentence ("где найти юриста? И есть ли консульство в
+    Екатеринбурге" asks where a lawyer is, and whether there is a consulate)."""
+    if WHERE.search(skeleton_text) is None or not names_russian_town(skeleton_text):
+        return False
+    sentences = map(skeleton, _SENTENCE_END.split(text))
+    return any(WHERE.search(words) is not None and names_russian_town(words) for words in sentences)
+
+
 class Asked(NamedTuple):
     """What a message names that only some entries speak of."""
 
@@ -453,6 +499,7 @@ class Asked(NamedTuple):
     hiring: bool = False  # it asks about being hired
     residence: bool = False  # it speaks of a residence permit
     study: bool = False  # it speaks of studying
+    elsewhere: bool = False  # it asks where, in a Russian town other than Moscow
 
     def answered_by(self, entry: Spoken) -> bool:
         """Whether an entry may answer the message: it names every country
@@ -477,6 +524,7 @@ class Asked(NamedTuple):
             and (not self.hiring or entry.hiring)
             and (not self.residence or entry.residence)
             and (not self.study or entry.study)
+            and (not self.elsewhere or entry.elsewhere)
         )
 
     def named_only(self) -> Asked:
@@ -487,7 +535,9 @@ class Asked(NamedTuple):
         sentence of it is read in (`Engine.reply`).  A residence permit
         asked about beside another question does not hold that one back
         ("как оформить рвп и нужен ли мне патент")."""
-        return self._replace(price=False, duration=False, address=False, opening=False, headcount=False, channel=False, hiring=False, residence=False)
+        return self._replace(
+            price=False, duration=False, address=False, opening=False, headcount=False, channel=False, hiring=False, residence=False, elsewhere=False
+        )
 
     def lets_answer(self, entry: Spoken) -> bool:
         """Whether the engine may give the entry as the answer outright: it
@@ -517,6 +567,7 @@ class Spoken(NamedTuple):
     hiring: bool = False  # its phrasings ask about being hired
     residence: bool = False  # its phrasings speak of a residence permit
     study: bool = False  # its phrasings speak of studying
+    elsewhere: bool = False  # its phrasings name a big Russian town other than Moscow
 
 
 # A message's subjects are asked for at several steps of its reply (the
@@ -541,6 +592,7 @@ def asked_about(text: str) -> Asked:
         named, people_named(words), apps_named(words), asks_price(words), years_named(text), towns_named(words),
         asks_duration(words), asks_address(words), asks_opening(words), speaks_of_death(words), asks_headcount(words),
         asks_channel(words), speaks_of_business(words), asks_hiring(words), speaks_of_residence(words), speaks_of_study(words),
+        asks_where_elsewhere(text, words),
     )
 
 
@@ -572,6 +624,7 @@ def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str
         asks_hiring(joined),
         speaks_of_residence(joined),
         speaks_of_study(joined),
+        names_russian_town(joined),
     )
 
 

@@ -52,12 +52,14 @@ def test_an_entrys_own_phrasing_is_fully_covered(engine: Engine) -> None:
     ("text", "entry_id"),
     [
         ("в ммц сахарово оплата картой принимается или только наличка", "sakharovo-migration-centre"),
-        ("консульство кр в екатеринбурге может помочь найти работу?", "consulates"),
+        ("trudovoy dogovor nado zaveryat u notariusa ili prosto podpisat i vse", "stay-with-contract"),
         ("my tajik friend asks where in saint petersburg he submits patent documents", "patent-who-needs"),
     ],
 )
 def test_a_look_alike_is_offered_not_answered(engine: Engine, text: str, entry_id: str) -> None:
-    """Each was answered with its entry at 81–92 % confidence."""
+    """The first and last were answered with their entry at 81–92 %
+    confidence before the question coverage was measured; the second (a
+    notary's seal on the contract, from the review set) is at 86 %."""
     reply = engine.reply(text)
     assert reply.outcome == "clarify", (reply.entry_id, reply.confidence)
     assert [c.id for c in reply.choices] == [entry_id]

@@ -17,6 +17,7 @@ from bot.subjects import (
     asks_hiring,
     asks_opening,
     asks_price,
+    asks_where_elsewhere,
     countries_named,
     people_named,
     speaks_of_business,
@@ -373,6 +374,11 @@ def test_entries_that_give_a_length_of_time_still_answer_it(engine: Engine, text
         ("брата задержала полиция в воскресенье, куда обращаться", False, False),
         ("is there a Sakharovo branch opening in Osh", False, False),
         ("Сахарово кайда жайгашкан", False, False),
+        # A change of address is no request for one.
+        ("im in the register, can i change my address", False, False),
+        ("адрес менять нельзя если я в реестре?", False, False),
+        ("жаңы дарекке көчтүм, каттоо кайра керекпи", False, False),
+        ("сменил адрес, какой адрес указать теперь", True, False),
     ],
 )
 def test_a_question_for_an_address_or_opening_hours_is_recognised(text: str, address: bool, opening: bool) -> None:
@@ -398,8 +404,46 @@ def test_an_address_or_opening_hours_no_answer_gives_go_to_a_person(engine: Engi
 
 
 @pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("Екатеринбургда дактилоскопия менен медкомиссияны кайдан отсо болот", True),
+        ("where do i do fingerprinting in kazan", True),
+        ("в перми где проходить медосмотр", True),
+        ("my uncle died in Samara, where do we get the death certificate", True),
+        # Where in Moscow, a town with no where, or the two in different sentences.
+        ("где в москве сдать отпечатки пальцев", False),
+        ("живу в новосибирске, нужен ли патент", False),
+        ("где найти юриста? И есть ли консульство в екатеринбурге", False),
+        # Not towns: the health insurance, a permit.
+        ("ayalymdy OMSke kaida jazdyram", False),
+        ("where do i get a work permit", False),
+    ],
+)
+def test_a_question_for_a_place_in_another_russian_town_is_recognised(text: str, asks: bool) -> None:
+    assert asks_where_elsewhere(text, skeleton(text)) is asks
+
+
+@pytest.mark.parametrize(
+    ("text", "outcome", "entry_id"),
+    [
+        # The entry names the Moscow centre, not one in Yekaterinburg or Kazan.
+        ("Екатеринбургда дактилоскопия менен медкомиссияны кайдан отсо болот", "handoff", None),
+        ("где в казани пройти дактилоскопию и медосмотр", "handoff", None),
+        # Entries whose phrasings name other towns still answer where in one.
+        ("где ближайшее консульство кр если я живу в челябинске", "answer", "consulates"),
+        ("в казани задержали мужа, куда обращаться", "answer", "where-to-get-help"),
+        ("где в москве сдать отпечатки пальцев", "answer", "fingerprinting-medical-exam"),
+    ],
+)
+def test_where_in_another_russian_town_is_answered_only_by_an_entry_naming_one(engine: Engine, text: str, outcome: str, entry_id: str | None) -> None:
+    reply = engine.reply(text)
+    assert (reply.outcome, reply.entry_id) == (outcome, entry_id), reply.confidence
+
+
+@pytest.mark.parametrize(
     ("text", "entry_id"),
     [
+        ("im in the register, can i go to another region for work or change my address", "register-restrictions"),
         ("какой адрес указывать в амине", "amina-how-to-use"),
         ("which address do i write in amina", "amina-how-to-use"),
         ("кыргыз консулдугунун дареги", "consulates"),
