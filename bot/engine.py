@@ -310,7 +310,7 @@ class Engine:
         question = question_sentence(text) if ahead else None
         if question is None:
             return None
-        _, outcome, chosen, probability = self._decided(question)
+        _, outcome, chosen, probability = self._decided(question, context=asked_about(text))
         if outcome != "answer":
             return None
         best = chosen[0]
@@ -334,7 +334,7 @@ class Engine:
         among = [c.entry_id for c in candidates]
         parts: list[_Part] = []
         for question in questions:
-            found, outcome, chosen, _ = self._decided(question, among)
+            found, outcome, chosen, _ = self._decided(question, among, context=named)
             best = chosen[0] if chosen else None
             held = named._replace(death=False) if stands_alone(question) else named
             if best is not None and not held.lets_answer(self._subjects[best.entry_id]):
@@ -385,7 +385,7 @@ class Engine:
             answered_score = max((c.score for c in part.candidates if c.entry_id in answered), default=0.0)
             if (closest is None or not closest.out_of_scope or answered_score >= closest.score - PART_NEAR) and covered >= PART_COVERED:
                 continue
-            _, outcome, chosen, _ = self._decided(part.text)
+            _, outcome, chosen, _ = self._decided(part.text, context=named)
             if outcome == "answer" and not named.lets_answer(self._subjects[chosen[0].entry_id]):
                 outcome = "handoff"
             if outcome == "answer" and chosen[0].entry_id not in answered:
@@ -410,15 +410,21 @@ class Engine:
         related = offered + tuple(choice for choice in reply.related if choice.id not in ids)
         return replace(reply, text=reply.text + "\n\n" + "\n".join(lines), related=related, unanswered=unanswered)
 
-    def _only_what_is_asked(self, text: str, outcome: Outcome, chosen: list[Candidate], probability: float) -> tuple[Outcome, list[Candidate], float]:
+    def _only_what_is_asked(
+        self, text: str, outcome: Outcome, chosen: list[Candidate], probability: float, context: Asked | None = None
+    ) -> tuple[Outcome, list[Candidate], float]:
         """`decide`'s outcome, kept to the entries that speak of what the
         message names and most entries do not: a question about Kazakhstan
         is not answered with Russia's rule, nor one about a bank's app with
         Amina's, nor a price by an entry that gives none (see `subjects`).
-        With none left, a person answers."""
+        With none left, a person answers.  A question of a longer message
+        (its `context`) that speaks of a death may be answered by the entries
+        about a body ("Брат умер в Самаре. Какие документы нужны?")."""
         named = asked_about(text)
-        if not any(named):
-            return outcome, chosen, probability
+        if context is not None and context.of_death and not named.of_death:
+            named = named._replace(of_death=True)
+        if not any(named) and not any(self._subjects[c.entry_id].of_death for c in chosen):
+            return outcome, chosen, probability  # nothing that holds an entry back
         kept = [c for c in chosen if named.answered_by(self._subjects[c.entry_id])]
         if not kept:
             return "handoff", [], 0.0
@@ -429,7 +435,9 @@ class Engine:
             return "clarify", kept, probability
         return outcome, kept, probability
 
-    def _decided(self, text: str, among: Sequence[str] = ()) -> tuple[list[Candidate], Outcome, list[Candidate], float]:
+    def _decided(
+        self, text: str, among: Sequence[str] = (), *, context: Asked | None = None
+    ) -> tuple[list[Candidate], Outcome, list[Candidate], float]:
         """A message's candidates (only those `among`, if given), and what
         `decide` makes of them, kept to what the message asks
         (`_only_what_is_asked`): the whole message, its question sentence
@@ -437,7 +445,7 @@ class Engine:
         candidates, evidence = self.assess(text, among)
         outcome, chosen, probability = decide(candidates, evidence, self.tuning)
         if outcome != "handoff":
-            outcome, chosen, probability = self._only_what_is_asked(text, outcome, chosen, probability)
+            outcome, chosen, probability = self._only_what_is_asked(text, outcome, chosen, probability, context)
         return candidates, outcome, chosen, probability
 
     def assess(self, text: str, among: Sequence[str] = ()) -> tuple[list[Candidate], Evidence]:

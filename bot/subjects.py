@@ -340,10 +340,17 @@ def asks_opening(skeleton_text: str) -> bool:
 # or titles speak of a death (bringing a body home, its documents and
 # figures).  "How many Kyrgyz migrants died in Russia in 2025?" had the
 # number of entry bans, whose phrasings are "how many Kyrgyz… in 2025".
+# And the other way: those entries, whose titles speak of a body, answer
+# only a message that speaks of a death ("father sick in moscow, state pay to
+# bring home?" had the state's payment for a body).  A skeleton writes
+# "сөөк" (a body) as "sok": the "sook" this once looked for never matched.
 DEATH = re.compile(
-    r"\b(?:umer\w*|umir\w*|pogib\w*|smert\w*|pohoron\w*|grob\w*|telo|tela"  # ru
-    r"|kaza bol\w*|kaza tap\w*|olup|olgon\w*|oldu|sook\w*|soog\w*"  # ky
-    r"|died|dead|death\w*|dies|die|bod[yi]\w*|corps\w*|cofin\w*|funeral\w*)\b"  # en
+    r"\b(?:umer\w*|umir\w*|umersh\w*|skonch\w*|pokoin\w*|pogib\w*|smert\w*|pohoron\w*|grob\w*|telo|tela|gruz\w* 2\d*"  # ru
+    # "тел" (bodies), not "тел." (a phone)
+    r"|(?:skolk\w*|perevoz\w*|perevez\w*|dostav\w*|otprav\w*|vivez\w*|vivoz\w*) tel|tel (?:vernul|privez|dostav|migrant|grajdan|na rodin)\w*"
+    r"|kaza bol\w*|kaza tap\w*|kaitish bol\w*|olup|olgon\w*|oldu|olum\w*|janaza\w*|murzo\w*"  # ky
+    r"|sok|soktu|sokto\w*|sokko|soktun|soktor\w*|sogun\w*|sogu"  # ky: сөөк (a body), as a skeleton writes it
+    r"|died|dead|death\w*|dies|die|deceas\w*|pas+ed avai|bod[yi]\w*|corps\w*|cofin\w*|funeral\w*)\b"  # en
 )
 
 
@@ -500,6 +507,10 @@ class Asked(NamedTuple):
     residence: bool = False  # it speaks of a residence permit
     study: bool = False  # it speaks of studying
     elsewhere: bool = False  # it asks where, in a Russian town other than Moscow
+    # It speaks of a death, which lets the entries about a body answer: as
+    # `death`, but kept for a question of it that stands alone (`Engine._parts`:
+    # "брат умер… какие документы нужны?").
+    of_death: bool = False
 
     def answered_by(self, entry: Spoken) -> bool:
         """Whether an entry may answer the message: it names every country
@@ -518,6 +529,7 @@ class Asked(NamedTuple):
             and (not self.address or entry.address)
             and (not self.opening or entry.opening)
             and (not self.death or entry.death)
+            and (self.of_death or not entry.of_death)
             and (not self.headcount or entry.headcount)
             and (not self.channel or entry.channel)
             and (not self.business or entry.business)
@@ -568,6 +580,9 @@ class Spoken(NamedTuple):
     residence: bool = False  # its phrasings speak of a residence permit
     study: bool = False  # its phrasings speak of studying
     elsewhere: bool = False  # its phrasings name a big Russian town other than Moscow
+    # Its titles speak of a death (the body brought home): it answers only
+    # a message that does too ("will the state pay to bring my sick father home").
+    of_death: bool = False
 
 
 # A message's subjects are asked for at several steps of its reply (the
@@ -588,11 +603,12 @@ def asked_about(text: str) -> Asked:
     named = countries_named(words)
     if named and names_russia(words):
         named = frozenset()
+    death = speaks_of_death(words)
     return Asked(
         named, people_named(words), apps_named(words), asks_price(words), years_named(text), towns_named(words),
-        asks_duration(words), asks_address(words), asks_opening(words), speaks_of_death(words), asks_headcount(words),
+        asks_duration(words), asks_address(words), asks_opening(words), death, asks_headcount(words),
         asks_channel(words), speaks_of_business(words), asks_hiring(words), speaks_of_residence(words), speaks_of_study(words),
-        asks_where_elsewhere(text, words),
+        asks_where_elsewhere(text, words), death,
     )
 
 
@@ -625,6 +641,7 @@ def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str
         speaks_of_residence(joined),
         speaks_of_study(joined),
         names_russian_town(joined),
+        speaks_of_death(" | ".join(map(skeleton, titles))),
     )
 
 

@@ -463,6 +463,15 @@ def test_entries_that_speak_of_addresses_still_answer_them(engine: Engine, text:
         ("how many kyrgyz migrants died in russia in 2025", True),
         ("does the ban check website tell me the reason", False),  # "tell", not "тело"
         ("сколько кыргызстанцев с запретом на въезд", False),
+        # A body as Kyrgyz writes it (the skeleton's "sok"), a death certificate, freight 200, one who passed away.
+        ("сөөктү мекенге жеткирүү үчүн кандай документтер керек", True),
+        ("өлүм тууралуу күбөлүктү легализация кылыш керекпи", True),
+        ("груз 200 кто оплачивает", True),
+        ("сколько тел вернули на родину", True),
+        ("my uncle passed away in kazan", True),
+        # "тел." is a phone; "согуш" is a war.
+        ("дайте тел консульства", False),
+        ("согушка барбайм десем документ бербей коёбу", False),
     ],
 )
 def test_a_death_is_recognised(text: str, death: bool) -> None:
@@ -481,6 +490,33 @@ def test_a_death_is_answered_only_by_an_entry_that_speaks_of_one(engine: Engine)
     ):
         reply = engine.reply(text)
         assert (reply.outcome, reply.entry_id) == ("answer", entry_id), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "father sick in moscow state pay to bring home?",
+        "my father very sick in russian hospital, can government pay to bring him home to kyrgyzstan alive",
+        "Готовлю доклад: сколько трудовых мигрантов вернулось в Кыргызстан из России в 2025 году?",
+    ],
+)
+def test_the_entries_about_a_body_answer_only_a_message_that_speaks_of_a_death(engine: Engine, text: str) -> None:
+    """They had answered whether the state pays to bring a sick man home,
+    and how many migrants came back."""
+    assert engine.reply(text).outcome != "answer"
+
+
+def test_a_question_beside_a_death_is_still_answered_by_the_entries_about_a_body(engine: Engine) -> None:
+    reply = engine.reply("сөөктү мекенге жеткирүү үчүн кандай документтер керек?")
+    assert (reply.outcome, reply.entry_id) == ("answer", "repatriation-documents")
+    # A story of a death, answered by its question sentence, which names none itself.
+    text = (
+        "Здравствуйте, мой дядя работал на стройке в Самаре, вчера скончался в больнице, мы в селе, денег нет, никто не помогает. "
+        "Какие документы нужно собрать?"
+    )
+    reply = engine.reply(text)
+    assert (reply.outcome, reply.entry_id) == ("answer", "repatriation-documents")
+    assert engine._answer_to_its_question(text, engine.assess(text)[0]) is not None
 
 
 @pytest.mark.parametrize(

@@ -105,6 +105,14 @@ def test_a_question_that_stands_alone_is_not_held_to_a_death_the_message_speaks_
     assert reply.related[0].id == "consulates"
 
 
+def test_a_question_beside_a_death_may_be_answered_by_the_entries_about_a_body(engine: Engine) -> None:
+    """"What documents do we need" names no death, and the entries about a
+    body answer only a message that speaks of one: the whole message does."""
+    reply = engine.reply("брат умер в екатеринбурге, государство оплатит перевозку тела? какие документы собирать")
+    assert (reply.outcome, reply.entry_id, reply.unanswered) == ("answer", "repatriation-state-support", ())
+    assert reply.related[0].id == "repatriation-documents"
+
+
 def test_a_question_answered_alone_is_answered_when_the_other_has_no_entry(engine: Engine) -> None:
     """Neither answered nor offered as a whole, "как оформить рвп и нужен ли
     мне патент" gets the patent's answer, and the residence permit goes on."""
