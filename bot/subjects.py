@@ -385,7 +385,7 @@ def asks_headcount(skeleton_text: str) -> bool:
 # картаны онлайн алдын ала толтурса болобу" had the migration card's entry.
 CHANNEL = re.compile(
     r"\b(?:onlain\w*|online|elektron\w*|zapisat\w*|zapisa\w*|blank\w*|obrazec\w*|ulgu\w*|template\w*"
-    r"|kezek\w*|ochered\w*)\b"
+    r"|kezek\w*|ochered\w*|kueue\w*)\b"
 )
 
 

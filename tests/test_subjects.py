@@ -557,6 +557,7 @@ def test_a_count_of_people_is_given_only_by_an_entry_that_asks_for_one(engine: E
         ("реестрден чыгыш үчүн арыздын бланкы барбы, үлгүсүн кайдан алам", True),
         ("в сахарово электронная очередь есть? как записаться", True),
         ("консулдукка кезекке кантип жазылам", True),
+        ("novosibirsk or yekaterinburg consulate, where is the queue shorter?", True),
         ("миграциялык картага эмне деп жазам", False),
         ("как проверить запрет на въезд", False),
     ],
@@ -569,6 +570,8 @@ def test_an_online_service_or_a_form_is_answered_only_by_an_entry_that_speaks_of
     """The migration card's entry says what to write in it, not whether it
     can be filled in online; the ban check's is an online service."""
     assert engine.reply("миграциялык картаны онлайн алдын ала толтурса болобу, электрондугу барбы").outcome == "handoff"
+    # The consulates' entry names them, not their queues (it had answered this).
+    assert engine.reply("novosibirsk or yekaterinburg consulate, where is the queue shorter? i can get to both").outcome == "handoff"
     for text, entry_id in (
         ("запрет бар же жогун онлайн кайсы сайттан текшерем", "ban-check"),
         ("миграциялык картага кайсы максатты жазам", "migration-card"),
