@@ -244,7 +244,7 @@ def towns_named(skeleton_text: str) -> frozenset[str]:
 # whole words: "сколько стоит", "акысы канча", "how much does it cost", "is it
 # free", "who pays".  "стоит ли" (is it worth it) is not a price.
 PRICE_STARTS = (
-    "stoit", "stoimost", "cena", "cenu", "ceni", "platit", "zaplat", "oplat", "plata", "platat", "besplat",  # ru
+    "stoimost", "cena", "cenu", "ceni", "platit", "zaplat", "oplat", "plata", "platat", "besplat",  # ru
     "cost", "price", "charg",  # en
     "akis", "akilu", "tolo",  # ky: акысы, акылуубу, төлөш
 )
@@ -252,9 +252,16 @@ PRICE_WORDS = frozenset({"pai", "paid", "pais", "fe", "fes", "fre", "basi", "bas
 # A sum of money asked for: "канча акча", "канча сом", "канча турат",
 # "сколько рублей", "how much money", and a fine's amount ("канча штраф",
 # "какой штраф", "how much is the fine"), which no source gives.  ("Канча миң" is a count: "канча миң кыргыз".)
+# "Стоит" with a sum or "сколько" near it: alone it is also "is" ("в
+# миграционке цель туризм стоит").
+FINE_PHRASES = (
+    r"kancha shtraf\w*|shtraf\w* kancha|kandai shtraf\w*|skolk\w* shtraf\w*|shtraf\w* skolk\w*|kakoi shtraf\w*|kakaa summ\w* shtraf\w*"
+    r"|razmer\w* shtraf\w*|summ\w* shtraf\w*|hov much (?:is )?(?:the )?fine\w*|vhat (?:is )?(?:the )?fine\w*|vhich fine\w*"
+)
 PRICE_PHRASES = (
     r"kancha (?:akch|som|rubl|dollar)\w*|kancha turat|akchasi kancha|skolk\w* (?:deneg|rubl\w*|som\w*|dollar\w*)|hov much monei"
-    r"|kancha shtraf\w*|shtraf\w* kancha|kandai shtraf\w*|skolk\w* shtraf\w*|shtraf\w* skolk\w*|kakoi shtraf\w*|hov much (?:is )?(?:the )?fine\w*"
+    r"|skolk\w* (?:\w+ )?stoit|stoit (?:\d|skolk|deneg|dorog|rubl|dollar|som|tisach|tis)\w*|(?:\d+|dorog\w*) stoit|\w+ stoit skolk\w*"
+    f"|{FINE_PHRASES}"
 )
 _PRICE = re.compile(
     f"{_WORD_START}(?!stoit li{_WORD_END})(?:{_alternatives(PRICE_STARTS)}|(?:{_alternatives(PRICE_WORDS)}|{PRICE_PHRASES}){_WORD_END})"
@@ -264,6 +271,18 @@ _PRICE = re.compile(
 def asks_price(skeleton_text: str) -> bool:
     """Whether a skeleton text asks what something costs or pays."""
     return _PRICE.search(skeleton_text) is not None
+
+
+# A fine's amount is a price no entry gives, the patent's entry included
+# (its phrasings ask the patent's price): "какой штраф работодателю если я
+# работаю без договора" had it.  Only the out-of-scope subject on fees and
+# fines, whose phrasings ask one, answers it.
+_FINE = re.compile(f"{_WORD_START}(?:{FINE_PHRASES}){_WORD_END}")
+
+
+def asks_fine(skeleton_text: str) -> bool:
+    """Whether a skeleton text asks what a fine amounts to."""
+    return _FINE.search(skeleton_text) is not None
 
 
 # A year, as written in any language ("2023-жылы", "в 2021 году", "2026да");
@@ -511,6 +530,7 @@ class Asked(NamedTuple):
     # `death`, but kept for a question of it that stands alone (`Engine._parts`:
     # "брат умер… какие документы нужны?").
     of_death: bool = False
+    fine: bool = False  # it asks what a fine amounts to
 
     def answered_by(self, entry: Spoken) -> bool:
         """Whether an entry may answer the message: it names every country
@@ -530,6 +550,7 @@ class Asked(NamedTuple):
             and (not self.opening or entry.opening)
             and (not self.death or entry.death)
             and (self.of_death or not entry.of_death)
+            and (not self.fine or entry.fine)
             and (not self.headcount or entry.headcount)
             and (not self.channel or entry.channel)
             and (not self.business or entry.business)
@@ -548,7 +569,8 @@ class Asked(NamedTuple):
         asked about beside another question does not hold that one back
         ("как оформить рвп и нужен ли мне патент")."""
         return self._replace(
-            price=False, duration=False, address=False, opening=False, headcount=False, channel=False, hiring=False, residence=False, elsewhere=False
+            price=False, duration=False, address=False, opening=False, headcount=False, channel=False, hiring=False, residence=False, elsewhere=False,
+            fine=False,
         )
 
     def lets_answer(self, entry: Spoken) -> bool:
@@ -583,6 +605,7 @@ class Spoken(NamedTuple):
     # Its titles speak of a death (the body brought home): it answers only
     # a message that does too ("will the state pay to bring my sick father home").
     of_death: bool = False
+    fine: bool = False  # its phrasings ask what a fine amounts to
 
 
 # A message's subjects are asked for at several steps of its reply (the
@@ -608,7 +631,7 @@ def asked_about(text: str) -> Asked:
         named, people_named(words), apps_named(words), asks_price(words), years_named(text), towns_named(words),
         asks_duration(words), asks_address(words), asks_opening(words), death, asks_headcount(words),
         asks_channel(words), speaks_of_business(words), asks_hiring(words), speaks_of_residence(words), speaks_of_study(words),
-        asks_where_elsewhere(text, words), death,
+        asks_where_elsewhere(text, words), death, asks_fine(words),
     )
 
 
@@ -642,6 +665,7 @@ def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str
         speaks_of_study(joined),
         names_russian_town(joined),
         speaks_of_death(" | ".join(map(skeleton, titles))),
+        asks_fine(joined),
     )
 
 

@@ -13,6 +13,7 @@ from bot.subjects import (
     asks_address,
     asks_channel,
     asks_duration,
+    asks_fine,
     asks_headcount,
     asks_hiring,
     asks_opening,
@@ -195,11 +196,37 @@ def test_entries_about_the_app_or_about_no_app_still_answer(engine: Engine, text
         ("два штрафа за год, дадут запрет?", False),  # whether fines lead to a ban
         ("кара тизмедеги кыргыздар канча миң болуп калды", False),  # thousands of people
         ("дали листовку про службу по контракту в армии рф, стоит ли соглашаться", False),  # is it worth it
+        ("на склад не берут, говорят в миграционке цель туризм стоит", False),  # "стоит" is "is marked"
+        ("патент дорого стоит?", True),
+        ("а сколько это стоит", True),
         ("Россияда канча күн турсам болот", False),
     ],
 )
 def test_a_question_about_a_price_is_recognised(text: str, asks: bool) -> None:
     assert asks_price(skeleton(text)) is asks
+
+
+@pytest.mark.parametrize(
+    ("text", "fine"),
+    [
+        ("какой штраф работодателю если я работаю без договора", True),
+        ("90 кундон ашып кетти, штрафы канча болот", True),
+        ("what fine do i get for no registration", True),
+        ("размер штрафа за нарушение миграционного учета", True),
+        ("работаю без патента оштрафуют?", False),  # whether, not how much
+        ("сколько стоит патент", False),
+    ],
+)
+def test_a_question_about_a_fines_amount_is_recognised(text: str, fine: bool) -> None:
+    assert asks_fine(skeleton(text)) is fine
+
+
+def test_a_fines_amount_is_not_the_patents_price(engine: Engine) -> None:
+    """The patent's entry asks its price, and had answered what an employer
+    is fined; whether working without a patent is fined it still answers."""
+    assert engine.reply("начальник боится брать без договора. какой штраф работодателю если я работаю без договора").outcome == "handoff"
+    reply = engine.reply("работаю без патента оштрафуют?")
+    assert (reply.outcome, reply.entry_id) == ("answer", "patent-not-needed")
 
 
 @pytest.mark.parametrize(
