@@ -15,6 +15,11 @@ from .normalize import skeleton
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\s*\n\s*")
 
 
+def sentences(text: str) -> list[str]:
+    """A message's sentences, in order."""
+    return [s for s in _SENTENCE_END.split(text.strip()) if s]
+
+
 def question_sentence(text: str) -> str | None:
     """A message's question, when it tells a story first ("Добрый день. Я
     из Джалал-Абада, работаю на стройке. Бригадир забрал паспорт. Куда
@@ -22,11 +27,11 @@ def question_sentence(text: str) -> str | None:
     the one with a question mark or none has one.  None for a message of
     one sentence, or one that goes on after its question ("when did the
     consulate open? what year": the rest is the question too)."""
-    sentences = [s for s in _SENTENCE_END.split(text.strip()) if s]
-    if len(sentences) < 2:
+    said = sentences(text)
+    if len(said) < 2:
         return None
-    last = sentences[-1]
-    if "?" not in last and any("?" in s for s in sentences):
+    last = said[-1]
+    if "?" not in last and any("?" in s for s in said):
         return None
     return last if len(last.split()) >= 3 else None
 

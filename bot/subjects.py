@@ -68,6 +68,7 @@ from typing import NamedTuple
 
 from .faq import FAQ, LANGS
 from .normalize import skeleton
+from .parts import sentences
 
 # Country → the skeleton beginnings of its names, its capital and its big
 # cities, in Kyrgyz, Russian and English, in Cyrillic and Latin letters.
@@ -493,17 +494,13 @@ def names_russian_town(skeleton_text: str) -> bool:
     return _RUSSIAN_TOWN.search(skeleton_text) is not None
 
 
-_SENTENCE_END = re.compile(r"[.?!;\n]+")
-
-
 def asks_where_elsewhere(text: str, skeleton_text: str) -> bool:
     """Whether a message asks where, in a Russian town other than Moscow:
     both in one sentence ("где найти юриста? И есть ли консульство в
     Екатеринбурге" asks where a lawyer is, and whether there is a consulate)."""
     if WHERE.search(skeleton_text) is None or not names_russian_town(skeleton_text):
         return False
-    sentences = map(skeleton, _SENTENCE_END.split(text))
-    return any(WHERE.search(words) is not None and names_russian_town(words) for words in sentences)
+    return any(WHERE.search(words) is not None and names_russian_town(words) for words in map(skeleton, sentences(text)))
 
 
 class Asked(NamedTuple):
