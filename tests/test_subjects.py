@@ -533,6 +533,22 @@ def test_the_entries_about_a_body_answer_only_a_message_that_speaks_of_a_death(e
     assert engine.reply(text).outcome != "answer"
 
 
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        # Repatriation, in this FAQ, is of a body; freight 200 and the deceased say one too.
+        ("репатриацияга документтердин тизмеси", "repatriation-documents"),
+        ("statistika repatriacii", "repatriation-figures"),
+        ("груз 200дү мамлекет төлөп береби", "repatriation-state-support"),
+        ("repatriation of remains of a Kyrgyz citizen", "repatriation-state-support"),
+        ("маркумду мекенге жөнөтүү үчүн кагаздардын тизмеси кандай", "repatriation-documents"),
+    ],
+)
+def test_the_words_of_repatriation_speak_of_a_death(engine: Engine, text: str, entry_id: str) -> None:
+    reply = engine.reply(text)
+    assert (reply.outcome, reply.entry_id) == ("answer", entry_id)
+
+
 def test_a_question_beside_a_death_is_still_answered_by_the_entries_about_a_body(engine: Engine) -> None:
     reply = engine.reply("сөөктү мекенге жеткирүү үчүн кандай документтер керек?")
     assert (reply.outcome, reply.entry_id) == ("answer", "repatriation-documents")
