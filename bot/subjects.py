@@ -366,8 +366,8 @@ def asks_opening(skeleton_text: str) -> bool:
 # "сөөк" (a body) as "sok": the "sook" this once looked for never matched.
 # Repatriation, freight 200 and the deceased ("маркум") speak of one too:
 # without them the rule had turned away 40 of those entries' 184 own
-# phrasings ("репатриацияга документтердин тизмеси"); 6 that name no death
-# at all ("what proves that I am a relative") still go to a person.
+# phrasings ("репатриацияга документтердин тизмеси"); the 6 that named no
+# death at all ("what proves that I am a relative") now name the deceased.
 DEATH = re.compile(
     r"\b(?:umer\w*|umir\w*|umersh\w*|skonch\w*|pokoin\w*|pogib\w*|smert\w*|pohoron\w*|grob\w*|telo|tela|(?:gruz|cargo)\w* 2\d*\w*"  # ru
     r"|repatr\w*|\d+ tel"  # repatriation: in this FAQ, of a body
