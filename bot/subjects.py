@@ -157,10 +157,30 @@ CITIZEN_STARTS = ("grajdan", "citizen", "jaran", "poddan")
 _CITIZEN = re.compile(f"{_WORD_START}(?:{_alternatives(CITIZEN_STARTS)})")
 
 
+# A nationality is an ethnicity, not a citizenship, when the message says
+# so ("по национальности", "этнический", "ethnic", "улуту"), or when the
+# writer names it of themselves beside a Kyrgyz passport ("мен өзбекмин,
+# бирок Кыргызстандын жаранымын"): Uzbeks are a seventh of Kyrgyzstan's
+# people, and a citizen's rules are the FAQ's.  "мой друг узбек, а я
+# гражданин КР" still asks about the friend.
+ETHNICITY = re.compile(r"\b(?:etnichesk\w*|ethnic\w*|nacionalnost\w*|ulut\w*)\b")
+KYRGYZ_CITIZEN = re.compile(
+    r"\b(?:(?:grajdan\w*|citizen\w*|jaran\w*|pasport\w*|passport\w*)(?: of)? (?:kr|kirgiz\w*)"
+    r"|(?:kr|kirgiz\w*) (?:pasport\w*|passport\w*|grajdan\w*|jaran\w*|citizen\w*))\b"
+)
+OF_ONESELF = re.compile(r"\b(?:a|men|i am|im|i m) (?:an )?(?:uzbek|ozbek|tajik|tadjik)\w*|\b(?:uzbek|ozbek|tajik|tadjik)\w*min\b")
+
+
 def people_named(skeleton_text: str) -> frozenset[str]:
     """The countries whose citizens a skeleton text names (keys of `PEOPLE`),
-    by a nationality ("узбекам") or a country next to a word for citizen."""
-    return frozenset(_PEOPLE_STARTS(skeleton_text) | _citizenships(skeleton_text))
+    by a nationality ("узбекам") or a country next to a word for citizen;
+    not a nationality that is an ethnicity (`ETHNICITY`)."""
+    nationalities = _PEOPLE_STARTS(skeleton_text)
+    if nationalities and (
+        ETHNICITY.search(skeleton_text) or (KYRGYZ_CITIZEN.search(skeleton_text) and OF_ONESELF.search(skeleton_text))
+    ):
+        nationalities = set()
+    return frozenset(nationalities | _citizenships(skeleton_text))
 
 
 def _citizenships(skeleton_text: str) -> set[str]:

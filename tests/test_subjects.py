@@ -269,6 +269,12 @@ def test_entries_that_speak_of_prices_still_answer_them(engine: Engine, text: st
         ("citizen of uzbekistan working in moscow", {"uzbekistan"}),
         ("приехал из казахстана в россию", set()),  # a place on the way, not a passport
         ("я гражданин Кыргызстана, жил в Казахстане, теперь в России", set()),
+        # An ethnicity, or one's own nationality beside a Kyrgyz passport: a Kyrgyz citizen.
+        ("я узбек по национальности но гражданин кыргызстана, нужен ли мне патент", set()),
+        ("im ethnic uzbek from osh with kyrgyz passport", set()),
+        ("мен өзбекмин, бирок Кыргызстандын жаранымын, патент керекпи", set()),
+        ("мой друг узбек, а я гражданин КР, ему нужен патент?", {"uzbekistan"}),  # the friend
+        ("узбек по национальности, гражданин Узбекистана", {"uzbekistan"}),  # the citizenship still counts
     ],
 )
 def test_a_nationality_or_a_citizenship_names_a_people(text: str, peoples: set[str]) -> None:
