@@ -275,7 +275,7 @@ PRICE_WORDS = frozenset({"pai", "paid", "pais", "fe", "fes", "fre", "basi", "bas
 # "какой штраф", "how much is the fine"), which no source gives.  ("Канча миң" is a count: "канча миң кыргыз".)
 # "Стоит" with a sum or "сколько" near it: alone it is also "is" ("в
 # миграционке цель туризм стоит").
-FINE_PHRASES = (
+FINE_PHRASES = (  # a fine's amount (`asks_fine`)
     r"kancha shtraf\w*|shtraf\w* kancha|kandai shtraf\w*|skolk\w* shtraf\w*|shtraf\w* skolk\w*|kakoi shtraf\w*|kakaa summ\w* shtraf\w*"
     r"|razmer\w* shtraf\w*|summ\w* shtraf\w*|hov much (?:is )?(?:the )?fine\w*|vhat (?:is )?(?:the )?fine\w*|vhich fine\w*"
 )
@@ -641,9 +641,9 @@ def asked_about(text: str) -> Asked:
     foreign countries it names, unless it names Russia too; those whose
     citizens it names; the apps, years and towns it names; whether it asks
     a price, a length of time, an address, opening hours, a count of
-    people, an online service or a form, or about being hired; whether it
-    speaks of a death, a business of one's own, a residence permit or
-    studying."""
+    people, an online service or a form, about being hired, where in
+    another Russian town, or a fine's amount; whether it speaks of a death,
+    a business of one's own, a residence permit or studying."""
     words = skeleton(text)
     named = countries_named(words)
     if named and names_russia(words):
