@@ -319,16 +319,29 @@ def faq_links(username: str, lang: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("--tune", is_flag=True, help="Search the tuning on the dev split and print it.")
 @click.option("--write", is_flag=True, help="With --tune: save the result into bot/tuning.py, if it beats the shipped tuning.")
-def eval_cmd(file: Path | None, as_json: bool, tune: bool, write: bool) -> None:
+@click.option(
+    "--also",
+    "also",
+    multiple=True,
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="With --tune: tune on this set's dev split too (repeatable; default tests/eval/reviews.yaml when FILE is not given).",
+)
+@click.option("--thresholds-only", is_flag=True, help="With --tune: keep the matcher's weights, fit only the confidence model and thresholds.")
+def eval_cmd(file: Path | None, as_json: bool, tune: bool, write: bool, also: tuple[Path, ...], thresholds_only: bool) -> None:
     """Measure the engine on a labelled question set, beside a naive baseline.
 
     FILE defaults to tests/eval/questions.yaml.  Figures are printed for the
     dev split (used for tuning), the holdout split (never tuned on) and both.
 
+    --tune fits on the dev splits of FILE and of the review set (the
+    reviewers' messages and look-alikes, tests/eval/reviews.yaml): the
+    labelled set alone has almost no look-alike left for the confidence
+    model to learn from.
+
     \b
     Examples:
       jardam eval
-      jardam eval --tune
+      jardam eval --tune --thresholds-only
       jardam eval --tune --write && jardam eval
     """
     from dataclasses import asdict
@@ -344,9 +357,21 @@ def eval_cmd(file: Path | None, as_json: bool, tune: bool, write: bool) -> None:
         raise click.ClickException(f"cannot read {path}: {exc}") from exc
     except ValueError as exc:  # it names the file and the item
         raise click.ClickException(str(exc)) from exc
+    if not tune and (also or thresholds_only):
+        raise click.UsageError("--also and --thresholds-only go with --tune")
     if tune:
+        reviews = settings.faq_dir.parent / "tests" / "eval" / "reviews.yaml"
+        extra = also or ((reviews,) if file is None and reviews.is_file() else ())
         dev = split_items(items)["dev"]
-        found = tune_engine(dev, engine.faq, engine.tuning)
+        for other in extra:
+            try:
+                dev += split_items(load_items(other, engine.faq))["dev"]
+            except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+                raise click.ClickException(f"cannot read {other}: {exc}") from exc
+            except ValueError as exc:
+                raise click.ClickException(str(exc)) from exc
+        click.echo(f"tuning on {len(dev)} dev messages from {', '.join(str(p) for p in (path, *extra))}", err=True)
+        found = tune_engine(dev, engine.faq, engine.tuning, weights=not thresholds_only)
         click.echo(json.dumps(asdict(found), indent=2))
         best, before, after = better_of(dev, engine, found)
         click.echo(f"dev objective through the engine's replies: shipped {before:.2f}, found {after:.2f}", err=True)

@@ -293,3 +293,36 @@ def test_faq_check_runs_where_there_is_no_fcntl() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("OK: ")
+
+
+def test_tune_fits_on_the_review_sets_dev_split_too(runner: CliRunner, tmp_path: Path) -> None:
+    """`--tune --thresholds-only` refits the confidence model and the
+    thresholds on the dev splits of the labelled set and of `--also` (the
+    review set by default), keeping the matcher's weights."""
+    labelled = tmp_path / "questions.yaml"
+    labelled.write_text(
+        "- {q: kak proverit zapret na vezd, lang: ru, expect: ban-check}\n"
+        "- {q: patent kerekpi, lang: ky, expect: patent-not-needed}\n"
+        "- {q: как отправить деньги домой, lang: ru}\n"
+        "- {q: аминаны кантип орнотом, lang: ky, expect: amina-how-to-use, split: holdout}\n",
+        encoding="utf-8",
+    )
+    reviews = tmp_path / "reviews.yaml"
+    reviews.write_text(
+        "- {q: в ммц сахарово оплата картой принимается или только наличка, lang: ru}\n"
+        "- {q: how do I check if I have an entry ban, lang: en, expect: ban-check}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(cli, ["eval", str(labelled), "--tune", "--thresholds-only", "--also", str(reviews)])
+    assert result.exit_code == 0, result.output
+    assert f"tuning on 5 dev messages from {labelled}, {reviews}" in result.stderr
+    found = json.loads(result.stdout)
+    assert (found["coverage_share"], found["cosine_share"], found["unknown_word_weight"]) == (0.3, 0.35, 0.8)
+    assert 0.2 <= found["answer_probability"] <= 0.98 and len(found["confidence"]["weights"]) == 8
+    assert "dev objective through the engine's replies" in result.stderr
+
+    alone = runner.invoke(cli, ["eval", str(labelled), "--also", str(reviews)])
+    assert alone.exit_code == 2 and "--also and --thresholds-only go with --tune" in alone.output
+    reviews.write_text("- {q: patent, lang: ru, expect: no-such-entry}\n", encoding="utf-8")
+    broken = runner.invoke(cli, ["eval", str(labelled), "--tune", "--thresholds-only", "--also", str(reviews)])
+    assert broken.exit_code == 1 and broken.output.endswith(f"Error: {reviews}: item 1: unknown entry no-such-entry\n")
