@@ -7,12 +7,13 @@ score must then be set high, sending many good matches to "did you mean".
 What separates the two is the shape of the evidence — how far the best
 entry is ahead of the next, how much of the message the FAQ's vocabulary
 covers, how many of its words the FAQ never uses, how much it says at all.
-A logistic regression over those few features, fitted on the dev split of
-the labelled set (`jardam eval --tune`), turns them into the probability
-that answering would be right, and the engine answers only above a
-threshold chosen on the same split.
+A logistic regression over those few features, fitted on the dev splits
+of the labelled set and of the review set, whose look-alikes are the near
+misses the labelled set lacks (`jardam eval --tune`), turns them into the
+probability that answering would be right, and the engine answers only
+above a threshold chosen on the same splits.
 
-A handful of features and a few hundred examples: fitted in pure Python by
+A handful of features and a few thousand examples: fitted in pure Python by
 Newton's method, with no numerical library to install or import.
 """
 

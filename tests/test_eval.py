@@ -123,17 +123,20 @@ def test_review_sets_hold_their_floors(engine: Engine) -> None:
     figures of 2026-11-25 less a little room, so that a change that answers
     more of them wrongly, or refuses fewer look-alikes, fails here; they are
     not targets met.  The holdout split (the blind halves of h19a to h26a,
-    h29a and h31a to h33a) was never tuned on: there a look-alike is still answered
-    about one time in nine (see the README)."""
+    h29a and h31a to h41a) was never tuned on: there a look-alike is still
+    answered about one time in eleven (see the README).  The floors moved
+    once, with the confidence model refitted on the dev splits of both sets
+    (2026-11-25): answers fell by three points on each split for a third
+    fewer look-alikes answered (dev 5.7 → 4.0 %, holdout 11.7 → 8.9 %)."""
     parts = split_items(load_items(REVIEWS, engine.faq))
     used, blind = (evaluate_engine(parts[name], engine)["all"].summary() for name in ("dev", "holdout"))
     assert used["in_scope"] >= 715 and used["out_of_scope"] >= 585 and blind["in_scope"] >= 260 and blind["out_of_scope"] >= 300
     assert used["wrong_pct"] <= 0.5
-    assert used["oos_answered_pct"] <= 6.5
-    assert used["correct_pct"] >= 78.0
-    assert blind["wrong_pct"] <= 5.0
-    assert blind["oos_answered_pct"] <= 13.0
-    assert blind["correct_pct"] >= 73.0
+    assert used["oos_answered_pct"] <= 5.0
+    assert used["correct_pct"] >= 75.5
+    assert blind["wrong_pct"] <= 1.0
+    assert blind["oos_answered_pct"] <= 10.0
+    assert blind["correct_pct"] >= 70.5
 
 
 def test_a_tuning_replaces_the_shipped_one_only_if_the_engines_replies_score_better(engine: Engine) -> None:
