@@ -163,6 +163,11 @@ def decide(
             return "clarify", [best], probability
         return "answer", [best], probability
     if best.score < tuning.clarify_at:
+        if probability >= tuning.offer_probability and best.score - runner_up >= tuning.answer_margin and says_enough_for(best, evidence):
+            # Too low a score for a choice among several, but one entry well
+            # ahead and nearly sure enough to answer: offered ("Do you mean
+            # this?", with "Ask a person" beside it), not left to a person.
+            return "clarify", [best], probability
         return "handoff", [], probability
     floor = max(tuning.clarify_at, best.score - tuning.clarify_window)
     close = [c for c in candidates if c.score >= floor and not c.out_of_scope]

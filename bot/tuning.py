@@ -54,6 +54,14 @@ class Tuning:
     # right on the labelled and review sets become one tap.
     answer_question_coverage: float = 40.0
     clarify_at: float = 50.8  # best score at or above: offer choices; below: hand off
+    # Below `clarify_at`, the best entry alone is still offered ("Do you mean
+    # this?") when it leads by `answer_margin` and the model is this sure of
+    # it.  Not searched by `--tune` (its objective counts no offer); chosen on
+    # the dev splits (2026-11-25): at 0.6, 28 questions in scope get their
+    # entry one tap away rather than a person, and 16 look-alikes are offered
+    # an entry (with "Ask a person" beside it) rather than handed off; at
+    # 0.5, 53 and 32 and 4 offered the wrong entry; at 0.4, 65 and 57 and 8.
+    offer_probability: float = 0.6
     clarify_window: float = 12.0  # choices are entries within this of the best
     # A best score from which the nearest entry is usually the right one:
     # `jardam review` suggests adding a question as its phrasing above

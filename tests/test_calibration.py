@@ -92,6 +92,23 @@ def test_a_message_its_entrys_questions_cover_little_of_is_offered_not_answered(
     assert decide(unmeasured, evidence, tuning)[0] == "answer"
 
 
+def test_below_the_choices_score_one_entry_well_ahead_and_nearly_sure_is_offered() -> None:
+    """Under `clarify_at` there is no choice among several; an entry the
+    model is nearly sure of (`offer_probability`) and well ahead is offered
+    alone rather than sent to a person."""
+    tuning = replace(DEFAULT, confidence=_model_on_score(), answer_probability=0.8, offer_probability=0.6, answer_margin=3.0, clarify_at=60.0)
+    evidence = Evidence(4, 4, 0)
+    near = [Candidate("a", 53.0, 0, 0), Candidate("b", 45.0, 0, 0)]  # 65 % sure
+    outcome, chosen, probability = decide(near, evidence, tuning)
+    assert (outcome, chosen) == ("clarify", [near[0]]) and 0.6 <= probability < 0.8
+    assert decide([Candidate("a", 52.0, 0, 0)], evidence, tuning)[0] == "handoff"  # 60 % less a little
+    close = [Candidate("a", 53.0, 0, 0), Candidate("b", 51.0, 0, 0)]  # ahead by 2
+    assert decide(close, evidence, tuning)[0] == "handoff"
+    assert decide(near, Evidence(1, 1, 0), tuning)[0] == "handoff"  # one word names a subject
+    unanswered = [Candidate("x", 53.0, 0, 0, out_of_scope=True), Candidate("a", 45.0, 0, 0)]
+    assert decide(unanswered, evidence, tuning)[0] == "handoff"
+
+
 def test_tuning_keeps_wrong_answers_out() -> None:
     # High scores are right, middling ones are wrong half the time, and
     # out-of-scope questions score low: tuning must answer only the first.
