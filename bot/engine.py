@@ -303,23 +303,34 @@ class Engine:
         A story before the question ("I am from Talas, I drive a taxi in
         Yekaterinburg, I have no contract…") spreads the message over words
         no entry has, so an answer the question alone gets with confidence
-        became a choice or a person.  Kept safe: only an entry among the
-        whole message's own candidates, and above any subject the FAQ does
-        not answer among them ("I am a Russian citizen born in Bishkek. Do I
-        need Amina?" is near other countries' rules as a whole, and Amina's
-        alone); and held to what the rest of the message names (another
-        country, its citizens, an app, a year, a town: `Asked.named_only`).
-        Measured: 4 more right answers on the labelled and review sets, and
-        4 of 40 on a reviewer's blind probes, none wrong."""
-        ahead = list(itertools.takewhile(lambda c: not c.out_of_scope, candidates))  # those above any unanswered subject
-        question = question_sentence(text) if ahead else None
+        became a choice or a person.  Kept safe: only an entry the whole
+        message scores alike with its best (within `answer_margin`, as
+        `decide` has two entries scoring alike), and only if no subject the
+        FAQ does not answer is ahead of it ("I am a Russian citizen born in
+        Bishkek. Do I need Amina?" is near other countries' rules as a whole,
+        and Amina's alone); and held to what the rest of the message names
+        (another country, its citizens, an app, a year, a town:
+        `Asked.named_only`).  A question sentence alone has lost what the
+        story said ("my cousin was deported by a court. will he get a ban
+        after that?" is about leaving the register alone): of the answers it
+        had given with an entry 6.5–8.9 points behind the whole message's
+        best, 3 were wrong and 1 answered a look-alike, on the labelled and
+        review sets and a fresh probe set (h43a); of those 1–3 behind, 2
+        were right and 1 answered a look-alike; with the best itself 33 of
+        33 were right."""
+        best_whole = candidates[0] if candidates else None
+        if best_whole is None or best_whole.out_of_scope:
+            return None
+        ahead = itertools.takewhile(lambda c: not c.out_of_scope, candidates)  # those above any unanswered subject
+        alike = {c.entry_id for c in ahead if best_whole.score - c.score <= self.tuning.answer_margin}
+        question = question_sentence(text)
         if question is None:
             return None
         _, outcome, chosen, probability = self._decided(question, context=asked_about(text))
         if outcome != "answer":
             return None
         best = chosen[0]
-        if best.entry_id not in {c.entry_id for c in ahead} or not asked_about(text).named_only().lets_answer(self._subjects[best.entry_id]):
+        if best.entry_id not in alike or not asked_about(text).named_only().lets_answer(self._subjects[best.entry_id]):
             return None
         return best, probability
 

@@ -56,3 +56,27 @@ def test_a_story_before_the_question_is_answered_by_its_question(engine: Engine,
 )
 def test_the_rest_of_the_message_still_holds_its_question(engine: Engine, text: str) -> None:
     assert engine.reply(text).outcome != "answer"
+
+
+@pytest.mark.parametrize(
+    ("text", "whole_best", "alone"),
+    [
+        # "after that" is the deportation: the ban's grounds, not leaving the register.
+        (
+            "my cousin was deported from russia last year by a court. will he get an entry ban automatically after that?",
+            "ban-grounds",
+            "register-removal",
+        ),
+        # The registration at stake is Amina's, whose phone drowned.
+        ("my phone fall in water yesterday and amina not work now. what happen with my registration??", "amina-geolocation", "migration-registration"),
+    ],
+)
+def test_a_question_sentence_answers_only_with_the_whole_messages_best_entry(engine: Engine, text: str, whole_best: str, alone: str) -> None:
+    """Alone, the question sentence is answered with another entry than the
+    whole message's best, which it had been given as the answer."""
+    assert engine.assess(text)[0][0].entry_id == whole_best
+    question = question_sentence(text)
+    assert question is not None
+    assert engine._decided(question)[1:3] == ("answer", [engine.assess(question)[0][0]]) and engine.assess(question)[0][0].entry_id == alone
+    reply = engine.reply(text)
+    assert reply.entry_id != alone and reply.outcome != "answer"
