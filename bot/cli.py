@@ -317,7 +317,7 @@ def faq_links(username: str, lang: str) -> None:
 @cli.command("eval")
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@click.option("--tune", is_flag=True, help="Search the tuning on the dev split and print it.")
+@click.option("--tune", is_flag=True, help="Search the tuning on the dev splits (FILE's and --also's) and print it.")
 @click.option("--write", is_flag=True, help="With --tune: save the result into bot/tuning.py, if it beats the shipped tuning.")
 @click.option(
     "--also",

@@ -318,18 +318,15 @@ class Engine:
         review sets and a fresh probe set (h43a); of those 1–3 behind, 2
         were right and 1 answered a look-alike; with the best itself 33 of
         33 were right."""
-        best_whole = candidates[0] if candidates else None
-        if best_whole is None or best_whole.out_of_scope:
-            return None
-        ahead = itertools.takewhile(lambda c: not c.out_of_scope, candidates)  # those above any unanswered subject
-        alike = {c.entry_id for c in ahead if best_whole.score - c.score <= self.tuning.answer_margin}
-        question = question_sentence(text)
+        question = question_sentence(text) if candidates and not candidates[0].out_of_scope else None
         if question is None:
             return None
         _, outcome, chosen, probability = self._decided(question, context=asked_about(text))
         if outcome != "answer":
             return None
         best = chosen[0]
+        ahead = itertools.takewhile(lambda c: not c.out_of_scope, candidates)  # those above any unanswered subject
+        alike = {c.entry_id for c in ahead if candidates[0].score - c.score <= self.tuning.answer_margin}
         if best.entry_id not in alike or not asked_about(text).named_only().lets_answer(self._subjects[best.entry_id]):
             return None
         return best, probability

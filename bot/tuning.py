@@ -53,7 +53,7 @@ class Tuning:
     # answered there instead of answering them, and 20 of the ~790 answers
     # right on the labelled and review sets become one tap.
     answer_question_coverage: float = 40.0
-    clarify_at: float = 50.8  # best score at or above: offer choices; below: hand off
+    clarify_at: float = 50.8  # best score at or above: offer choices; below: hand off (but see offer_probability)
     # Below `clarify_at`, the best entry alone is still offered ("Do you mean
     # this?") when it leads by `answer_margin` and the model is this sure of
     # it.  Not searched by `--tune` (its objective counts no offer); chosen on
