@@ -105,6 +105,26 @@ def test_clarify_then_choose(api: FakeBotAPI, run_bot: Any, engine: Any) -> None
     assert answer["text"].startswith(engine.faq.entries[offered[0][2:]].answer["ru"][:40])
 
 
+def test_one_entry_nearly_sure_below_the_choices_score_is_offered_with_a_person_beside_it(api: FakeBotAPI, run_bot: Any, engine: Any) -> None:
+    """Scored under `clarify_at`, yet well ahead and at `offer_probability`:
+    the entry is offered alone ("Do you mean this?") with "Ask a person",
+    not handed off, and one tap gives its answer."""
+    text = "хозяйка каттоону озун жасат дейт, ким жасашы керек эле мен же ал?"
+    best = engine.assess(text)[0][0]
+    assert best.entry_id == "migration-registration" and best.score < engine.tuning.clarify_at
+    run_bot()
+    api.push_text(USER, text, language_code="ky")
+    question = last_to(api, USER)
+    offered = [data for _, data in buttons(question) if data.startswith("e:")]
+    assert offered == ["e:migration-registration"]
+    assert "h:" in [data for _, data in buttons(question)]
+    assert engine.faq.entries["migration-registration"].title["ky"] in question["text"]
+    mark = api.checkpoint()
+    api.push_callback(USER, question["message_id"], offered[0])
+    answer = last_to(api, USER, since=mark)
+    assert answer["text"].startswith(engine.faq.entries["migration-registration"].answer["ky"][:40])
+
+
 def test_topics_menu_to_answer(api: FakeBotAPI, run_bot: Any, engine: Any) -> None:
     run_bot()
     api.push_text(USER, "/topics", language_code="en")
