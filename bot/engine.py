@@ -157,13 +157,15 @@ def decide(
     best = candidates[0]
     probability = tuning.confidence.probability(candidates, evidence)
     runner_up = candidates[1].score if len(candidates) > 1 else 0.0
-    if probability >= tuning.answer_probability and best.score - runner_up >= tuning.answer_margin and says_enough_for(best, evidence):
+    # One entry ahead of the rest, for a message that asks something: what an answer, or an offer of it alone, needs besides confidence.
+    stands_out = best.score - runner_up >= tuning.answer_margin and says_enough_for(best, evidence)
+    if probability >= tuning.answer_probability and stands_out:
         if not covers_its_question(best, tuning):
             # Close to the entry's subject, far from its questions: offered, not asserted.
             return "clarify", [best], probability
         return "answer", [best], probability
     if best.score < tuning.clarify_at:
-        if probability >= tuning.offer_probability and best.score - runner_up >= tuning.answer_margin and says_enough_for(best, evidence):
+        if probability >= tuning.offer_probability and stands_out:
             # Too low a score for a choice among several, but one entry well
             # ahead and nearly sure enough to answer: offered ("Do you mean
             # this?", with "Ask a person" beside it), not left to a person.
