@@ -491,6 +491,24 @@ def speaks_of_study(skeleton_text: str) -> bool:
     return STUDY.search(skeleton_text) is not None
 
 
+# Words of debts, loans and what comes of them: a bailiff ("пристав",
+# "ФССП"), a collector, alimony, a mortgage ("долг", "кредит", "займ",
+# "карыз", "насыя", "debt", "loan").  No entry speaks of them: "на каком
+# сайте проверить запрет на выезд из рф из за долгов по кредиту" had the
+# check of an ENTRY ban (выезд is a typo's distance from въезд); only the
+# out-of-scope subjects about debts and an exit ban answer.  Not "долго"
+# (long), nor "займет" (it will take): only the forms of the nouns.
+DEBT = re.compile(
+    r"\b(?:dolg(?:a|u|om|i|ov|am|ami|ah)?|zadolj\w*|kredit\w*|zaim(?:a|om|i|ov|ami|ah)?|zaem\w*|mikrozaim\w*|aliment\w*|alimoni\w*|pristav\w*|fsp"
+    r"|kolektor\w*|colektor\w*|colector\w*|ipotek\w*|mortgage\w*|kariz\w*|karz\w*|nasa|nasan\w*|debt\w*|debc|loan\w*|bailif\w*)\b"
+)
+
+
+def speaks_of_debt(skeleton_text: str) -> bool:
+    """Whether a skeleton text speaks of debts or loans."""
+    return DEBT.search(skeleton_text) is not None
+
+
 def speaks_of_business(skeleton_text: str) -> bool:
     """Whether a skeleton text speaks of a business of one's own."""
     return BUSINESS.search(skeleton_text) is not None
@@ -553,6 +571,7 @@ class Asked(NamedTuple):
     # "брат умер… какие документы нужны?").
     of_death: bool = False
     fine: bool = False  # it asks what a fine amounts to
+    debt: bool = False  # it speaks of debts or loans
 
     def answered_by(self, entry: Spoken) -> bool:
         """Whether an entry may answer the message: it names every country
@@ -580,6 +599,7 @@ class Asked(NamedTuple):
             and (not self.residence or entry.residence)
             and (not self.study or entry.study)
             and (not self.elsewhere or entry.elsewhere)
+            and (not self.debt or entry.debt)
         )
 
     def named_only(self) -> Asked:
@@ -628,6 +648,7 @@ class Spoken(NamedTuple):
     # a message that does too ("will the state pay to bring my sick father home").
     of_death: bool = False
     fine: bool = False  # its phrasings ask what a fine amounts to
+    debt: bool = False  # its phrasings speak of debts or loans
 
 
 # A message's subjects are asked for at several steps of its reply (the
@@ -643,7 +664,7 @@ def asked_about(text: str) -> Asked:
     a price, a length of time, an address, opening hours, a count of
     people, an online service or a form, about being hired, where in
     another Russian town, or a fine's amount; whether it speaks of a death,
-    a business of one's own, a residence permit or studying."""
+    a business of one's own, a residence permit, studying or debts."""
     words = skeleton(text)
     named = countries_named(words)
     if named and names_russia(words):
@@ -653,7 +674,7 @@ def asked_about(text: str) -> Asked:
         named, people_named(words), apps_named(words), asks_price(words), years_named(text), towns_named(words),
         asks_duration(words), asks_address(words), asks_opening(words), death, asks_headcount(words),
         asks_channel(words), speaks_of_business(words), asks_hiring(words), speaks_of_residence(words), speaks_of_study(words),
-        asks_where_elsewhere(text, words), death, asks_fine(words),
+        asks_where_elsewhere(text, words), death, asks_fine(words), speaks_of_debt(words),
     )
 
 
@@ -688,6 +709,7 @@ def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str
         names_russian_town(joined),
         speaks_of_death(" | ".join(map(skeleton, titles))),
         asks_fine(joined),
+        speaks_of_debt(joined),
     )
 
 

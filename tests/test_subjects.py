@@ -23,6 +23,7 @@ from bot.subjects import (
     people_named,
     speaks_of_business,
     speaks_of_death,
+    speaks_of_debt,
     speaks_of_residence,
     speaks_of_study,
     towns_named,
@@ -726,6 +727,32 @@ def test_a_students_question_is_answered_only_by_an_entry_that_speaks_of_study(e
     assert engine.reply("Казандагы университетте окуйм, окуу келишимим 4 жылга түзүлгөн. Ошол келишим бүткөнчө Россияда жүрсөм болобу?").outcome == "handoff"
     reply = engine.reply("в миграционке написал учеба, а работаю, что будет")
     assert (reply.outcome, reply.entry_id) == ("answer", "migration-card")
+
+
+@pytest.mark.parametrize(
+    ("text", "debt"),
+    [
+        ("на каком сайте проверить запрет на выезд из рф из за долгов по кредиту?", True),
+        ("приставдан карызым бар, Кыргызстанга учуп кете аламбы", True),
+        ("can a migrant get a bank loan in russia", True),
+        ("микрозайм алсам болобу", True),
+        ("pristavy ne vypustyat iz rf esli dolg po alimentam", True),
+        ("долго стоять в очереди в ммц сахарово", False),  # long, not a debt
+        ("в консульстве можно оформить справку и сколько времени это займет", False),  # it will take, not a loan
+        ("как проверить запрет на въезд", False),
+    ],
+)
+def test_debts_and_loans_are_recognised(text: str, debt: bool) -> None:
+    assert speaks_of_debt(skeleton(text)) is debt
+
+
+def test_a_question_about_debts_is_not_answered_with_the_entry_ban_check(engine: Engine) -> None:
+    """No entry speaks of debts: a ban on leaving over a loan ("выезд", a
+    typo's distance from "въезд") had the entry-ban check as its answer,
+    which the same question without the debts still gets."""
+    assert engine.reply("на каком сайте проверить запрет на выезд из рф из за долгов по кредиту?").outcome == "handoff"
+    reply = engine.reply("на каком сайте проверить запрет на въезд в рф?")
+    assert (reply.outcome, reply.entry_id) == ("answer", "ban-check")
 
 
 @pytest.mark.parametrize("table", ["FOREIGN", "PEOPLE", "APPS", "TOWNS"])
