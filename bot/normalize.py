@@ -124,6 +124,10 @@ NUMBER_WORDS = {
     **dict.fromkeys(("patnadcat", "patnadcati", "fiften"), "15"),
     **dict.fromkeys(("tridcat", "tridcati", "thirti", "otuz"), "30"),
     **dict.fromkeys(("devanosto", "devanosta", "nineti", "tokson"), "90"),
+    # Spoken forms of "сколько" ("скока", "скоко", "сколка"), as the rules
+    # that ask a price, a fine or a count read it: "а если регистрацию
+    # просрочил на пару дней, штраф скока будет?" asked a fine's amount.
+    **dict.fromkeys(("skoka", "skoko", "skolka"), "skolko"),
 }
 
 

@@ -75,6 +75,13 @@ def test_the_numbers_rules_are_stated_in_read_as_digits(words: str, digits: str)
     assert skeleton(words) == digits
 
 
+@pytest.mark.parametrize("spoken", ["скока", "скоко", "сколка", "skoka"])
+def test_spoken_forms_of_skolko_read_as_skolko(spoken: str) -> None:
+    """"Штраф скока будет" asks a fine's amount as "штраф сколько будет"
+    does: the rules that recognise a price, a fine or a count read the skeleton."""
+    assert skeleton(f"штраф {spoken} будет") == skeleton("штраф сколько будет") == "shtraf skolko budet"
+
+
 def test_a_number_in_words_is_answered_as_in_digits(engine: Engine) -> None:
     for in_words, in_digits in (
         ("келишимсиз токсон кун журсом болобу", "келишимсиз 90 кун журсом болобу"),
