@@ -281,6 +281,7 @@ FINE_PHRASES = (  # a fine's amount (`asks_fine`)
 )
 PRICE_PHRASES = (
     r"kancha (?:akch|som|rubl|dollar)\w*|kancha turat|akchasi kancha|skolk\w* (?:deneg|rubl\w*|som\w*|dollar\w*)|hov much monei"
+    r"|(?:in|v) (?:rubl|roubl|dollar)\w*"
     r"|skolk\w* (?:\w+ )?stoit|stoit (?:\d|skolk|deneg|dorog|rubl|dollar|som|tisach|tis)\w*|(?:\d+|dorog\w*) stoit|\w+ stoit skolk\w*"
     f"|{FINE_PHRASES}"
 )

@@ -199,6 +199,7 @@ def test_entries_about_the_app_or_about_no_app_still_answer(engine: Engine, text
         ("дали листовку про службу по контракту в армии рф, стоит ли соглашаться", False),  # is it worth it
         ("на склад не берут, говорят в миграционке цель туризм стоит", False),  # "стоит" is "is marked"
         ("патент дорого стоит?", True),
+        ("i am in the register, what is the exact limit in roubles i can withdraw per month?", True),  # a sum of money
         ("а сколько это стоит", True),
         ("Россияда канча күн турсам болот", False),
     ],
@@ -239,6 +240,7 @@ def test_a_fines_amount_is_not_the_patents_price(engine: Engine) -> None:
         "who pays the fee for migration registration, me or the landlord",
         "registraciya jasatuu kancha som",
         "kelishimim buttu, 15 kundun ichinde jany jumush tappasam kancha shtraf salyshat",  # the 15 days' entry names no fine
+        "i am in the register, what is the limit in roubles for withdrawals?",  # the register's entry says only "small"
     ],
 )
 def test_a_price_is_asked_only_of_entries_that_speak_of_prices(engine: Engine, text: str) -> None:
@@ -254,6 +256,7 @@ def test_a_price_is_asked_only_of_entries_that_speak_of_prices(engine: Engine, t
         ("патенттин баасы канча", "patent-not-needed"),
         ("сколько стоит консульский сбор за паспорт", "consular-services"),
         ("is emergency care free", "medical-emergency-care"),
+        ("in the register, what can i do with my bank?", "register-restrictions"),  # not a sum: answered
     ],
 )
 def test_entries_that_speak_of_prices_still_answer_them(engine: Engine, text: str, entry_id: str) -> None:
