@@ -61,9 +61,11 @@ def test_the_rest_of_the_message_still_holds_its_question(engine: Engine, text: 
 @pytest.mark.parametrize(
     ("text", "whole_best", "alone"),
     [
-        # "after that" is the deportation: the ban's grounds, not leaving the register.
+        # "after that" is the deportation: the ban's grounds, not leaving the
+        # register.  (Said "by a court", the whole message is now answered
+        # with the ban's grounds, a phrasing having come close to it.)
         (
-            "my cousin was deported from russia last year by a court. will he get an entry ban automatically after that?",
+            "my cousin was deported from russia last year. will he get an entry ban automatically after that?",
             "ban-grounds",
             "register-removal",
         ),
