@@ -90,7 +90,7 @@ def asked_parts(text: str) -> list[str]:
 # answer's subject; Russian "его", "её" and Kyrgyz "ал" may point at either.)
 _BACK_REFERENCES = frozenset(
     skeleton(
-        "его её ее их него неё нее них ему ей нему ней это этого этом этим эту этот эта эти этих этому "
+        "его её ее их него неё нее них ему ей нему ней ним ними нём нем нею это этого этом этим эту этот эта эти этих этому "
         "там туда оттуда тот та те того тем той такой такая такое такие "
         "ego eyo eto etogo etom etot tam tuda "
         "it its this that there them they those these "

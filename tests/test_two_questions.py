@@ -147,12 +147,21 @@ def test_a_business_of_ones_own_is_not_answered_with_a_workers_rule(engine: Engi
         ("what can i do there", False),
         ("ал жакта эмнелер жасалат", False),
         ("что там можно сделать", False),
+        ("и куда за ним обращаться", False),  # "ним": the benefit the message asked about
         ("до какого срока", False),  # names one thing only
         ("на какую сумму", False),
     ],
 )
 def test_a_question_stands_alone_when_it_names_its_own_subject(part: str, alone: bool) -> None:
     assert stands_alone(part) is alone
+
+
+def test_a_question_pointing_back_is_not_answered_by_itself(engine: Engine) -> None:
+    """"Куда за ним обращаться" asks where to apply for what the message
+    asked about (an unemployment benefit no entry covers): it had been
+    answered alone, with where to get help, as a question of its own."""
+    text = "Договор расторгают раньше срока. Положено ли мне пособие по безработице как работнику из ЕАЭС, и куда за ним обращаться?"
+    assert engine.reply(text, "ru").outcome != "answer"
 
 
 def test_what_the_whole_message_names_holds_each_question(engine: Engine) -> None:
