@@ -24,15 +24,23 @@ def question_sentence(text: str) -> str | None:
     """A message's question, when it tells a story first ("Добрый день. Я
     из Джалал-Абада, работаю на стройке. Бригадир забрал паспорт. Куда
     обращаться?"): its last sentence, of three words at least, if it is
-    the one with a question mark or none has one.  None for a message of
-    one sentence, or one that goes on after its question ("when did the
-    consulate open? what year": the rest is the question too)."""
+    the one with a question mark or none has one; else its last sentence
+    with a question mark, if what follows asks nothing ("…Ушул акчаны берип
+    патент жасатышым керекпи? Айлыгым анча көп эмес, акчамды бекер
+    кетиргим келбейт." had no question sentence, and its story kept the
+    patent's answer to an offer).  None for a message of one sentence, for
+    one that asks first and tells after, or one that goes on asking after
+    its question mark ("when did the consulate open? what year": the rest
+    is the question too)."""
     said = sentences(text)
     if len(said) < 2:
         return None
     last = said[-1]
     if "?" not in last and any("?" in s for s in said):
-        return None
+        at = max(i for i, sentence in enumerate(said) if "?" in sentence)
+        if at == 0 or any(_ASKS.search(sentence) for sentence in said[at + 1 :]):
+            return None
+        last = said[at]
     return last if len(last.split()) >= 3 else None
 
 

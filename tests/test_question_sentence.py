@@ -18,6 +18,12 @@ from bot.engine import Engine, question_sentence
         ("how do I check an entry ban", None),  # one sentence: the message is its question
         ("when did the consulate in novosibirsk open? what year", None),  # goes on after its question
         ("Привет. Что делать?", None),  # too short to stand alone
+        (
+            "Бригадир патент жасат дейт. Ушул акчаны берип патент жасатышым керекпи? Айлыгым анча көп эмес.",
+            "Ушул акчаны берип патент жасатышым керекпи?",
+        ),  # what follows the question asks nothing
+        ("Нужен ли патент? Друг говорит что нужен.", None),  # asks first, tells after: the whole is the question
+        ("Я из Оша. Нужен ли патент? А где его делать", None),  # goes on asking after its question mark
     ],
 )
 def test_the_question_sentence_is_the_last_one_asking(text: str, question: str | None) -> None:
@@ -37,6 +43,10 @@ def test_the_question_sentence_is_the_last_one_asking(text: str, question: str |
             "Жакында 90 күн деген эреже чыгыптыр дешет, мага да тиешелүүбү?",
             "stay-without-contract",
         ),
+        (
+            "Умоляю помогите!!! знакомый сказал что меня в реестр контролируемых лиц внесли, как мне это проверить?? руки трясутся",
+            "register-check",
+        ),  # the question, then a word of fear after it
     ],
 )
 def test_a_story_before_the_question_is_answered_by_its_question(engine: Engine, text: str, entry_id: str) -> None:
