@@ -246,9 +246,11 @@ class Engine:
             return Reply("clarify", lang, 0, said)
         candidates, outcome, chosen, probability = self._decided(text)
         if outcome != "answer":
-            found = self._answer_to_its_question(text, candidates)
-            if found is not None:
-                outcome, chosen, probability = "answer", [found[0]], found[1]
+            found = self._by_its_question(text, candidates)
+            if found is not None and found[0] == "answer":
+                outcome, chosen, probability = found
+            elif found is not None and outcome == "handoff":
+                outcome, chosen = "clarify", found[1]
         confidence = int(round(100 * probability))
         if outcome == "answer":
             reply = self.entry_reply(chosen[0].entry_id, lang, confidence=confidence, candidates=candidates)
@@ -298,9 +300,11 @@ class Engine:
         )
         return Reply("handoff", lang, confidence, text_out, candidates=tuple(candidates))
 
-    def _answer_to_its_question(self, text: str, candidates: list[Candidate]) -> tuple[Candidate, float] | None:
+    def _by_its_question(self, text: str, candidates: list[Candidate]) -> tuple[Outcome, list[Candidate], float] | None:
         """For a message of several sentences not answered as a whole: the
-        entry its question sentence alone is answered with, and how sure.
+        entry its question sentence alone is answered with, and how sure;
+        or the entries it is offered, which the whole message, handed off,
+        is offered instead.  None if it gives neither.
 
         A story before the question ("I am from Talas, I drive a taxi in
         Yekaterinburg, I have no contract…") spreads the message over words
@@ -319,19 +323,31 @@ class Engine:
         best, 3 were wrong and 1 answered a look-alike, on the labelled and
         review sets and a fresh probe set (h43a); of those 1–3 behind, 2
         were right and 1 answered a look-alike; with the best itself 33 of
-        33 were right."""
+        33 were right.
+
+        The same holds an offer: a long story handed off whole whose
+        question alone is offered an entry ("…Do I also need to pass this
+        russian exam for work in Russia like him?") is offered it, one tap
+        from its answer, with "Ask a person" beside it.  On the used halves
+        that gave 7 questions in scope their entry (6 of them alone) and
+        offered 2 look-alikes an entry, where all 9 had gone to a person;
+        on the blind halves, 3 look-alikes and no question in scope."""
         question = question_sentence(text) if candidates and not candidates[0].out_of_scope else None
         if question is None:
             return None
         _, outcome, chosen, probability = self._decided(question, context=asked_about(text))
-        if outcome != "answer":
+        if outcome == "handoff":
             return None
-        best = chosen[0]
         ahead = itertools.takewhile(lambda c: not c.out_of_scope, candidates)  # those above any unanswered subject
         alike = {c.entry_id for c in ahead if candidates[0].score - c.score <= self.tuning.answer_margin}
-        if best.entry_id not in alike or not asked_about(text).named_only().lets_answer(self._subjects[best.entry_id]):
-            return None
-        return best, probability
+        named = asked_about(text).named_only()
+        if outcome == "answer":
+            best = chosen[0]
+            if best.entry_id not in alike or not named.lets_answer(self._subjects[best.entry_id]):
+                return None
+            return "answer", [best], probability
+        offered = [c for c in chosen if c.entry_id in alike and named.answered_by(self._subjects[c.entry_id])]
+        return ("clarify", offered, probability) if offered else None
 
     def _parts(self, text: str, candidates: list[Candidate], named: Asked) -> list[_Part]:
         """Each question of a message that asks more than one (`asked_parts`),

@@ -160,7 +160,7 @@ def test_the_tuner_holds_back_what_the_engines_replies_hold_back(engine: Engine)
     held = answered = 0
     for item in load_items(EVAL) + load_items(REVIEWS):
         if question_sentence(item.q) is not None:
-            continue  # its question sentence may be answered alone (`Engine._answer_to_its_question`)
+            continue  # its question sentence may be answered alone (`Engine._by_its_question`)
         if asked_parts(item.q):
             continue  # each of its questions may be answered alone (`Engine._parts`)
         candidates, evidence = engine.assess(item.q)

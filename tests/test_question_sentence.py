@@ -1,6 +1,7 @@
 """A long message that tells a story before its question: the question
 sentence alone is answered when the whole is not, within the whole
-message's candidates and what it names (`Engine._answer_to_its_question`)."""
+message's candidates and what it names (`Engine._by_its_question`), and
+what the question alone is offered is offered when the whole goes to a person."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ def test_the_question_sentence_is_the_last_one_asking(text: str, question: str |
 def test_a_story_before_the_question_is_answered_by_its_question(engine: Engine, text: str, entry_id: str) -> None:
     reply = engine.reply(text)
     assert (reply.outcome, reply.entry_id) == ("answer", entry_id)
-    assert engine._answer_to_its_question(text, engine.assess(text)[0]) is not None  # by its question, not as a whole
+    found = engine._by_its_question(text, engine.assess(text)[0])
+    assert found is not None and found[0] == "answer"  # by its question, not as a whole
 
 
 @pytest.mark.parametrize(
@@ -93,3 +95,18 @@ def test_a_question_sentence_answers_only_with_an_entry_the_whole_message_scores
     assert engine._decided(question)[1:3] == ("answer", [engine.assess(question)[0][0]]) and engine.assess(question)[0][0].entry_id == alone
     reply = engine.reply(text)
     assert reply.entry_id != alone and reply.outcome != "answer"
+
+
+def test_a_story_handed_off_whole_is_offered_what_its_question_is_offered(engine: Engine) -> None:
+    """The story spreads the message over words no entry has (its best
+    scores 33): whole, it went to a person; its question alone is offered
+    the Russian exam's entry, and so is the whole message now."""
+    text = (
+        "Hello, I am Bakyt from Karakol, 35 years. Next month I go to Novosibirsk to work in warehouse, my friend already there "
+        "found me the job with contract. My problem is my russian is very bad, I forgot almost everything after school. My cousin "
+        "wife is from Tajikistan and she said her brother must pass exam of russian language, history and law before he can work, "
+        "it was very hard and he failed one time. Now I am scared. Do I also need to pass this russian exam for work in Russia like him?"
+    )
+    assert engine._decided(text)[1] == "handoff"
+    reply = engine.reply(text, "en")
+    assert (reply.outcome, [c.id for c in reply.choices]) == ("clarify", ["russian-exam-not-needed"])

@@ -569,7 +569,8 @@ def test_a_question_beside_a_death_is_still_answered_by_the_entries_about_a_body
     )
     reply = engine.reply(text)
     assert (reply.outcome, reply.entry_id) == ("answer", "repatriation-documents")
-    assert engine._answer_to_its_question(text, engine.assess(text)[0]) is not None
+    found = engine._by_its_question(text, engine.assess(text)[0])
+    assert found is not None and found[0] == "answer"
 
 
 @pytest.mark.parametrize(
