@@ -89,3 +89,18 @@ def test_a_number_in_words_is_answered_as_in_digits(engine: Engine) -> None:
     ):
         worded, digited = engine.reply(in_words, "ky"), engine.reply(in_digits, "ky")
         assert (worded.outcome, worded.entry_id) == (digited.outcome, digited.entry_id) == ("answer", "stay-without-contract")
+
+
+@pytest.mark.parametrize("word", ["спс", "здрасьте", "алдын"])
+def test_chat_greetings_and_thanks_are_filler(word: str) -> None:
+    """"спс" (thanks), "здрасьте" (hi), "алдын ала" (in advance) say
+    nothing of the question: weighed as its words, they had held
+    "…канча кун турса болоооот?? спс алдын ала" below an answer."""
+    from bot.matcher import is_informative
+
+    assert not is_informative(skeleton(word))
+
+
+def test_a_question_wrapped_in_chat_words_is_answered(engine: Engine) -> None:
+    reply = engine.reply("салам 👋 келишимсиз жургон адам Россияда жылына канча кун турса болоооот?? спс алдын ала", "ky")
+    assert (reply.outcome, reply.entry_id) == ("answer", "stay-without-contract")
