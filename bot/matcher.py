@@ -592,6 +592,17 @@ class Matcher:
         if best is None:
             if len(word) <= 2 or word.isdigit():
                 return 0.2
+            # A Russian town the FAQ never names is where the asker is, not
+            # what is asked: weighed as an unknown word, it held "dyadya
+            # umer v Surgute, gosudarstvo KR oplatit perevozku tela?" below
+            # the answer the same question elsewhere gets.  (Where to do
+            # something in such a town is still asked only of entries that
+            # name one: `subjects.asks_where_elsewhere`.)  Imported here:
+            # `subjects` needs this module, through `parts`.
+            from .subjects import names_russian_town
+
+            if names_russian_town(word):
+                return 0.2
             return self.tuning.unknown_word_weight * self.max_idf
         return self.idf[best]
 

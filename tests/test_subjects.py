@@ -460,6 +460,15 @@ def test_a_question_for_a_place_in_another_russian_town_is_recognised(text: str,
     assert asks_where_elsewhere(text, skeleton(text)) is asks
 
 
+def test_a_russian_town_the_faq_never_names_does_not_hold_an_answer_back(engine: Engine) -> None:
+    """Surgut is where the uncle died, not what is asked: weighed as an
+    unknown word it had kept the state's support for bringing him home to
+    an offer; where the FAQ names no town, the question is answered as
+    elsewhere."""
+    reply = engine.reply("dyadya umer v Surgute, gosudarstvo KR oplatit perevozku tela?")
+    assert (reply.outcome, reply.entry_id) == ("answer", "repatriation-state-support")
+
+
 @pytest.mark.parametrize(
     ("text", "outcome", "entry_id"),
     [
