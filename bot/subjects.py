@@ -278,6 +278,7 @@ PRICE_WORDS = frozenset({"pai", "paid", "pais", "fe", "fes", "fre", "basi", "bas
 FINE_PHRASES = (  # a fine's amount (`asks_fine`)
     r"kancha shtraf\w*|shtraf\w* kancha|kandai shtraf\w*|skolk\w* shtraf\w*|shtraf\w* skolk\w*|kakoi shtraf\w*|kakaa summ\w* shtraf\w*"
     r"|razmer\w* shtraf\w*|summ\w* shtraf\w*|hov much (?:is )?(?:the )?fine\w*|vhat (?:is )?(?:the )?fine\w*|vhich fine\w*"
+    r"|kancha aip\w*(?: pul\w*)?|aip\w* (?:pul\w* )?kancha|kandai aip\w*"  # ky "айып пул", a fine, in Kyrgyz words
 )
 PRICE_PHRASES = (
     r"kancha (?:akch|som|rubl|dollar)\w*|kancha turat|akchasi kancha|skolk\w* (?:deneg|rubl\w*|som\w*|dollar\w*)|hov much monei"

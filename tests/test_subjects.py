@@ -215,6 +215,8 @@ def test_a_question_about_a_price_is_recognised(text: str, asks: bool) -> None:
         ("90 кундон ашып кетти, штрафы канча болот", True),
         ("what fine do i get for no registration", True),
         ("размер штрафа за нарушение миграционного учета", True),
+        ("каттоодон кечиксем айып пулу канча", True),  # Kyrgyz "айып пул"
+        ("айып пул толодум, реестрден чыгамбы", False),  # paid, not how much
         ("работаю без патента оштрафуют?", False),  # whether, not how much
         ("сколько стоит патент", False),
     ],
