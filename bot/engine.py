@@ -335,12 +335,13 @@ class Engine:
         question = question_sentence(text) if candidates and not candidates[0].out_of_scope else None
         if question is None:
             return None
-        _, outcome, chosen, probability = self._decided(question, context=asked_about(text))
+        asked = asked_about(text)
+        _, outcome, chosen, probability = self._decided(question, context=asked)
         if outcome == "handoff":
             return None
         ahead = itertools.takewhile(lambda c: not c.out_of_scope, candidates)  # those above any unanswered subject
         alike = {c.entry_id for c in ahead if candidates[0].score - c.score <= self.tuning.answer_margin}
-        named = asked_about(text).named_only()
+        named = asked.named_only()
         if outcome == "answer":
             best = chosen[0]
             if best.entry_id not in alike or not named.lets_answer(self._subjects[best.entry_id]):
