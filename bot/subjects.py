@@ -502,7 +502,7 @@ def speaks_of_study(skeleton_text: str) -> bool:
 # (long), nor "займет" (it will take): only the forms of the nouns.
 DEBT = re.compile(
     r"\b(?:dolg(?:a|u|om|i|ov|am|ami|ah)?|zadolj\w*|kredit\w*|zaim(?:a|om|i|ov|ami|ah)?|zaem\w*|mikrozaim\w*|aliment\w*|alimoni\w*|pristav\w*|fsp"
-    r"|kolektor\w*|colektor\w*|colector\w*|ipotek\w*|mortgage\w*|kariz\w*|karz\w*|nasa|nasan\w*|debt\w*|debc|loan\w*|bailif\w*)\b"
+    r"|kolektor\w*|colektor\w*|colector\w*|ipotek\w*|mortgage\w*|kariz\w*|karz\w*|nasa(?:m\w*|n\w*|s\w*|g\w*|d\w*|l\w*)?|debt\w*|debc|loan\w*|bailif\w*)\b"
 )
 
 

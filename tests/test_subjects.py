@@ -751,6 +751,7 @@ def test_a_students_question_is_answered_only_by_an_entry_that_speaks_of_study(e
         ("приставдан карызым бар, Кыргызстанга учуп кете аламбы", True),
         ("can a migrant get a bank loan in russia", True),
         ("микрозайм алсам болобу", True),
+        ("Насыям бар эле. Кыргызстандан чыгууга тыюу бар-жогун кайдан текшерем?", True),  # насыя, a loan, with its endings
         ("pristavy ne vypustyat iz rf esli dolg po alimentam", True),
         ("долго стоять в очереди в ммц сахарово", False),  # long, not a debt
         ("в консульстве можно оформить справку и сколько времени это займет", False),  # it will take, not a loan
