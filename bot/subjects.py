@@ -653,6 +653,12 @@ class Spoken(NamedTuple):
     debt: bool = False  # its phrasings speak of debts or loans
 
 
+# A quotation in a message ("…«84 тысяч граждан Кыргызстана имеют запрет
+# на въезд в РФ» деп жазыптыр. а Казакстанга канча?"): Russia named in the
+# text quoted is not the country the user asks about.
+_QUOTED = re.compile(r"«[^»]*»|“[^”]*”|„[^“”]*[“”]|\"[^\"]*\"")
+
+
 # A message's subjects are asked for at several steps of its reply (the
 # whole message, its question sentence, the answer's check), some thirty
 # patterns each time: ~50 µs a message saved.  The engine gives the text
@@ -669,7 +675,7 @@ def asked_about(text: str) -> Asked:
     a business of one's own, a residence permit, studying or debts."""
     words = skeleton(text)
     named = countries_named(words)
-    if named and names_russia(words):
+    if named and names_russia(skeleton(_QUOTED.sub(" ", text))):
         named = frozenset()
     death = speaks_of_death(words)
     return Asked(

@@ -68,6 +68,14 @@ def test_a_message_naming_russia_as_well_is_about_russia() -> None:
     assert asked_about("kazakstanda kancha kun jursa bolot").countries == {"kazakhstan"}
 
 
+def test_russia_named_only_in_a_quotation_does_not_make_the_question_about_russia(engine: Engine) -> None:
+    """The news quoted names Russia; the question asks about Kazakhstan:
+    it had the ban figures for Russia as its answer."""
+    text = "новостто «84 тысяч граждан Кыргызстана имеют запрет на въезд в РФ» деп жазыптыр. а Казакстанга канча кыргызга запрет коюлган?"
+    assert asked_about(text).countries == {"kazakhstan"}
+    assert engine.reply(text).outcome != "answer"
+
+
 @pytest.mark.parametrize(
     "text",
     [
