@@ -387,6 +387,12 @@ class _Word:
 _BOUND_SLACK = 1e-6
 
 
+# A candidate whose score is below the `limit`-th best's by more than this
+# has a lower rounded score (to 0.1), whatever floating-point rounding does
+# to the sums: it cannot be among the best `limit`.
+_RANK_MARGIN = 0.11
+
+
 # A query at least this many times as long as an entry's median phrasing
 # (words sorted and joined) has its phrasings bounded before they are
 # scored (`Matcher._sharing_best`); a shorter one bounds too few of them for
@@ -914,10 +920,11 @@ class Matcher:
         unknown = sum(1 for w in words if w not in FILLER_WORDS and w not in self.postings and self._expand(w).best is None)
         return len(words), informative, unknown
 
-    def _token_set_best(self, idx: int, stemmed_query: str, query_words: list[str] | None) -> float:
+    def _token_set_best(self, idx: int, stemmed_query: str, query_words: list[str] | None, floor: float = 0.0) -> float:
         """`fuzz.token_set_ratio` of the stemmed query with the entry's closest
         stemmed phrasing (0.0: none), scoring only the phrasings that may beat
-        the best.
+        the best — or the `floor`: a best below it may come back as any score
+        below it, as the entry is then out of the running (`_match_uncached`).
 
         The ratio depends only on the two sets of words.  A phrasing sharing
         no word with the query scores the indel similarity of the two sets
@@ -928,9 +935,14 @@ class Matcher:
         cheaper `fuzz.ratio`.  The result is exactly the best over every
         phrasing.
         """
+        if floor > 100.0:
+            return 0.0
+        # rapidfuzz is given the floor less a point (it turned away a score
+        # equal to its cutoff; see below), and what it finds is kept as found.
+        cutoff = floor - 1.0 if floor > 1.0 else None
         sets = self.word_sets[idx]
         if sets is None or query_words is None:
-            best = process.extractOne(stemmed_query, self.stemmed[idx], scorer=fuzz.token_set_ratio)
+            best = process.extractOne(stemmed_query, self.stemmed[idx], scorer=fuzz.token_set_ratio, score_cutoff=cutoff)
             return best[1] if best else 0.0
         query_key = " ".join(query_words)
         sharing = _union(map(sets.having.get, query_words, repeat(0)))
@@ -938,17 +950,20 @@ class Matcher:
         digits = format(sharing, "b").zfill(len(sets.texts))[::-1].encode("ascii")
         top = 0.0
         if sharing and len(query_key) >= _LONG_QUERY * sets.lengths[len(sets.lengths) // 2]:
-            top = self._sharing_best(sets, query_key, query_words)
+            top = self._sharing_best(sets, query_key, query_words, floor)
         elif sharing:
-            best = process.extractOne(query_key, list(compress(sets.texts, digits.translate(_DIGIT_BYTES))), scorer=fuzz.token_set_ratio)
+            texts = list(compress(sets.texts, digits.translate(_DIGIT_BYTES)))
+            best = process.extractOne(query_key, texts, scorer=fuzz.token_set_ratio, score_cutoff=cutoff)
             top = best[1] if best else 0.0
         if top >= 100.0:
             return top
-        # Lengths L with 200 × min(Q, L) / (Q + L) ≥ top (Q: the query's), widened by the slack.
+        # Lengths L with 200 × min(Q, L) / (Q + L) ≥ the bar (Q: the query's;
+        # the bar: the best so far or the floor), widened by the slack.
         size = len(query_key)
         low, high = 0, len(sets.texts)
-        if top > _BOUND_SLACK:
-            bar = top - _BOUND_SLACK
+        least = top if top >= floor else floor
+        if least > _BOUND_SLACK:
+            bar = least - _BOUND_SLACK
             low = bisect.bisect_left(sets.lengths, math.floor(bar * size / (200.0 - bar)))
             high = bisect.bisect_right(sets.lengths, math.ceil(size * (200.0 - bar) / bar))
         rest = list(compress(sets.texts[low:high], digits[low:high].translate(_NOT_DIGIT_BYTES)))
@@ -958,7 +973,7 @@ class Matcher:
         # the bar (less a point, well clear of the rounding explained below)
         # tells, and spares ranking them all (~7 µs an entry, a sixth of
         # the time here).
-        if top > 1.0 and process.extractOne(query_key, rest, scorer=fuzz.ratio, score_cutoff=top - 1.0) is None:
+        if least > 1.0 and process.extractOne(query_key, rest, scorer=fuzz.ratio, score_cutoff=least - 1.0) is None:
             return top
         # Sharing no word, a phrasing's token_set_ratio is the query's and its
         # joined words' indel similarity, as `fuzz.ratio` (some ten times
@@ -975,10 +990,11 @@ class Matcher:
         return top
 
     @staticmethod
-    def _sharing_best(sets: _WordSets, query_key: str, query_words: list[str]) -> float:
+    def _sharing_best(sets: _WordSets, query_key: str, query_words: list[str], floor: float = 0.0) -> float:
         """The best `fuzz.token_set_ratio` of the query with the texts that
         share a word with it, scoring only those that may beat the best
-        found so far, most promising first.
+        found so far and the `floor`, most promising first (below the floor:
+        any score below it).
 
         rapidfuzz's token_set_ratio of word sets A (the query) and B is 100
         if one holds the other, else the best of three similarities: the
@@ -1016,7 +1032,9 @@ class Matcher:
                     return 100.0
                 bound = 200.0 * (stem_length - 1) / (stem_length + least - 1)
                 apart = 200.0 * least / (size + length)
-                bounds.append((bound if bound >= apart else apart, i))
+                bound = bound if bound >= apart else apart
+                if bound + _BOUND_SLACK >= floor:
+                    bounds.append((bound, i))
         if not bounds:
             return 0.0
         bounds.sort(reverse=True)
@@ -1085,22 +1103,53 @@ class Matcher:
         # The query as `fuzz.token_set_ratio` sees it (None: not ASCII, score plainly).
         query_words = sorted(set(stemmed_query.split())) if stemmed_query.isascii() else None
         query_grams, query_weights = self._query_profile(query)
-        share = self.tuning.coverage_share
-        out: list[_Found] = []
-        for idx, cov_weight in shortlist:
+        share, cosine_share = self.tuning.coverage_share, self.tuning.cosine_share
+        phrasing_share = 1 - share - cosine_share
+        # Every part of a candidate's score but its token-set score, the
+        # costliest (a third of the time on the longest messages at 100
+        # times the shipped FAQ), is found first.
+        partial = []
+        for position, (idx, cov_weight) in enumerate(shortlist):
             coverage = 100.0 * cov_weight / total_weight
-            phrasing = self._token_set_best(idx, stemmed_query, query_words)
-            ratio = process.extractOne(query, self.phrasings[idx], scorer=fuzz.ratio)
-            phrasing = (phrasing + (ratio[1] if ratio else 0.0)) / 2
+            found_ratio = process.extractOne(query, self.phrasings[idx], scorer=fuzz.ratio)
+            ratio = found_ratio[1] if found_ratio else 0.0
             profile = self.profiles[idx]
             cosine = 100.0 * sum(map(operator.mul, query_weights, map(profile.get, query_grams, repeat(0.0))))
-            score = share * coverage + (1 - share - self.tuning.cosine_share) * phrasing + self.tuning.cosine_share * cosine
-            out.append((self.entry_ids[idx], round(score, 1), round(coverage, 1), round(phrasing, 1), idx in self.out_of_scope))
-        out.sort(key=operator.itemgetter(1), reverse=True)
-        best = out[0]
-        best_idx = next(idx for idx, _ in shortlist if self.entry_ids[idx] == best[0])
-        out[0] = (*best, self._question_coverage(hits, best_idx, total_weight))
-        return tuple(out[:limit])
+            without = share * coverage + phrasing_share * ratio / 2 + cosine_share * cosine
+            partial.append((without, position, idx, coverage, ratio, cosine))
+        # Most promising first: once `limit` are scored, a candidate can only
+        # matter by beating the last of them, and its token-set score is
+        # sought only that high (`floor`); one that cannot reach it is left
+        # out.  It would have ranked below `limit` (its rounded score lower,
+        # with `_RANK_MARGIN`), so what is returned is what scoring them all
+        # returns.
+        partial.sort(key=operator.itemgetter(0), reverse=True)
+        ranked: list[tuple[float, int, int, _Found]] = []
+        scores: list[float] = []
+        for without, position, idx, coverage, ratio, cosine in partial:
+            floor = 0.0
+            if len(scores) >= limit:
+                needed = scores[-limit] - _RANK_MARGIN
+                if phrasing_share <= 0:
+                    if without < needed:
+                        continue
+                else:
+                    floor = 2 * (needed - without) / phrasing_share
+                    if floor > 100.0:
+                        continue
+            token_set = self._token_set_best(idx, stemmed_query, query_words, floor)
+            if token_set < floor:
+                continue
+            phrasing = (token_set + ratio) / 2
+            score = share * coverage + phrasing_share * phrasing + cosine_share * cosine
+            bisect.insort(scores, score)
+            row: _Found = (self.entry_ids[idx], round(score, 1), round(coverage, 1), round(phrasing, 1), idx in self.out_of_scope)
+            ranked.append((-row[1], position, idx, row))
+        # As a stable sort of the shortlist by rounded score would order them.
+        ranked.sort()
+        out = [row for _, _, _, row in ranked[:limit]]
+        out[0] = (*out[0], self._question_coverage(hits, ranked[0][2], total_weight))
+        return tuple(out)
 
     def _question_coverage(self, hits: Sequence[_Word], idx: int, total_weight: float) -> float:
         """The share (0–100) of the message's weight that entry `idx`'s own

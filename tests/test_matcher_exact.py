@@ -147,6 +147,48 @@ def test_phrasing_score_is_the_best_over_every_phrasing(matcher: Matcher, faq: F
     assert compared > 1000
 
 
+def test_a_phrasing_score_sought_up_to_a_floor_is_exact_from_the_floor_up(matcher: Matcher, faq: FAQ) -> None:
+    """Below the floor `_token_set_best` may stop early, with any score below it."""
+    below = 0
+    for text in messages(faq, 60):
+        stemmed_query = stem_text(skeleton(text))
+        query_words = sorted(set(stemmed_query.split())) if stemmed_query.isascii() else None
+        shortlist = [idx for idx, _ in matcher._shortlist([matcher._word(w) for w in dict.fromkeys(skeleton(text).split())], 8)]
+        for idx in shortlist:
+            exact = plain_phrasing(matcher, idx, stemmed_query)
+            for floor in (exact - 20, exact - 0.5, exact, exact + 0.5, exact + 20):
+                got = matcher._token_set_best(idx, stemmed_query, query_words, floor)
+                if exact >= floor:
+                    assert got == exact, (text, idx, floor)
+                else:
+                    assert got < floor, (text, idx, floor)
+                    below += 1
+    assert below > 100
+
+
+def test_candidates_that_cannot_rank_are_not_scored_in_full(matcher: Matcher, faq: FAQ, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Of the eight shortlisted, some are left out once five score above
+    what they can reach, and the match is still the plain one."""
+    floors: list[float] = []
+    scored = matcher._token_set_best
+
+    def counted(idx: int, stemmed_query: str, query_words: list[str] | None, floor: float = 0.0) -> float:
+        floors.append(floor)
+        return scored(idx, stemmed_query, query_words, floor)
+
+    monkeypatch.setattr(matcher, "_token_set_best", counted)
+    matcher._match.cache_clear()
+    texts = messages(faq, 80)
+    shortlisted = 0
+    for text in texts:
+        shortlisted += len(matcher._shortlist([matcher._word(w) for w in dict.fromkeys(skeleton(text).split())], 8))
+        got = [(c.entry_id, c.score, c.coverage, c.phrasing) for c in matcher.match(text)]
+        assert got == plain_match(matcher, text), text
+    matcher._match.cache_clear()
+    assert sum(1 for floor in floors if floor > 0) > len(texts)  # sought only up to a floor
+    assert len(floors) < shortlisted  # some not at all
+
+
 def test_match_is_the_plain_match(matcher: Matcher, faq: FAQ) -> None:
     for text in messages(faq, 120):
         got = [(c.entry_id, c.score, c.coverage, c.phrasing) for c in matcher.match(text)]
