@@ -480,6 +480,25 @@ def speaks_of_residence(skeleton_text: str) -> bool:
     return RESIDENCE.search(skeleton_text) is not None
 
 
+# Words of Russian or dual citizenship ("гражданство РФ", "российское
+# гражданство", "Россиянын жарандыгы", "эки жарандык", "russian
+# citizenship"), not of a Kyrgyz citizen's own ("я гражданин КР, нужен ли
+# патент" is the patent's question): its rules are Russia's and no entry
+# gives them.  "В Сахарово дали буклет про военный контракт, если подпишу
+# гражданство РФ быстрее дадут?" had the leaflets' entry, which says nothing
+# of citizenship; only the entries whose phrasings speak of it (Meken-Kart,
+# for those who took Russian citizenship, and the out-of-scope subjects) answer.
+CITIZENSHIP = re.compile(
+    r"\b(?:(?:ros\w*|rus\w*|orus\w*|rf\w*) (?:grajdanstv\w*|jarandi\w*|citizenship)|(?:grajdanstv\w*|citizenship)(?: of)? (?:rf|ros\w*|rus\w*)"
+    r"|(?:dvoin\w*|dual|double|kosh|eki) (?:grajdanstv\w*|jarandi\w*|citizenship))\b"
+)
+
+
+def speaks_of_citizenship(skeleton_text: str) -> bool:
+    """Whether a skeleton text speaks of Russian or dual citizenship."""
+    return CITIZENSHIP.search(skeleton_text) is not None
+
+
 # Words of studying (a student, a university or college, "окуйм", "учусь"):
 # a student's stay, registration and Amina are not a worker's, and the
 # entries give a worker's ("Казандагы университетте окуйм, окуу келишимим
@@ -574,6 +593,7 @@ class Asked(NamedTuple):
     of_death: bool = False
     fine: bool = False  # it asks what a fine amounts to
     debt: bool = False  # it speaks of debts or loans
+    citizenship: bool = False  # it speaks of Russian or dual citizenship
 
     def answered_by(self, entry: Spoken) -> bool:
         """Whether an entry may answer the message: it names every country
@@ -602,6 +622,7 @@ class Asked(NamedTuple):
             and (not self.study or entry.study)
             and (not self.elsewhere or entry.elsewhere)
             and (not self.debt or entry.debt)
+            and (not self.citizenship or entry.citizenship)
         )
 
     def named_only(self) -> Asked:
@@ -651,6 +672,7 @@ class Spoken(NamedTuple):
     of_death: bool = False
     fine: bool = False  # its phrasings ask what a fine amounts to
     debt: bool = False  # its phrasings speak of debts or loans
+    citizenship: bool = False  # its phrasings speak of Russian or dual citizenship
 
 
 # A quotation in a message ("…«84 тысяч граждан Кыргызстана имеют запрет
@@ -672,7 +694,8 @@ def asked_about(text: str) -> Asked:
     a price, a length of time, an address, opening hours, a count of
     people, an online service or a form, about being hired, where in
     another Russian town, or a fine's amount; whether it speaks of a death,
-    a business of one's own, a residence permit, studying or debts."""
+    a business of one's own, a residence permit, studying, debts or
+    Russian or dual citizenship."""
     words = skeleton(text)
     named = countries_named(words)
     if named and names_russia(skeleton(_QUOTED.sub(" ", text))):
@@ -682,7 +705,7 @@ def asked_about(text: str) -> Asked:
         named, people_named(words), apps_named(words), asks_price(words), years_named(text), towns_named(words),
         asks_duration(words), asks_address(words), asks_opening(words), death, asks_headcount(words),
         asks_channel(words), speaks_of_business(words), asks_hiring(words), speaks_of_residence(words), speaks_of_study(words),
-        asks_where_elsewhere(text, words), death, asks_fine(words), speaks_of_debt(words),
+        asks_where_elsewhere(text, words), death, asks_fine(words), speaks_of_debt(words), speaks_of_citizenship(words),
     )
 
 
@@ -718,6 +741,7 @@ def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str
         speaks_of_death(" | ".join(map(skeleton, titles))),
         asks_fine(joined),
         speaks_of_debt(joined),
+        speaks_of_citizenship(joined),
     )
 
 

@@ -22,6 +22,7 @@ from bot.subjects import (
     countries_named,
     people_named,
     speaks_of_business,
+    speaks_of_citizenship,
     speaks_of_death,
     speaks_of_debt,
     speaks_of_residence,
@@ -777,6 +778,36 @@ def test_a_question_about_debts_is_not_answered_with_the_entry_ban_check(engine:
     assert engine.reply("на каком сайте проверить запрет на выезд из рф из за долгов по кредиту?").outcome == "handoff"
     reply = engine.reply("на каком сайте проверить запрет на въезд в рф?")
     assert (reply.outcome, reply.entry_id) == ("answer", "ban-check")
+
+
+@pytest.mark.parametrize(
+    ("text", "citizenship"),
+    [
+        ("если подпишу контракт, гражданство РФ быстрее дадут?", True),
+        ("Россиянын жарандыгын алсам кыргыз паспортум кетеби", True),
+        ("orus grajdanstvosun algandarga meken kart berilip jataby", True),
+        ("у меня двойное гражданство кр и рф, нужна ли регистрация", True),
+        ("eki jarandyk bolobu", True),
+        ("how long to get russian citizenship for kyrgyz", True),
+        ("я гражданин Кыргызстана, нужен ли мне патент", False),  # a Kyrgyz citizen's own
+        ("у меня кыргызское гражданство, где встать на учёт", False),
+        ("Кыргызстандын жараны катары Россияда патент керекпи", False),
+    ],
+)
+def test_russian_and_dual_citizenship_are_recognised(text: str, citizenship: bool) -> None:
+    assert speaks_of_citizenship(skeleton(text)) is citizenship
+
+
+def test_a_question_about_russian_citizenship_is_answered_only_by_an_entry_that_speaks_of_it(engine: Engine) -> None:
+    """The military leaflets' entry says nothing of citizenship: whether
+    signing brings it sooner goes to a person, while the same words without
+    it get the leaflets' entry, and Meken-Kart, written for those who took
+    Russian citizenship, is still the answer to what it gives them."""
+    assert engine.reply("В Сахарово дали буклет про военный контракт, если подпишу гражданство РФ быстрее дадут?").outcome == "handoff"
+    reply = engine.reply("В Сахарово дали буклет про военный контракт, обязательно подписывать?")
+    assert (reply.outcome, reply.entry_id) == ("answer", "military-contract-leaflets")
+    reply = engine.reply("я получил гражданство рф, какие права у меня останутся в кыргызстане")
+    assert (reply.outcome, reply.entry_id) == ("answer", "meken-kart")
 
 
 @pytest.mark.parametrize("table", ["FOREIGN", "PEOPLE", "APPS", "TOWNS"])
