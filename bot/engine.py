@@ -20,7 +20,7 @@ from .i18n import N_, Catalogs, babel_locale
 from .langdetect import LanguageDetector
 from .matcher import Candidate, Matcher
 from .normalize import fold
-from .parts import asked_parts, question_sentence, stands_alone
+from .parts import asked_parts, question_sentence, stands_alone, without_contrasted
 from .privacy import without_personal_data
 from .smalltalk import recognise
 from .subjects import Asked, Spoken, asked_about, entry_subjects
@@ -244,6 +244,7 @@ class Engine:
             else:
                 said = self._(lang, "You are welcome! If you have another question, just write it.")
             return Reply("clarify", lang, 0, said)
+        text = without_contrasted(text)
         candidates, outcome, chosen, probability = self._decided(text)
         if outcome != "answer":
             found = self._by_its_question(text, candidates)

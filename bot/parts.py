@@ -44,6 +44,29 @@ def question_sentence(text: str) -> str | None:
     return last if len(last.split()) >= 3 else None
 
 
+# What a message sets aside to ask about something else: "не X, а Y", "X
+# эмес, Y", "not X, Y" ("работодатель требует не патент, а инн и снилс",
+# "патент эмес, каттоо жөнүндө сурайм", "not russia register, does
+# kazakhstan also have one").  X, one to three words, is what is not asked.
+# Not a predicate ("регистрация не нужна, а потом на учёт ставит хозяин":
+# "and then"), nor the asker ("мага эмес, кызыма": whose case it is, not
+# what is asked); an English one only where a clause starts ("court ban is
+# not lifted by amnesty, and in which year" sets nothing aside).
+_NOT_SET_ASIDE = r"(?!(?:нуж\w*|надо|можно|обязат\w*|был\w*|буд\w*|nuj\w*|nado|mojno|мага|мен\w*|өзүм\w*|озум\w*|бизге|биз|maga|men\w*|ozum\w*|bizge)\b)"
+_CLAUSE_START = r"(?:(?<=^)|(?<=[.,!?:;])|(?<=[.,!?:;]\s))\s*"
+_CONTRASTED = re.compile(
+    rf"(?<!\w)(?:не|ne)\s+{_NOT_SET_ASIDE}(?:\w+\s+){{0,2}}?\w+\s*,\s*(?:а|a)\s+"
+    rf"|{_CLAUSE_START}{_NOT_SET_ASIDE}(?:\w+\s+)?\w+\s+(?:эмес|emes)\s*,\s*"
+    rf"|{_CLAUSE_START}not\s+(?:(?!but\b)\w+\s+){{0,2}}?\w+\s*,\s*(?:but\s+|i mean\s+)?",
+    re.IGNORECASE,
+)
+
+
+def without_contrasted(text: str) -> str:
+    """A message without what it says it does not ask about (`_CONTRASTED`)."""
+    return _CONTRASTED.sub(" ", text).strip() or text
+
+
 # Where a message asks a second question: after a question mark, or at a
 # conjunction ("и", "жана", "and"…) between two parts that each ask, by a
 # question word ("нужен ли патент и где проверить запрет", "каттоону ким
