@@ -681,6 +681,14 @@ class Spoken(NamedTuple):
 _QUOTED = re.compile(r"«[^»]*»|“[^”]*”|„[^“”]*[“”]|\"[^\"]*\"")
 
 
+# A country named as not the one meant ("я ж из кыргызстана а не из
+# узбекистана", "Өзбекстандан эмес"): the message is not about it.  (Russia
+# so named still makes the message one about Russia: "брат умер в
+# казахстане на заработках, не в россии. государство кр оплатит доставку
+# тела?" asks the Kyrgyz state's help, which the entry gives anywhere.)
+_NEGATED = re.compile(r"\b(?:ne|not)\s+(?:(?:iz|v|vo|s|so|from|in|to|of)\s+)?\w+|\b\w+\s+emes\b")
+
+
 # A message's subjects are asked for at several steps of its reply (the
 # whole message, its question sentence, the answer's check), some thirty
 # patterns each time: ~50 µs a message saved.  The engine gives the text
@@ -697,7 +705,7 @@ def asked_about(text: str) -> Asked:
     a business of one's own, a residence permit, studying, debts or
     Russian or dual citizenship."""
     words = skeleton(text)
-    named = countries_named(words)
+    named = countries_named(_NEGATED.sub(" ", words))
     if named and names_russia(skeleton(_QUOTED.sub(" ", text))):
         named = frozenset()
     death = speaks_of_death(words)

@@ -77,6 +77,14 @@ def test_russia_named_only_in_a_quotation_does_not_make_the_question_about_russi
     assert engine.reply(text).outcome != "answer"
 
 
+def test_a_country_named_as_not_the_one_meant_is_not_asked_about() -> None:
+    assert asked_about("работодатель требует патент, но я ж из кыргызстана а не из узбекистана, он прав?").countries == frozenset()
+    assert asked_about("Өзбекстандан эмес, Кыргызстандан келдим, патент керекпи").countries == frozenset()
+    assert asked_about("работодатель требует патент, я из узбекистана, он прав?").countries == {"uzbekistan"}
+    # Russia so named still makes the message one about Russia: the Kyrgyz state's help is given anywhere.
+    assert asked_about("брат умер в казахстане на заработках, не в россии. государство кр оплатит доставку тела?").countries == frozenset()
+
+
 @pytest.mark.parametrize(
     "text",
     [
