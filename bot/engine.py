@@ -139,7 +139,8 @@ def may_assert(text: str, best: Candidate, evidence: Evidence, tuning: Tuning, s
     rules on subjects (`Engine._only_what_is_asked`, with `subjects` from
     `entry_subjects`).  What `--tune` judges its thresholds by, so that it
     does not count as answered what the rules hand to a person."""
-    return says_enough_for(best, evidence) and covers_its_question(best, tuning) and asked_about(text).lets_answer(subjects[best.entry_id])
+    asked = asked_about(without_contrasted(text))
+    return says_enough_for(best, evidence) and covers_its_question(best, tuning) and asked.lets_answer(subjects[best.entry_id])
 
 
 def decide(
@@ -484,8 +485,9 @@ class Engine:
     def assess(self, text: str, among: Sequence[str] = ()) -> tuple[list[Candidate], Evidence]:
         """The scored candidates for a message (only those `among`, if
         given), and what the message itself tells about them (what `decide`
-        and the evaluation look at)."""
-        text = text[:MAX_MATCH_CHARS]
+        and the evaluation look at): without what it sets aside
+        (`without_contrasted`), as `reply` matches it."""
+        text = without_contrasted(text[:MAX_MATCH_CHARS])
         return self.matcher.match(text, limit=5, among=among), Evidence(*self.matcher.unknown_words(text))
 
     def choice(self, entry_id: str, lang: str) -> Choice:

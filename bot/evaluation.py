@@ -27,6 +27,7 @@ from .calibration import Evidence, features, fit
 from .engine import MAX_MATCH_CHARS, Engine, decide, may_assert
 from .faq import FAQ, LANGS, Entry, iter_phrasings
 from .matcher import Candidate, Matcher
+from .parts import without_contrasted
 from .subjects import entry_subjects
 from .tuning import Tuning
 
@@ -44,7 +45,7 @@ def matcher_scorer(matcher: Matcher) -> Scorer:
     """What `Engine.assess` does, for a matcher built with other weights."""
 
     def assess(text: str) -> tuple[list[Candidate], Evidence]:
-        text = text[:MAX_MATCH_CHARS]
+        text = without_contrasted(text[:MAX_MATCH_CHARS])
         return matcher.match(text, limit=5), Evidence(*matcher.unknown_words(text))
 
     return assess
