@@ -123,17 +123,19 @@ def test_review_sets_hold_their_floors(engine: Engine) -> None:
     figures of 2026-11-25 less a little room, so that a change that answers
     more of them wrongly, or refuses fewer look-alikes, fails here; they are
     not targets met.  The holdout split (the blind halves of h19a to h26a,
-    h29a and h31a to h59a) was never tuned on: there a look-alike is still
+    h29a and h31a to h65a) was never tuned on: there a look-alike is still
     answered about one time in eleven (see the README).  The floors moved
     once, with the confidence model refitted on the dev splits of both sets
     (2026-11-25): answers fell by three points on each split for a third
-    fewer look-alikes answered (dev 5.7 → 4.0 %, holdout 11.7 → 8.9 %)."""
+    fewer look-alikes answered (dev 5.7 → 4.0 %, holdout 11.7 → 8.9 %); and
+    the used floor once more with h60a–h65a, whose used halves are harder
+    than the rest (a writer's own dates; someone else asking): 76.1 → 75.2 %."""
     parts = split_items(load_items(REVIEWS, engine.faq))
     used, blind = (evaluate_engine(parts[name], engine)["all"].summary() for name in ("dev", "holdout"))
     assert used["in_scope"] >= 715 and used["out_of_scope"] >= 585 and blind["in_scope"] >= 260 and blind["out_of_scope"] >= 300
     assert used["wrong_pct"] <= 0.5
     assert used["oos_answered_pct"] <= 5.0
-    assert used["correct_pct"] >= 75.5
+    assert used["correct_pct"] >= 74.5
     assert blind["wrong_pct"] <= 1.0
     assert blind["oos_answered_pct"] <= 10.0
     assert blind["correct_pct"] >= 70.5
