@@ -206,7 +206,7 @@ def names_russia(skeleton_text: str) -> bool:
 # (`APP_WORDS`), as "сбережения" (savings) starts with it.  RuStore is not
 # here: Amina is installed from it, and its entries say so.
 APPS: dict[str, tuple[str, ...]] = {
-    "amina": ("amina",),
+    "amina": ("amina", "aminu", "amine", "aminoi", "aminy"),
     "sberbank": ("sberb",),
     "tinkoff": ("tinkof", "tbank"),
     "mbank": ("mbank",),
@@ -598,13 +598,13 @@ class Asked(NamedTuple):
     def answered_by(self, entry: Spoken) -> bool:
         """Whether an entry may answer the message: it names every country
         and people the message names, and, if it is about an app, every app
-        the message names.  An entry about no app is not held to the apps
+        the message names, one of them its own.  An entry about no app is not held to the apps
         ("I paid my fines through Gosuslugi, will I leave the register?" is
         about the register); one about Amina does not answer how to install
         Sberbank's."""
         return (
             self.countries | self.peoples <= entry.places
-            and (not entry.about_apps or self.apps <= entry.apps)
+            and (not entry.about_apps or (self.apps <= entry.apps and (not self.apps or bool(self.apps & entry.about_apps))))
             and (not self.price or entry.price)
             and (not self.years or entry.years is None or self.years <= entry.years)
             and (not self.towns or not entry.towns or bool(self.towns & entry.towns))
@@ -650,7 +650,11 @@ class Spoken(NamedTuple):
 
     places: frozenset[str]  # countries and peoples
     apps: frozenset[str]
-    about_apps: bool  # its title names an app (Amina's entries; not one that names a bank in passing)
+    # The apps its title names (Amina's entries; not one that names a bank in
+    # passing): a message naming apps must name one of these too, as an app
+    # its phrasings name only as where a link came from ("ссылку в ватсап
+    # скинули") is not what it is about ("how to install whatsapp").
+    about_apps: frozenset[str]
     price: bool  # its phrasings ask what something costs ("сколько стоит патент")
     # The years its texts and answers name, if its phrasings ask about a
     # year ("сколько тел вернули в 2025"); None: it is held to no year.
@@ -731,7 +735,7 @@ def spoken_of(texts: Sequence[str], titles: Sequence[str], answers: Sequence[str
     return Spoken(
         frozenset().union(countries_named(joined), _PEOPLE_STARTS(joined), *map(_citizenships, skeletons)),
         apps_named(joined),
-        bool(apps_named(" | ".join(map(skeleton, titles)))),
+        apps_named(" | ".join(map(skeleton, titles))),
         asks_price(joined),
         years_named(" | ".join((*texts, *titles, *answers))) if YEAR.search(" | ".join(texts)) else None,
         towns_named(" | ".join(skeleton(text) for text in (*titles, *keywords))),

@@ -185,6 +185,22 @@ def test_a_question_about_another_app_is_not_answered_with_aminas_steps(engine: 
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "брат скинул ссылку на амину в ватсапе, можно по ней ставить или откуда правильно качать",
+        "where to download Amina app? my friend send me ssylka in whatsapp, is it ok install from there?",
+    ],
+)
+def test_an_amina_link_sent_through_another_app_is_answered_with_where_to_install_it(engine: Engine, text: str) -> None:
+    """Amina's install entry names WhatsApp only as where a link may come
+    from (its keywords): a message about Amina that names it is answered
+    ("install from RuStore, not from links"), one about WhatsApp alone is
+    not (above); and Amina is recognised in its Russian endings ("амину")."""
+    reply = engine.reply(text)
+    assert (reply.outcome, reply.entry_id) == ("answer", "amina-how-to-use")
+
+
+@pytest.mark.parametrize(
     ("text", "entry_id"),
     [
         ("аминаны кантип орнотом", "amina-how-to-use"),
