@@ -62,8 +62,18 @@ _CONTRASTED = re.compile(
 )
 
 
+# What `_CONTRASTED` cannot match without (its whitespace as one space,
+# lower case): looked for first, as most messages have none, and the
+# pattern, tried at every position, costs ~25 µs a message (~400 µs at 600
+# characters) against ~5 µs for this.
+_CONTRAST_WORDS = ("не ", "ne ", "not ", "эмес", "emes")
+
+
 def without_contrasted(text: str) -> str:
     """A message without what it says it does not ask about (`_CONTRASTED`)."""
+    spaced = " ".join(text.lower().split())
+    if not any(word in spaced for word in _CONTRAST_WORDS):
+        return text
     return _CONTRASTED.sub(" ", text).strip() or text
 
 

@@ -26,6 +26,11 @@ from bot.parts import without_contrasted
         ("court ban is not lifted by amnesty, and in which year?", "court ban is not lifted by amnesty, and in which year?"),
         ("my phone is not lost but broken, amina cant see me", "my phone is not lost but broken, amina cant see me"),
         ("не патент, а", "не патент, а"),  # nothing left: the message as it was
+        # Any case and any whitespace (the words looked for first are found in them too).
+        ("требует НЕ патент, а инн", "требует  инн"),
+        ("требует Не\tпатент,\nа инн", "требует  инн"),
+        ("требует не\xa0патент, а инн", "требует  инн"),
+        ("Патент ЭМЕС, каттоо", "каттоо"),
     ],
 )
 def test_what_a_message_sets_aside_is_left_out(text: str, left: str) -> None:
