@@ -476,7 +476,7 @@ class Engine:
         `decide` makes of them, kept to what the message asks
         (`_only_what_is_asked`): the whole message, its question sentence
         and each of its questions are decided so."""
-        candidates, evidence = self.assess(text, among)
+        candidates, evidence = self._scored(text, among)
         outcome, chosen, probability = decide(candidates, evidence, self.tuning)
         if outcome != "handoff":
             outcome, chosen, probability = self._only_what_is_asked(text, outcome, chosen, probability, context)
@@ -487,7 +487,11 @@ class Engine:
         given), and what the message itself tells about them (what `decide`
         and the evaluation look at): without what it sets aside
         (`without_contrasted`), as `reply` matches it."""
-        text = without_contrasted(text[:MAX_MATCH_CHARS])
+        return self._scored(without_contrasted(text[:MAX_MATCH_CHARS]), among)
+
+    def _scored(self, text: str, among: Sequence[str] = ()) -> tuple[list[Candidate], Evidence]:
+        """`assess` of a text `reply` has already cut and left its asides out of."""
+        text = text[:MAX_MATCH_CHARS]
         return self.matcher.match(text, limit=5, among=among), Evidence(*self.matcher.unknown_words(text))
 
     def choice(self, entry_id: str, lang: str) -> Choice:
